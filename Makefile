@@ -1,0 +1,28 @@
+# Two commands: `make run` (set up + run the baseline) and `make test` (set up + run the tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+REPLICATIONS ?= 20
+
+.PHONY: run test setup lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/market-sim run configs/baseline_2024.yaml --replications $(REPLICATIONS) --workers 2 --out results/baseline_2024
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check market_sim tests
+
+clean:
+	rm -rf $(VENV) results

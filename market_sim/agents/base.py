@@ -1,0 +1,50 @@
+"""Agents that keep their state in a column table shared by all agents of their kind.
+
+Each kind (vendors, enterprise buyers, consumers) has one `ColumnTable`: a numpy array per
+state variable, row i belonging to agent i. The Mesa agent objects are real agents of the
+model (`model.agents_by_type[Consumer]`), and `agent.cash` reads or writes their row, but
+the monthly decisions are computed for all rows of a kind at once, in numpy: thousands of
+agents doing the same thing cost one array operation, not thousands of Python calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Agent
+
+
+class ColumnTable:
+    """Struct of arrays for one kind of agent. Columns are plain attributes."""
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def columns(self) -> list[str]:
+        return [k for k, v in vars(self).items() if isinstance(v, np.ndarray)]
+
+
+class column:
+    """Descriptor: an agent attribute stored in row `agent.row` of its kind's table."""
+
+    def __init__(self, doc: str = ""):
+        self.__doc__ = doc
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, agent, owner=None):
+        if agent is None:
+            return self
+        return getattr(agent.table, self.name)[agent.row]
+
+    def __set__(self, agent, value):
+        getattr(agent.table, self.name)[agent.row] = value
+
+
+class TableAgent(Agent):
+    """A Mesa agent whose state lives in row `row` of `table`."""
+
+    def __init__(self, model, table: ColumnTable, row: int):
+        super().__init__(model)
+        self.table = table
+        self.row = row

@@ -1,0 +1,29 @@
+"""Consumers: each agent stands for `weight` people."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import ColumnTable, TableAgent, column
+
+
+class ConsumerTable(ColumnTable):
+    def __init__(self, n: int, degree: int):
+        super().__init__(n)
+        self.vendor = np.full(n, -1, np.int32)               # vendor row of the assistant used, -1 none
+        self.weight = np.ones(n)                             # people this agent stands for
+        self.superapp = np.full(n, -1, np.int32)             # vendor row of the big tech whose super-app it uses
+        self.neighbours = np.zeros((n, degree), np.int32)    # word-of-mouth network (row indices)
+        self.since = np.zeros(n, np.int32)                   # month index it adopted its current vendor
+
+
+class Consumer(TableAgent):
+    """A group of people choosing (or not) an assistant app."""
+
+    vendor = column("vendor row of the assistant used, -1 none")
+    weight = column("people this agent stands for")
+    superapp = column("vendor row of the super-app used, -1 none")
+
+    @property
+    def adopted(self) -> bool:
+        return self.vendor >= 0

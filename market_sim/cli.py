@@ -1,0 +1,93 @@
+"""`market-sim`: the command line. I/O lives here and in outputs.py, never in the model."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .config import ConfigError, load_config, schema_json
+from .outputs import OutputError, check_output_dir
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Agent-based simulation of the LLM vendor market: who falls behind in 2025?")
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="experiment config (YAML)")],
+    replications: Annotated[int, typer.Option("--replications", "-n", min=1, help="independent runs")] = 1,
+    seed: Annotated[int | None, typer.Option(min=0, help="base seed (default: the config's run.seed)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes; results do not depend on it")] = 1,
+    out: Annotated[Path | None, typer.Option(help="results directory (default: results/<config name>)")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override: dotted.key=value (repeatable)")] = None,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Run replications of a config and write a results directory."""
+    from .outputs import write_results
+    from .runner import run as run_replications
+
+    try:
+        cfg = load_config(config, set_ or [])
+    except ConfigError as e:
+        _fail(str(e))
+    out = out or Path("results") / config.stem
+    try:
+        check_output_dir(out)
+    except OutputError as e:
+        _fail(str(e))
+    started = time.perf_counter()
+    results = run_replications(cfg, replications=replications, seed=seed, workers=workers,
+                               progress=not quiet)
+    elapsed = time.perf_counter() - started
+    paths = write_results(results, out, config_name=config.stem)
+    table = results.falls_behind()
+    named = table[~table["vendor"].str.startswith("tail_")]
+    typer.echo(f"\n{results.replications} replications of {config} in {elapsed:.1f} s "
+               f"(base seed {results.base_seed}, {workers} worker(s))\n")
+    typer.echo(f"{'vendor':<12} {'P(falls behind)':>16} {'95% interval':>14} {'consumer share':>15} {'enterprise share':>17}")
+    for _, r in named.iterrows():
+        typer.echo(f"{r['name']:<12} {r['p_falls_behind']:>16.2f} {r['ci95_low']:>8.2f}-{r['ci95_high']:<5.2f} "
+                   f"{r['median_consumer_share']:>15.3f} {r['median_enterprise_share']:>17.3f}")
+    tail = table[table["vendor"].str.startswith("tail_")]
+    if len(tail):
+        typer.echo(f"{'long tail':<12} {tail['p_falls_behind'].mean():>16.2f}   (mean over {len(tail)} small vendors)")
+    typer.echo("\nshares: median at the horizon over replications\nwritten:")
+    for key, p in paths.items():
+        typer.echo(f"  {key:<10} {p}")
+
+
+@app.command()
+def check(config: Annotated[Path, typer.Argument(help="experiment config (YAML)")],
+          set_: Annotated[list[str] | None, typer.Option("--set", help="override: dotted.key=value")] = None) -> None:
+    """Validate a config (and overrides) without running it."""
+    try:
+        cfg = load_config(config, set_ or [])
+    except ConfigError as e:
+        _fail(str(e))
+    typer.echo(f"{config}: ok ({len(cfg.vendors)} named vendors + {cfg.long_tail.count} long-tail, "
+               f"{cfg.scale.consumers} consumers, {cfg.scale.enterprises} enterprises, {cfg.run.months} months from {cfg.run.start})")
+
+
+@app.command()
+def schema() -> None:
+    """Print the config schema (JSON Schema)."""
+    typer.echo(json.dumps(schema_json(), indent=2))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,562 @@
+"""The experiment configuration: one typed schema, YAML loading with `extends:`, and
+`--set dotted.key=value` overrides.
+
+Every error a user can make in a config ends up as a `ConfigError` that names the file,
+the key path, the value and what is allowed; the CLI turns it into exit status 2.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+FEATURES = ("quality", "context", "multimodal", "reasoning")
+VENDOR_KINDS = ("big_tech", "startup")
+SECTORS_DEFAULT = ("finance", "government", "internet", "manufacturing", "retail", "healthcare")
+
+
+class ConfigError(Exception):
+    """A bad config: message names file, key path, value and what is allowed."""
+
+    def __init__(self, message: str, *, file: str | Path | None = None, path: str = "", value: Any = None):
+        self.file = str(file) if file is not None else None
+        self.path = path
+        self.value = value
+        where = f"{self.file}: " if self.file else ""
+        key = f"{path}: " if path else ""
+        # one line per problem, each naming the file
+        super().__init__("\n".join(f"{where}{key}{line}" for line in message.split("\n")))
+
+
+# --------------------------------------------------------------------------------------
+# small typed building blocks
+
+Month = Annotated[str, Field(pattern=MONTH_RE.pattern, description="a calendar month, YYYY-MM")]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Pos = Annotated[float, Field(gt=0.0)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors (with a did-you-mean, see `_format_error`)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def month_index(month: str, start: str) -> int:
+    """Months from `start` to `month` (both YYYY-MM)."""
+    y, m = map(int, month.split("-"))
+    y0, m0 = map(int, start.split("-"))
+    return (y - y0) * 12 + (m - m0)
+
+
+def month_label(start: str, offset: int) -> str:
+    """The YYYY-MM label `offset` months after `start`."""
+    y0, m0 = map(int, start.split("-"))
+    total = y0 * 12 + (m0 - 1) + offset
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+# --------------------------------------------------------------------------------------
+# sections
+
+
+class RunConfig(Strict):
+    start: Month = "2024-01"
+    months: Annotated[int, Field(ge=1, le=240, description="simulated months")] = 24
+    seed: Annotated[int, Field(ge=0)] = 0
+
+
+class ScaleConfig(Strict):
+    consumers: Annotated[int, Field(ge=1, description="consumer agents")] = 20_000
+    enterprises: Annotated[int, Field(ge=1, description="enterprise-buyer agents")] = 2_000
+    consumer_population: Annotated[float, Field(gt=0, description="people the consumer agents stand for")] = 6.0e8
+    enterprise_population: Annotated[float, Field(gt=0, description="enterprises the buyer agents stand for")] = 1.0e5
+    initial_adoption: Annotated[float, Field(ge=0.0, lt=1.0, description="share of people using an assistant at start")] = 0.05
+
+
+class FeatureConfig(Strict):
+    """A capability dimension. Levels are in the feature's own unit (index points, or tokens
+    for context); `log_scale` features are handled internally as log10 of that unit."""
+
+    unit: str
+    log_scale: bool = False
+    frontier: dict[Month, Pos] = Field(description="global frontier path: month -> level (piecewise linear)")
+    frontier_growth_per_month: NonNeg = Field(description="growth after the last frontier point, internal units per month")
+    innovation_step: Pos = Field(description="mean size of one release, internal units")
+    leapfrog: NonNeg = Field(description="mean overshoot past the copied level on imitation, internal units")
+    copy_lag_factor: Pos = Field(1.0, description="multiplies catch_up.copy_lag_months for this feature (engineering features copy fast, general quality slowly)")
+    consumer_saturation: Pos | None = Field(default=None, description="level past which consumers value no more (unit of the feature)")
+
+
+class UnitCostConfig(Strict):
+    initial_rmb_per_mtok: Pos = 2.0
+    halving_months: Pos = 12.0
+
+
+class MarketConfig(Strict):
+    unit_cost: UnitCostConfig = UnitCostConfig()
+    funding_climate: dict[Month, NonNeg] = Field(default_factory=lambda: {"2024-01": 0.6},
+                                                 description="venture funding climate path: month -> index (1 = normal)")
+    funding_climate_scale: NonNeg = Field(1.0, description="multiplies the whole funding-climate path")
+    gpu_cost_rmb_per_month: Pos = 10_000.0
+
+
+class PriceWarConfig(Strict):
+    intensity: Fraction = Field(1.0, description="scales every vendor's aggressiveness")
+    undercut: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
+    tolerance: NonNeg = Field(1.0, description="a vendor re-prices only when a rival's quality-adjusted price is below its own / (1 + tolerance)")
+    max_markup: NonNeg = Field(29.0, description="list price never exceeds unit cost x (1 + max_markup)")
+    cut_event_threshold: Fraction = 0.2
+    ambition_ready_gap_months: NonNeg = Field(4.0, description="a share-seeking vendor cuts to its floor once within this many months of the domestic best")
+
+
+class CatchUpConfig(Strict):
+    innovation_rate: NonNeg = Field(0.35, description="monthly release probability of a reference frontier lab")
+    copy_lag_months: Pos = Field(1.5, description="expected imitation lag of a reference lab, months")
+    open_weights_lag_factor: Pos = Field(0.5, description="copy lag multiplier when the leader publishes weights")
+    hype_decay_per_month: Fraction = 0.5
+    hype_per_release: NonNeg = 0.1
+    hype_per_headline: NonNeg = 1.0
+    focused_innovation_factor: Fraction = 0.2
+    talent_elasticity: NonNeg = 0.5
+    compute_elasticity: NonNeg = 0.3
+
+
+class TalentConfig(Strict):
+    mobility: Fraction = Field(0.02, description="share of researchers who consider moving each month")
+    noncompete_friction: Fraction = 0.3
+    pay_weight: NonNeg = 1.0
+    compute_weight: NonNeg = 0.5
+    momentum_weight: NonNeg = 1.0
+    key_hire_rate: Fraction = Field(0.02, description="share of movers who are key hires")
+    knowhow_transfer: Fraction = Field(0.3, description="share of the source's capability lead a key hire carries")
+    initial_pool: Annotated[int, Field(ge=0)] = 2_000
+    hiring_rate: Fraction = Field(0.05, description="share of the free pool hired per month, market-wide")
+    layoff_share_on_pivot: Fraction = 0.4
+
+
+class FinancingConfig(Strict):
+    raise_trigger_runway_months: Pos = 12.0
+    pivot_runway_months: Pos = 6.0
+    exit_runway_months: Pos = 2.0
+    round_size_months_of_burn: Pos = 18.0
+    success_intercept: float = -1.0
+    success_traction_weight: float = 2.0
+    success_rank_weight: float = 2.0
+    success_climate_weight: float = 2.0
+    raise_cooldown_months: Annotated[int, Field(ge=0)] = 6
+    dilution: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.15
+    acquisition_probability: Fraction = 0.4
+    pivot_gap_months: Pos = Field(9.0, description="a startup that fails to raise pivots once this far behind the domestic best")
+    focused_cost_factor: Fraction = Field(0.3, description="compute and marketing kept after subtraction")
+    investors: Annotated[int, Field(ge=1)] = 12
+    investor_dry_powder_rmb: Pos = 2.0e9
+    strategic_share_of_round: Fraction = 0.3
+
+
+class BigTechFinanceConfig(Strict):
+    patience_months: Annotated[int, Field(ge=1)] = 12
+    loss_tolerance_rmb_per_month: NonNeg = 4.0e8
+    budget_cut_factor: Fraction = 0.7
+
+
+class ConsumerConfig(Strict):
+    bass_p: Fraction = Field(0.004, description="Bass innovation coefficient, per month")
+    bass_q: Fraction = Field(0.06, description="Bass imitation coefficient, per month")
+    word_of_mouth: Literal["network", "mixed"] = "network"
+    network_degree: Annotated[int, Field(ge=1, le=200)] = 8
+    marketing_effect: NonNeg = Field(0.01, description="extra innovation per (marketing RMB per person per month)")
+    superapp_effect: NonNeg = Field(0.004, description="extra innovation for super-app users, per month")
+    churn: Fraction = 0.02
+    switch_rate: Fraction = 0.08
+    beta_quality: float = 0.08
+    beta_context: float = 0.6
+    beta_multimodal: float = 0.03
+    beta_reasoning: float = 0.03
+    beta_hype: float = 1.0
+    beta_superapp: float = 1.5
+    beta_word_of_mouth: float = 2.0
+    beta_incumbent: float = 1.0
+    beta_marketing: float = 0.3
+    paying_share: Fraction = 0.01
+    plan_price_rmb_per_month: NonNeg = 30.0
+    tokens_per_user_month: NonNeg = 2.0e5
+
+
+class SectorConfig(Strict):
+    weight: Pos
+    needs: dict[str, NonNeg] = Field(description="feature -> weight in this sector's choice")
+    demand_mtok_per_month: Pos
+
+
+class EnterpriseConfig(Strict):
+    sectors: dict[str, SectorConfig]
+    portfolio_size: Annotated[int, Field(ge=1, le=10)] = 3
+    review_months: Pos = 6.0
+    demand_growth_per_month: NonNeg = 0.08
+    price_elasticity: NonNeg = 0.8
+    reference_price_rmb_per_mtok: Pos = 20.0
+    beta_price: NonNeg = 1.0
+    beta_capability: NonNeg = 0.1
+    beta_cloud: NonNeg = 1.5
+    beta_focus: NonNeg = 1.5
+    beta_risk: NonNeg = 2.0
+    switching_cost: NonNeg = 1.0
+    spend_softmax_scale: Pos = 1.0
+
+
+class VendorConfig(Strict):
+    kind: Literal["big_tech", "startup"]
+    name: str
+    capability: dict[str, Pos] = Field(description="feature -> initial level, in the feature's unit")
+    headcount: Annotated[int, Field(ge=1)]
+    skill: Pos = 1.0
+    gpus: NonNeg
+    cash_rmb: NonNeg
+    api_price_rmb_per_mtok: NonNeg
+    cost_efficiency: Pos = Field(1.0, description="unit serving cost multiplier (lower is cheaper)")
+    salary_rmb_per_month: Pos = 60_000.0
+    marketing_rmb_per_month: NonNeg = 0.0
+    other_revenue_rmb_per_month: NonNeg = Field(0.0, description="revenue from outside the modelled market (e.g. overseas apps)")
+    consumer_share: Fraction = 0.0
+    aggressiveness: Fraction = 0.5
+    max_subsidy: Fraction = 0.0
+    share_ambition: Fraction = 0.0
+    open_weights: bool = False
+    focus_sectors: list[str] = Field(default_factory=list)
+    # big tech only
+    cloud_share: Fraction = 0.0
+    superapp_reach: Fraction = 0.0
+    strategic_investor: bool = False
+
+
+class LongTailConfig(Strict):
+    count: Annotated[int, Field(ge=0, le=1000)] = 30
+    headcount_range: tuple[int, int] = (20, 120)
+    gpus_range: tuple[float, float] = (100.0, 1_000.0)
+    cash_rmb_range: tuple[float, float] = (5.0e7, 4.0e8)
+    capability_behind_months: tuple[float, float] = (6.0, 18.0)
+    api_price_rmb_per_mtok: NonNeg = 15.0
+    cost_efficiency: Pos = 1.5
+    aggressiveness: Fraction = 0.5
+
+
+class ScheduledRelease(Strict):
+    vendor: str
+    month: Month
+    feature: str
+    level: Pos = Field(description="new level, in the feature's unit")
+    note: str = ""
+
+
+class Stake(Strict):
+    investor: str
+    vendor: str
+    stake: Fraction
+
+
+class FallsBehindConfig(Strict):
+    statuses: list[Literal["focused", "acquired", "exited"]] = ["focused", "acquired", "exited"]
+    max_combined_share: Fraction = Field(0.02, description="consumer + enterprise share below which a vendor is 'small'")
+    min_gap_months: NonNeg = Field(6.0, description="capability gap to the domestic best above which a small vendor falls behind")
+
+
+class Config(Strict):
+    """The whole experiment configuration (see configs/baseline_2024.yaml)."""
+
+    run: RunConfig = RunConfig()
+    scale: ScaleConfig = ScaleConfig()
+    features: dict[str, FeatureConfig]
+    market: MarketConfig = MarketConfig()
+    price_war: PriceWarConfig = PriceWarConfig()
+    catch_up: CatchUpConfig = CatchUpConfig()
+    talent: TalentConfig = TalentConfig()
+    financing: FinancingConfig = FinancingConfig()
+    big_tech_finance: BigTechFinanceConfig = BigTechFinanceConfig()
+    consumers: ConsumerConfig = ConsumerConfig()
+    enterprises: EnterpriseConfig
+    vendors: dict[str, VendorConfig]
+    long_tail: LongTailConfig = LongTailConfig()
+    scheduled_releases: list[ScheduledRelease] = Field(default_factory=list)
+    strategic_stakes: list[Stake] = Field(default_factory=list)
+    falls_behind: FallsBehindConfig = FallsBehindConfig()
+
+    @field_validator("features")
+    @classmethod
+    def _features_known(cls, v: dict[str, FeatureConfig]) -> dict[str, FeatureConfig]:
+        missing = [f for f in FEATURES if f not in v]
+        if missing:
+            raise ValueError(f"missing features {missing}; the model needs all of {list(FEATURES)}")
+        extra = [f for f in v if f not in FEATURES]
+        if extra:
+            raise ValueError(f"unknown features {extra}; allowed: {list(FEATURES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        # Cross-references: every vendor, feature and sector a config names must exist.
+        vendors = set(self.vendors)
+        big_techs = {k for k, v in self.vendors.items() if v.kind == "big_tech"}
+        sectors = set(self.enterprises.sectors)
+        if not big_techs:
+            raise _RefError("vendors", "", "at least one big_tech vendor (it hosts a cloud)")
+        for vid, v in self.vendors.items():
+            for f in v.capability:
+                if f not in FEATURES:
+                    raise _RefError(f"vendors.{vid}.capability.{f}", f, f"a feature in {list(FEATURES)}")
+            for f in FEATURES:
+                if f not in v.capability:
+                    raise _RefError(f"vendors.{vid}.capability", None, f"a level for every feature {list(FEATURES)}; '{f}' is missing")
+            for s in v.focus_sectors:
+                if s not in sectors:
+                    raise _RefError(f"vendors.{vid}.focus_sectors", s, f"a sector defined under enterprises.sectors {sorted(sectors)}")
+            if v.kind == "startup" and (v.cloud_share or v.superapp_reach or v.strategic_investor):
+                raise _RefError(f"vendors.{vid}", v.kind, "cloud_share, superapp_reach and strategic_investor only on big_tech vendors")
+        if sum(self.vendors[b].cloud_share for b in big_techs) <= 0:
+            raise _RefError("vendors.*.cloud_share", 0, "a positive cloud_share on at least one big_tech")
+        if sum(v.consumer_share for v in self.vendors.values()) > 1.0 + 1e-9:
+            raise _RefError("vendors.*.consumer_share", sum(v.consumer_share for v in self.vendors.values()), "initial consumer shares summing to at most 1")
+        for i, r in enumerate(self.scheduled_releases):
+            if r.vendor not in vendors:
+                raise _RefError(f"scheduled_releases[{i}].vendor", r.vendor, f"a vendor defined under vendors {_suggest(r.vendor, vendors)}")
+            if r.feature not in FEATURES:
+                raise _RefError(f"scheduled_releases[{i}].feature", r.feature, f"a feature in {list(FEATURES)}")
+        for i, s in enumerate(self.strategic_stakes):
+            if s.investor not in big_techs:
+                raise _RefError(f"strategic_stakes[{i}].investor", s.investor, f"a big_tech vendor {_suggest(s.investor, big_techs)}")
+            if s.vendor not in vendors or self.vendors[s.vendor].kind != "startup":
+                raise _RefError(f"strategic_stakes[{i}].vendor", s.vendor, f"a startup defined under vendors {_suggest(s.vendor, vendors)}")
+        for name, sec in self.enterprises.sectors.items():
+            for f in sec.needs:
+                if f not in FEATURES:
+                    raise _RefError(f"enterprises.sectors.{name}.needs.{f}", f, f"a feature in {list(FEATURES)}")
+        return self
+
+
+class _RefError(ValueError):
+    def __init__(self, path: str, value: Any, allowed: str):
+        self.path, self.value, self.allowed = path, value, allowed
+        super().__init__(f"{path}: got {value!r}; expected {allowed}")
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
+    return f"(did you mean '{close[0]}'?)" if close else f"(defined: {sorted(options)})"
+
+
+# --------------------------------------------------------------------------------------
+# loading
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        raise ConfigError("file not found", file=path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"malformed YAML{where}: {getattr(e, 'problem', e)}", file=path) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"top level must be a mapping of sections, got {type(data).__name__}", file=path)
+    return data
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Mappings merge key by key; anything else (lists included) is replaced."""
+    out = copy.deepcopy(base)
+    for k, v in override.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    path = path.resolve()
+    if path in seen:
+        raise ConfigError(f"extends cycle: {' -> '.join(str(p) for p in (*seen, path))}", file=path, path="extends")
+    data = _read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"got {parent!r}; expected a relative or absolute path to a YAML file", file=path, path="extends")
+    parent_path = (path.parent / parent) if not Path(parent).is_absolute() else Path(parent)
+    if not parent_path.exists():
+        raise ConfigError(f"extends file {parent_path} not found", file=path, path="extends", value=parent)
+    return deep_merge(_resolve_extends(parent_path, (*seen, path)), data)
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """'a.b.c=value' -> (['a','b','c'], value parsed as YAML)."""
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected dotted.key=value", path=item)
+    key, raw = item.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"--set {item!r}: empty key", path=key)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return parts, value
+
+
+def apply_override(data: dict, parts: list[str], value: Any, file: str | Path | None = None) -> None:
+    """Set data[parts] = value; the key must already exist (in the file or as a schema default)."""
+    schema: Any = Config
+    node = data
+    for depth, part in enumerate(parts):
+        so_far = ".".join(parts[: depth + 1])
+        allowed = _allowed_keys(schema, node)
+        if part not in allowed:
+            raise ConfigError(
+                f"--set on a key that does not exist {_suggest(part, allowed)}; allowed here: {sorted(allowed)}",
+                file=file, path=so_far, value=value,
+            )
+        schema = _child_schema(schema, part)
+        if depth == len(parts) - 1:
+            node[part] = value
+        else:
+            if not isinstance(node.get(part), dict):
+                node[part] = {} if node.get(part) is None else node[part]
+                if not isinstance(node[part], dict):
+                    raise ConfigError("cannot descend into a non-mapping value", file=file, path=so_far, value=node[part])
+            node = node[part]
+
+
+def _allowed_keys(schema: Any, node: dict) -> set[str]:
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return set(schema.model_fields)
+    return set(node) if isinstance(node, dict) else set()  # a dict-typed section: existing keys only
+
+
+def _child_schema(schema: Any, key: str) -> Any:
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        ann = schema.model_fields[key].annotation
+    else:
+        ann = schema
+    origin = getattr(ann, "__origin__", None)
+    if origin is dict:
+        return ann.__args__[1]
+    return ann
+
+
+def load_config(source: str | Path | dict | Config, overrides: list[str] | None = None) -> Config:
+    """Load and validate a config from a YAML path (following `extends:`), a dict or a Config,
+    then apply `dotted.key=value` overrides. Raises ConfigError on any bad input."""
+    file: Path | None = None
+    if isinstance(source, Config):
+        data = source.model_dump()
+    elif isinstance(source, dict):
+        data = copy.deepcopy(source)
+    else:
+        file = Path(source)
+        data = _resolve_extends(file)
+    for item in overrides or []:
+        parts, value = parse_override(item)
+        apply_override(data, parts, value, file)
+    return validate_config(data, file)
+
+
+def validate_config(data: dict, file: str | Path | None = None) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        # each line of the message already names its key path
+        raise ConfigError(_format_error(e, data), file=file) from None
+
+
+def _loc_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _lookup(data: Any, loc: tuple) -> Any:
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _format_error(err: ValidationError, data: dict) -> str:
+    lines = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        path = _loc_path(loc)
+        ctx_err = (e.get("ctx") or {}).get("error")
+        if isinstance(ctx_err, _RefError):
+            lines.append(f"{ctx_err.path}: got {ctx_err.value!r}; expected {ctx_err.allowed}")
+            continue
+        if e["type"] == "extra_forbidden":
+            parent = _schema_at(loc[:-1])
+            allowed = sorted(parent.model_fields) if parent else []
+            lines.append(f"{path}: unknown key {_suggest(loc[-1], allowed)}; allowed keys: {allowed}")
+            continue
+        value = e.get("input", _lookup(data, loc))
+        allowed = _describe_allowed(e)
+        lines.append(f"{path}: got {value!r}; expected {allowed}")
+    return "\n".join(lines)
+
+
+def _schema_at(loc: tuple) -> type[BaseModel] | None:
+    """The schema model at a location such as ('vendors', 'moonshot', 'capability')."""
+    schema: Any = Config
+    for part in loc:
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
+            if not isinstance(part, str) or part not in schema.model_fields:
+                return None
+            schema = schema.model_fields[part].annotation
+        else:  # dict[str, X] or list[X]: this part is a key or an index; step to X
+            args = getattr(schema, "__args__", ())
+            schema = args[-1] if args else None
+    return schema if isinstance(schema, type) and issubclass(schema, BaseModel) else None
+
+
+def _describe_allowed(e: dict) -> str:
+    ctx = e.get("ctx") or {}
+    t = e["type"]
+    if "ge" in ctx:
+        bound = f">= {ctx['ge']}"
+    elif "gt" in ctx:
+        bound = f"> {ctx['gt']}"
+    elif "le" in ctx:
+        bound = f"<= {ctx['le']}"
+    elif "lt" in ctx:
+        bound = f"< {ctx['lt']}"
+    else:
+        bound = ""
+    if t.startswith(("greater", "less")):
+        return f"a number {bound}"
+    if t == "literal_error":
+        return f"one of {ctx.get('expected')}"
+    if t == "string_pattern_mismatch":
+        return "a month written YYYY-MM" if "\\d{4}" in str(ctx.get("pattern")) else f"a string matching {ctx.get('pattern')}"
+    if t == "missing":
+        return "a value (this key is required)"
+    return e["msg"].lower()
+
+
+def schema_json() -> dict:
+    """The JSON Schema of a config (printed by `market-sim schema`)."""
+    return Config.model_json_schema()

@@ -1,0 +1,89 @@
+"""Consumer adoption (Bass diffusion) and assistant choice (multinomial logit).
+
+Adoption: a non-adopter's hazard of adopting some assistant is p_i + q * A, where p_i is the
+innovation coefficient (plus marketing and super-app exposure) and A the share of adopters
+among its word-of-mouth contacts (network) or in the whole population (fully mixed). Over a
+one-month step A itself rises, so the monthly probability integrates the Bass equation
+dA/dt = (p + qA)(1 - A) across the month from the share A seen at its start:
+    prob = (F_1(A) - A) / (1 - A),
+    F_1(A) = (p + qA - p(1-A)e) / (p + qA + q(1-A)e),  e = exp(-(p + q)).
+With one vendor, no churn and full mixing this makes the expected adoption path the Bass
+(1969) closed form F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}) at every month, with no
+discretisation error (tests/test_adoption.py); with q = 0 it is 1 - exp(-p).
+
+Choice: adopters (new ones, and those who reconsider) pick the vendor of highest
+utility + Gumbel noise, i.e. a logit draw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def bass_closed_form(p: float, q: float, t: np.ndarray | float) -> np.ndarray:
+    """Cumulative adoption share F(t) of the continuous Bass model."""
+    t = np.asarray(t, float)
+    e = np.exp(-(p + q) * t)
+    return (1.0 - e) / (1.0 + (q / p) * e)
+
+
+def bass_step(p: np.ndarray | float, q: float, share: np.ndarray | float, months: float = 1.0) -> np.ndarray:
+    """Adopted share after `months` of the Bass equation, starting from `share`:
+    F = (p + qA - p(1-A)e) / (p + qA + q(1-A)e), e = exp(-(p+q) months) (the closed form,
+    multiplied through by p + qA so that no small number divides)."""
+    p = np.asarray(p, float)
+    a = np.asarray(share, float)
+    e = np.exp(-(p + q) * months)
+    num = p + q * a - p * (1.0 - a) * e
+    den = p + q * a + q * (1.0 - a) * e
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), a)  # p = 0, nobody adopted: no change
+
+
+def adoption_probability(p: np.ndarray | float, q: float, adopted_share: np.ndarray | float) -> np.ndarray:
+    """Probability that a non-adopter adopts this month, seeing `adopted_share` at its start."""
+    p = np.asarray(p, float)
+    a = np.asarray(adopted_share, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prob = np.where(a < 1.0, (bass_step(p, q, a) - a) / (1.0 - a), 1.0 - np.exp(-(p + q)))
+    return np.clip(prob, 0.0, 1.0)
+
+
+def neighbour_adopted_share(vendor: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """Share of each agent's contacts who use some assistant."""
+    return (vendor[neighbours] >= 0).mean(axis=1)
+
+
+def population_adopted_share(vendor: np.ndarray, weight: np.ndarray) -> float:
+    """People-weighted share who use some assistant."""
+    return float(weight[vendor >= 0].sum() / weight.sum())
+
+
+def neighbour_vendor_share(vendor: np.ndarray, neighbours: np.ndarray, rows: np.ndarray,
+                           n_vendors: int) -> np.ndarray:
+    """(len(rows) x vendors): share of each listed agent's contacts using each vendor."""
+    nb = vendor[neighbours[rows]]                              # (m x degree)
+    m, k = nb.shape
+    flat = np.repeat(np.arange(m), k) * n_vendors + np.where(nb >= 0, nb, 0).ravel()
+    counts = np.bincount(flat, weights=(nb >= 0).ravel().astype(float), minlength=m * n_vendors)
+    return counts.reshape(m, n_vendors) / k
+
+
+def logit_choice(rng: np.random.Generator, utility: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Row-wise draw from a multinomial logit over the available columns (Gumbel-max)."""
+    u = np.where(available[None, :], utility, -np.inf)
+    return np.argmax(u + rng.gumbel(size=u.shape), axis=1).astype(np.int32)
+
+
+def logit_shares(utility: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Expected logit choice shares (row-wise softmax over available columns)."""
+    u = np.where(available[None, :], utility, -np.inf)
+    u = u - u.max(axis=1, keepdims=True)
+    e = np.exp(u)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def weighted_counts(vendor: np.ndarray, weight: np.ndarray, n_vendors: int) -> np.ndarray:
+    """People using each vendor."""
+    used = vendor >= 0
+    return np.bincount(vendor[used], weights=weight[used], minlength=n_vendors)

@@ -1,0 +1,87 @@
+"""Feature catch-up: innovation, imitation (copy or leapfrog) and hype.
+
+Capabilities are (vendors x features) in internal units: index points, or log10 tokens for
+context. The global frontier is an exogenous path; the domestic best is whatever the best
+active vendor has released. R&D strength scales with talent (skill x headcount^0.5, as
+density beats headcount) and compute per researcher.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rd_strength(headcount: np.ndarray, skill: np.ndarray, gpus: np.ndarray,
+                talent_elasticity: float, compute_elasticity: float,
+                reference_headcount: float = 500.0, reference_gpus_per_head: float = 10.0) -> np.ndarray:
+    """R&D strength relative to a reference lab (500 researchers of skill 1 with 10 GPUs each)."""
+    h = np.maximum(np.asarray(headcount, float), 0.0)
+    talent = skill * (h / reference_headcount) ** talent_elasticity
+    per_head = np.asarray(gpus, float) / np.maximum(h, 1.0)
+    compute = (np.maximum(per_head, 1e-3) / reference_gpus_per_head) ** compute_elasticity
+    return np.where(h > 0, talent * compute, 0.0)
+
+
+def innovate(rng: np.random.Generator, capability: np.ndarray, frontier: np.ndarray,
+             release_rate: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Own R&D. Vendor v releases on feature f with probability 1 - exp(-release_rate[v]).
+    A release adds step[f] x Exponential(1), damped exponentially once past the global
+    frontier (pushing beyond the state of the art is harder). Returns (new capability,
+    released mask)."""
+    v, f = capability.shape
+    p = 1.0 - np.exp(-np.broadcast_to(np.asarray(release_rate, float)[:, None], (v, f)))
+    released = rng.random((v, f)) < p
+    ahead = np.maximum(capability - frontier[None, :], 0.0)
+    gain = step[None, :] * rng.exponential(1.0, (v, f)) * np.exp(-ahead / step[None, :])
+    return np.where(released, capability + gain, capability), released
+
+
+def best_public_level(capability: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per feature, the best level released by an active vendor and which vendor holds it."""
+    masked = np.where(active[:, None], capability, -np.inf)
+    leader = np.argmax(masked, axis=0)
+    return masked[leader, np.arange(capability.shape[1])], leader
+
+
+def copy_probability(expected_lag_months: np.ndarray) -> np.ndarray:
+    """Monthly probability of closing the gap to the public best, for an exponential lag."""
+    return 1.0 - np.exp(-1.0 / np.maximum(expected_lag_months, 1e-9))
+
+
+def imitate(rng: np.random.Generator, capability: np.ndarray, best_public: np.ndarray,
+            frontier: np.ndarray, expected_lag_months: np.ndarray, leapfrog: np.ndarray,
+            can_copy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Copy or leapfrog: a vendor behind the public best (as released last month) catches up
+    with probability `copy_probability(lag)`, landing at the best level plus an overshoot of
+    mean `leapfrog[f]` (uniform on 0..2 x leapfrog), damped exponentially once the best is past the global frontier (so a
+    race of copies saturates instead of ratcheting up for ever). `expected_lag_months` is
+    (vendors x features). Returns (new capability, copied mask)."""
+    behind = (capability < best_public[None, :]) & can_copy[:, None]
+    copied = behind & (rng.random(capability.shape) < copy_probability(expected_lag_months))
+    ahead = np.maximum(best_public - frontier, 0.0)
+    damp = np.exp(-ahead / np.maximum(leapfrog, 1e-9))
+    # bounded overshoot (uniform, mean `leapfrog`): with an unbounded draw the luckiest of
+    # dozens of copiers would set a record no lab could reach
+    landed = best_public[None, :] + (leapfrog * damp)[None, :] * rng.uniform(0.0, 2.0, capability.shape)
+    return np.where(copied, np.maximum(capability, landed), capability), copied
+
+
+def expected_copy_lag(base_lag_months: float, strength: np.ndarray, leader_open_weights: np.ndarray,
+                      open_weights_factor: float) -> np.ndarray:
+    """(vendors x features) expected lag: shorter for stronger labs and for open-weights leaders."""
+    lag = base_lag_months / np.sqrt(np.maximum(strength, 1e-6))
+    factor = np.where(leader_open_weights, open_weights_factor, 1.0)
+    return lag[:, None] * factor[None, :]
+
+
+def hype_after(hype: np.ndarray, released: np.ndarray, new_domestic_best: np.ndarray,
+               decay: float, per_release: float, per_headline: float) -> np.ndarray:
+    """Hype decays by `decay` a month; each release adds `per_release`, and each release that
+    sets a new domestic best adds `per_headline` more (the headline effect)."""
+    gain = per_release * released.sum(axis=1) + per_headline * (released & new_domestic_best).sum(axis=1)
+    return hype * (1.0 - decay) + gain
+
+
+def gap_months(capability: np.ndarray, reference: np.ndarray, growth_per_month: np.ndarray) -> np.ndarray:
+    """(vendors x features) distance behind `reference` in months of frontier growth (>= 0)."""
+    return np.maximum(reference[None, :] - capability, 0.0) / np.maximum(growth_per_month, 1e-9)[None, :]

@@ -1,0 +1,44 @@
+"""The "falls behind" rule (SPEC 3.3), evaluated on the last simulated month.
+
+A vendor falls behind if its status is one of `statuses` (by default focused, acquired or
+exited: out of the frontier race), or if it is still racing but small, with consumer share +
+enterprise share below `max_combined_share`, and more than `min_gap_months` of general-quality
+progress behind the domestic best.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+REASONS = ("", "status", "small_and_behind")
+
+
+def falls_behind(status_name: np.ndarray, consumer_share: np.ndarray, enterprise_share: np.ndarray,
+                 gap_months: np.ndarray, statuses: list[str], max_combined_share: float,
+                 min_gap_months: float) -> tuple[np.ndarray, np.ndarray]:
+    """Returns (falls behind?, reason) per vendor."""
+    by_status = np.isin(np.asarray(status_name), list(statuses))
+    small = (np.asarray(consumer_share) + np.asarray(enterprise_share)) < max_combined_share
+    behind = small & (np.asarray(gap_months) > min_gap_months) & ~by_status
+    reason = np.where(by_status, "status", np.where(behind, "small_and_behind", ""))
+    return by_status | behind, reason
+
+
+def outcomes_from_table(vendor_month: pd.DataFrame, cfg) -> pd.DataFrame:
+    """Per-vendor outcome at the horizon from a vendor-month table of one replication."""
+    last = vendor_month[vendor_month["month_index"] == vendor_month["month_index"].max()]
+    fb, reason = falls_behind(
+        last["status"].to_numpy(), last["consumer_share"].to_numpy(),
+        last["enterprise_share"].to_numpy(), last["gap_quality_months"].to_numpy(),
+        cfg.statuses, cfg.max_combined_share, cfg.min_gap_months,
+    )
+    return pd.DataFrame({
+        "vendor": last["vendor"].to_numpy(),
+        "falls_behind": fb,
+        "reason": reason,
+        "final_status": last["status"].to_numpy(),
+        "final_consumer_share": last["consumer_share"].to_numpy(),
+        "final_enterprise_share": last["enterprise_share"].to_numpy(),
+        "final_gap_quality_months": last["gap_quality_months"].to_numpy(),
+    })

@@ -1,0 +1,83 @@
+"""Enterprise procurement: model gardens chosen through the home cloud.
+
+A buyer reviewing its portfolio scores every available vendor by
+    U = -b_price log(price + 0.1) + b_cap sum_f need_f gap-adjusted capability
+        + b_cloud [vendor runs the buyer's cloud] + b_focus [vendor focuses on its sector]
+        - b_risk risk_aversion failure_risk + switching_cost [already in the portfolio]
+plus Gumbel noise, keeps the best `portfolio_size` vendors, and splits its tokens among them
+by a softmax of U. Demand grows (budgets 2-5x a year) and falls with the portfolio price
+(constant elasticity). Every RMB a buyer spends is the revenue of a portfolio vendor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FREE_PRICE_FLOOR = 0.1  # RMB per million tokens: keeps log(price) finite for free tiers
+
+
+def buyer_utility(sector: np.ndarray, home_cloud: np.ndarray, risk_aversion: np.ndarray,
+                  current_portfolio: np.ndarray, price: np.ndarray, capability_fit: np.ndarray,
+                  focus_sector: np.ndarray, failure_risk: np.ndarray, b_price: float, b_cap: float,
+                  b_cloud: float, b_focus: float, b_risk: float, switching_cost: float) -> np.ndarray:
+    """(buyers x vendors) utility. `capability_fit` is (sectors x vendors)."""
+    n_v = price.shape[0]
+    u = -b_price * np.log(price + FREE_PRICE_FLOOR)[None, :] + b_cap * capability_fit[sector]
+    u = u + b_cloud * (home_cloud[:, None] == np.arange(n_v)[None, :])
+    u = u + b_focus * (focus_sector[None, :] == sector[:, None])
+    u = u - b_risk * risk_aversion[:, None] * failure_risk[None, :]
+    held = np.zeros(u.shape, bool)
+    rows = np.repeat(np.arange(u.shape[0]), current_portfolio.shape[1])
+    cols = current_portfolio.ravel()
+    held[rows[cols >= 0], cols[cols >= 0]] = True
+    return u + switching_cost * held
+
+
+def choose_portfolio(rng: np.random.Generator, utility: np.ndarray, available: np.ndarray,
+                     size: int, softmax_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Top-`size` vendors by utility + Gumbel noise, and token weights by softmax of utility.
+    Returns (portfolio rows, -1 where fewer vendors are available; weights summing to 1)."""
+    u = np.where(available[None, :], utility, -np.inf)
+    noisy = u + rng.gumbel(size=u.shape)
+    k = min(size, u.shape[1])
+    top = np.argsort(-noisy, axis=1, kind="stable")[:, :k]
+    top_u = np.take_along_axis(u, top, axis=1)
+    ok = np.isfinite(top_u)
+    z = np.where(ok, top_u / softmax_scale, -np.inf)
+    top_z = np.max(np.where(ok, z, -np.inf), axis=1, keepdims=True)
+    z = z - np.where(np.isfinite(top_z), top_z, 0.0)  # rows with no vendor stay all -inf
+    w = np.where(ok, np.exp(z), 0.0)
+    sums = w.sum(axis=1, keepdims=True)
+    w = np.divide(w, sums, out=np.zeros_like(w), where=sums > 0)
+    portfolio = np.where(ok, top, -1).astype(np.int32)
+    if k < size:
+        pad = size - k
+        portfolio = np.pad(portfolio, ((0, 0), (0, pad)), constant_values=-1)
+        w = np.pad(w, ((0, 0), (0, pad)))
+    return portfolio, w
+
+
+def portfolio_price(portfolio: np.ndarray, weights: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Token-weighted price each buyer pays (RMB per million tokens)."""
+    p = np.where(portfolio >= 0, price[np.maximum(portfolio, 0)], 0.0)
+    return (p * weights).sum(axis=1)
+
+
+def token_demand(base_demand: np.ndarray, growth_per_month: float, month: int,
+                 paid_price: np.ndarray, reference_price: float, elasticity: float) -> np.ndarray:
+    """Million tokens each buyer uses this month: grows with budgets, falls with price."""
+    rel = np.maximum(paid_price, FREE_PRICE_FLOOR) / reference_price
+    return base_demand * (1.0 + growth_per_month) ** month * rel ** (-elasticity)
+
+
+def spend_by_vendor(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarray,
+                    price: np.ndarray, n_vendors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split each buyer's tokens over its portfolio. Returns (spend per buyer in RMB, revenue
+    per vendor in RMB, tokens per vendor in million tokens)."""
+    held = portfolio >= 0
+    tokens = demand[:, None] * weights * held
+    rows = np.maximum(portfolio, 0)
+    spend = tokens * price[rows] * held
+    revenue = np.bincount(rows[held], weights=spend[held], minlength=n_vendors)
+    vendor_tokens = np.bincount(rows[held], weights=tokens[held], minlength=n_vendors)
+    return spend.sum(axis=1), revenue, vendor_tokens

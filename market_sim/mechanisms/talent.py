@@ -1,0 +1,88 @@
+"""Talent moves: researchers flow toward vendors that offer more.
+
+Each month a share `mobility x (1 - noncompete_friction)` of every active vendor's
+researchers looks around. Each of them picks a destination (possibly staying) by a logit over
+log attractiveness, a weighted sum of log pay, log compute per researcher and momentum.
+The free pool (people released by pivots and shutdowns) is hired the same way. Moves are
+integer multinomial draws, so no researcher is created or destroyed by a move. A share of
+movers are key hires who carry know-how: the destination closes part of its capability
+gap to the source.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def log_attractiveness(salary: np.ndarray, gpus: np.ndarray, headcount: np.ndarray,
+                       momentum: np.ndarray, pay_weight: float, compute_weight: float,
+                       momentum_weight: float) -> np.ndarray:
+    per_head = np.asarray(gpus, float) / np.maximum(np.asarray(headcount, float), 1.0)
+    return (pay_weight * np.log(np.maximum(salary, 1.0) / 60_000.0)
+            + compute_weight * np.log(np.maximum(per_head, 0.1) / 10.0)
+            + momentum_weight * momentum)
+
+
+def destination_probabilities(log_attr: np.ndarray, open_to_hire: np.ndarray) -> np.ndarray:
+    """(vendors x vendors): row i is where a researcher of i who looks around ends up (the
+    diagonal is staying). Only vendors open to hiring are destinations; staying is always
+    possible for an active source."""
+    n = log_attr.shape[0]
+    u = np.where(open_to_hire[None, :], log_attr[None, :], -np.inf)
+    u = np.broadcast_to(u, (n, n)).copy()
+    u[np.arange(n), np.arange(n)] = log_attr
+    u -= u.max(axis=1, keepdims=True)
+    e = np.exp(u)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def talent_moves(rng: np.random.Generator, headcount: np.ndarray, active: np.ndarray,
+                 log_attr: np.ndarray, open_to_hire: np.ndarray, mobility: float,
+                 friction: float) -> np.ndarray:
+    """Integer (source x destination) moves this month; the diagonal is zero."""
+    n = headcount.shape[0]
+    looking = rng.binomial(np.where(active, headcount, 0).astype(np.int64),
+                           np.clip(mobility * (1.0 - friction), 0.0, 1.0))
+    probs = destination_probabilities(log_attr, open_to_hire)
+    moves = rng.multinomial(looking, probs)
+    moves[np.arange(n), np.arange(n)] = 0
+    return moves
+
+
+def pool_hires(rng: np.random.Generator, pool: int, hiring_rate: float, log_attr: np.ndarray,
+               open_to_hire: np.ndarray) -> np.ndarray:
+    """Researchers hired from the free pool by each vendor this month."""
+    n_hired = rng.binomial(int(pool), hiring_rate) if pool > 0 else 0
+    if n_hired == 0 or not open_to_hire.any():
+        return np.zeros(log_attr.shape[0], np.int64)
+    u = np.where(open_to_hire, log_attr, -np.inf)
+    e = np.exp(u - u[open_to_hire].max())
+    return rng.multinomial(n_hired, e / e.sum())
+
+
+def skill_after_moves(headcount: np.ndarray, skill: np.ndarray, moves: np.ndarray,
+                      hires: np.ndarray, pool_skill: float) -> np.ndarray:
+    """Mean skill after moves: stayers keep theirs, newcomers bring their source's."""
+    stay = headcount - moves.sum(axis=1)
+    incoming_skill = moves.T @ skill + hires * pool_skill
+    new_head = stay + moves.sum(axis=0) + hires
+    total = stay * skill + incoming_skill
+    return np.divide(total, new_head, out=skill.astype(float).copy(), where=new_head > 0)
+
+
+def key_hires(rng: np.random.Generator, moves: np.ndarray, skill: np.ndarray,
+              key_hire_rate: float) -> np.ndarray:
+    """(source x destination) number of key hires among the movers."""
+    p = np.clip(key_hire_rate * skill, 0.0, 1.0)[:, None]
+    return rng.binomial(moves, np.broadcast_to(p, moves.shape))
+
+
+def knowhow_transfer(capability: np.ndarray, key: np.ndarray, transfer: float) -> np.ndarray:
+    """Each destination with key hires closes `transfer` of its gap to the best source it
+    hired a key person from, feature by feature."""
+    out = capability.copy()
+    for dst in np.flatnonzero(key.sum(axis=0)):
+        sources = np.flatnonzero(key[:, dst])
+        lead = np.maximum(capability[sources] - capability[dst], 0.0).max(axis=0)
+        out[dst] = capability[dst] + transfer * lead
+    return out

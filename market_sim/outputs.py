@@ -1,0 +1,150 @@
+"""The results directory of a run: resolved config, Parquet tables, summary.json, figures
+and report.md. Written into a temporary sibling and renamed into place when complete, so an
+interrupted or failed run leaves no partial results directory behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import __version__
+from .plots import write_figures
+from .runner import Results
+
+MARKER = "summary.json"  # a directory holding this is a market-sim results directory
+
+
+class OutputError(Exception):
+    pass
+
+
+def check_output_dir(out: Path) -> None:
+    """Refuse to replace a directory that is not a results directory of ours."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise OutputError(f"{out}: exists and is not a market-sim results directory; choose another --out")
+
+
+def tail_summary(outcomes: pd.DataFrame) -> dict:
+    tail = outcomes[outcomes["vendor"].str.startswith("tail_")]
+    if tail.empty:
+        return {}
+    per_rep = tail.groupby("replication")
+    survivors = per_rep.apply(lambda d: int((~d["falls_behind"]).sum()), include_groups=False)
+    return {
+        "vendors": int(tail["vendor"].nunique()),
+        "share_falling_behind": float(tail["falls_behind"].mean()),
+        "median_survivors": float(survivors.median()),
+    }
+
+
+def summarise(results: Results, table: pd.DataFrame) -> dict:
+    vm, mm = results.vendor_month, results.market_month
+    last = mm[mm["month_index"] == mm["month_index"].max()]
+    named = table[~table["vendor"].str.startswith("tail_")]
+    return {
+        "market_sim_version": __version__,
+        "replications": results.replications,
+        "base_seed": results.base_seed,
+        "months": f"{vm['month'].iloc[0]} .. {vm['month'].iloc[-1]}",
+        "falls_behind_rule": results.config.falls_behind.model_dump(),
+        "falls_behind": named.to_dict(orient="records"),
+        "long_tail": tail_summary(results.outcomes),
+        "final_month_medians": {
+            "frontier_vendors": float(last["n_frontier"].median()),
+            "price_index_rmb_per_mtok": float(last["price_index"].median()),
+            "total_mau": float(last["total_mau"].median()),
+            "hhi_consumer": float(last["hhi_consumer"].median()),
+        },
+    }
+
+
+def _report(results: Results, table: pd.DataFrame, figures: dict[str, str], summary: dict, config_name: str) -> str:
+    named = table[~table["vendor"].str.startswith("tail_")]
+    rows = "\n".join(
+        f"| {r['name']} | {r['p_falls_behind']:.2f} | {r['ci95_low']:.2f}-{r['ci95_high']:.2f} | "
+        f"{r['median_consumer_share']:.3f} | {r['median_enterprise_share']:.3f} |"
+        for _, r in named.iterrows())
+    tail = summary["long_tail"]
+    fm = summary["final_month_medians"]
+    ev = results.events
+    counts = ev.groupby("event").size().div(results.replications).round(1).to_dict() if len(ev) else {}
+    rule = results.config.falls_behind
+    return f"""# market-sim results: {config_name}
+
+{results.replications} replications, base seed {results.base_seed}, months {summary['months']}.
+
+## Who falls behind
+
+A vendor *falls behind* if at the horizon its status is one of {rule.statuses}, or it is still
+racing with consumer + enterprise share below {rule.max_combined_share} and more than
+{rule.min_gap_months} months of quality growth behind the domestic best (docs/ODD.md, 7.3).
+
+| vendor | P(falls behind) | 95% interval | median final consumer share | median final enterprise share |
+|---|---|---|---|---|
+{rows}
+
+Long tail: {tail.get('vendors', 0)} vendors; {100 * tail.get('share_falling_behind', 0):.0f}% of them fall behind;
+median survivors per replication {tail.get('median_survivors', 0):.0f}.
+
+![P(falls behind)]({figures['falls_behind']})
+
+## The market at the horizon (medians)
+
+Frontier vendors: {fm['frontier_vendors']:.0f}; token-weighted API price index: {fm['price_index_rmb_per_mtok']:.3f} RMB per
+million tokens; assistant users: {fm['total_mau'] / 1e6:.0f}M; consumer HHI: {fm['hhi_consumer']:.3f}.
+
+Events per replication (mean): {', '.join(f'{k} {v}' for k, v in counts.items())}.
+
+![Shares]({figures['shares']})
+
+![Prices]({figures['prices']})
+
+![Capability]({figures['capability']})
+
+![Cash and runway]({figures['cash_runway']})
+
+## Files
+
+- `config.yaml`: the resolved config of this run
+- `vendor_month.parquet`, `market_month.parquet`, `events.parquet`, `outcomes.parquet`: tables (column meanings: docs/ODD.md, 7)
+- `falls_behind.csv`, `summary.json`: the table above, machine-readable
+"""
+
+
+def write_results(results: Results, out: str | Path, config_name: str = "") -> dict[str, Path]:
+    """Write the results directory atomically; return the paths written."""
+    out = Path(out)
+    check_output_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        table = results.falls_behind()
+        (tmp / "config.yaml").write_text(yaml.safe_dump(results.config.model_dump(), sort_keys=False))
+        for name in ("vendor_month", "market_month", "events", "outcomes"):
+            getattr(results, name).to_parquet(tmp / f"{name}.parquet", index=False)
+        table.to_csv(tmp / "falls_behind.csv", index=False)
+        figures = write_figures(results, table, tmp)
+        summary = summarise(results, table)
+        (tmp / "report.md").write_text(_report(results, table, figures, summary, config_name))
+        (tmp / MARKER).write_text(json.dumps(summary, indent=2, default=float))
+        old = None
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(old)
+        tmp.rename(out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {
+        "directory": out, "report": out / "report.md", "summary": out / MARKER,
+        "tables": out / "vendor_month.parquet", "figures": out / "figures",
+    }

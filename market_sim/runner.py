@@ -1,0 +1,90 @@
+"""Replications: one seed per run from numpy SeedSequence(base seed).spawn, run in-process or
+on worker processes; results are ordered by replication index, so they do not depend on the
+number of workers."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from .config import Config, load_config
+from .mechanisms.falls_behind import outcomes_from_table
+from .stats import falls_behind_table
+
+# Mesa 3.3 keeps finished models alive (agent-id registry); a worker process is replaced after
+# this many replications so memory stays bounded over long runs.
+TASKS_PER_WORKER = 8
+
+
+def replication_seeds(base_seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """Replication i's seed is child i of SeedSequence(base_seed): independent of workers."""
+    return np.random.SeedSequence(base_seed).spawn(replications)
+
+
+def run_replication(config: dict | Config, index: int, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
+    """Run one replication to its horizon; return its tables tagged with `replication`."""
+    from .model import MarketModel  # imported here so worker processes import it themselves
+
+    model = MarketModel(config=config, rng=np.random.default_rng(seed))
+    while model.running:
+        model.step()
+    vendor, market, events = model.tables()
+    outcomes = outcomes_from_table(vendor, model.cfg.falls_behind)
+    model.remove_all_agents()  # lets the agents go even though Mesa 3.3 keeps the model alive
+    out = {"vendor_month": vendor, "market_month": market, "events": events, "outcomes": outcomes}
+    for df in out.values():
+        df.insert(0, "replication", np.int32(index))
+    return out
+
+
+@dataclass
+class Results:
+    """Tables of all replications, concatenated in replication order."""
+
+    config: Config
+    base_seed: int
+    vendor_month: pd.DataFrame
+    market_month: pd.DataFrame
+    events: pd.DataFrame
+    outcomes: pd.DataFrame
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def replications(self) -> int:
+        return int(self.outcomes["replication"].nunique())
+
+    def falls_behind(self) -> pd.DataFrame:
+        return falls_behind_table(self.outcomes, self.names)
+
+
+def run(config: str | Path | dict | Config, replications: int = 1, seed: int | None = None,
+        workers: int = 1, overrides: list[str] | None = None, progress: bool = False) -> Results:
+    """Run `replications` replications of a config (path, dict or Config) and collect the
+    tables. `seed` defaults to the config's run.seed; `overrides` are dotted.key=value strings."""
+    cfg = load_config(config, overrides)
+    base_seed = cfg.run.seed if seed is None else int(seed)
+    seeds = replication_seeds(base_seed, replications)
+    cfg_dict = cfg.model_dump()
+    parts: list[dict | None] = [None] * replications
+    bar = tqdm(total=replications, desc="replications", unit="run", disable=not progress)
+    if workers <= 1:
+        for i, s in enumerate(seeds):
+            parts[i] = run_replication(cfg_dict, i, s)
+            bar.update()
+    else:
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=TASKS_PER_WORKER) as pool:
+            futures = {pool.submit(run_replication, cfg_dict, i, s): i for i, s in enumerate(seeds)}
+            for fut in as_completed(futures):
+                parts[futures[fut]] = fut.result()
+                bar.update()
+    bar.close()
+    tables = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
+    names = {vid: v.name for vid, v in cfg.vendors.items()}
+    return Results(cfg, base_seed, names=names, **tables)

@@ -1,0 +1,53 @@
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from market_sim.mechanisms import procurement
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 12), st.integers(1, 5), st.integers(0, 2**31 - 1))
+def test_every_rmb_spent_is_some_vendors_revenue(n_buyers, n_vendors, k, seed):
+    rng = np.random.default_rng(seed)
+    available = rng.random(n_vendors) < 0.7
+    util = rng.normal(size=(n_buyers, n_vendors))
+    portfolio, w = procurement.choose_portfolio(rng, util, available, k, 1.0)
+    price = rng.uniform(0, 50, n_vendors)
+    demand = rng.uniform(0, 1000, n_buyers)
+    spend, revenue, tokens = procurement.spend_by_vendor(demand, portfolio, w, price, n_vendors)
+    np.testing.assert_allclose(spend.sum(), revenue.sum(), rtol=1e-12)
+    assert revenue[~available].sum() == 0
+    # portfolios hold distinct available vendors; weights sum to 1 when any vendor is held
+    for row, ws in zip(portfolio, w):
+        held = row[row >= 0]
+        assert len(set(held)) == len(held) and available[held].all()
+        assert abs(ws.sum() - (1.0 if len(held) else 0.0)) < 1e-12
+    if available.any():
+        np.testing.assert_allclose(tokens.sum(), demand.sum())
+
+
+def test_demand_falls_with_price_and_grows_with_budgets():
+    base = np.array([100.0])
+    d_cheap = procurement.token_demand(base, 0.1, 0, np.array([1.0]), 20.0, 0.8)
+    d_dear = procurement.token_demand(base, 0.1, 0, np.array([40.0]), 20.0, 0.8)
+    d_later = procurement.token_demand(base, 0.1, 12, np.array([20.0]), 20.0, 0.8)
+    assert d_cheap > base > d_dear
+    np.testing.assert_allclose(d_later, 100 * 1.1 ** 12)
+
+
+def test_home_cloud_focus_and_incumbency_raise_utility():
+    u = procurement.buyer_utility(
+        sector=np.array([0]), home_cloud=np.array([1]), risk_aversion=np.array([0.0]),
+        current_portfolio=np.array([[2, -1]]), price=np.full(4, 1.0), capability_fit=np.zeros((1, 4)),
+        focus_sector=np.array([-1, -1, -1, 0]), failure_risk=np.zeros(4),
+        b_price=1, b_cap=1, b_cloud=1.5, b_focus=1.2, b_risk=1, switching_cost=0.7)
+    np.testing.assert_allclose(u[0] - u[0, 0], [0, 1.5, 0.7, 1.2])
+
+
+def test_cheaper_vendor_is_chosen_more_often():
+    rng = np.random.default_rng(0)
+    u = procurement.buyer_utility(np.zeros(5000, int), np.full(5000, -1), np.zeros(5000), np.full((5000, 1), -1),
+                                  np.array([1.0, 10.0]), np.zeros((1, 2)), np.full(2, -1), np.zeros(2),
+                                  1, 0, 0, 0, 0, 0)
+    portfolio, _ = procurement.choose_portfolio(rng, u, np.ones(2, bool), 1, 1.0)
+    assert (portfolio[:, 0] == 0).mean() > 0.8
