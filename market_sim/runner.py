@@ -5,7 +5,6 @@ number of workers."""
 from __future__ import annotations
 
 import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,12 +18,20 @@ from .stats import falls_behind_table
 
 # Mesa 3.3 keeps finished models alive (agent-id registry); a worker process is replaced after
 # this many replications so memory stays bounded over long runs.
-TASKS_PER_WORKER = 8
+TASKS_PER_WORKER = 25
 
 
 def replication_seeds(base_seed: int, replications: int) -> list[np.random.SeedSequence]:
     """Replication i's seed is child i of SeedSequence(base_seed): independent of workers."""
     return np.random.SeedSequence(base_seed).spawn(replications)
+
+
+def release_model(model) -> None:
+    """Free a finished model's memory. Mesa 3.3 keeps every model alive through its agent-id
+    registry (fixed in 3.4.2), so we remove its agents and drop its own state; only an empty
+    shell stays behind."""
+    model.remove_all_agents()
+    vars(model).clear()
 
 
 def run_replication(config: dict | Config, index: int, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
@@ -36,11 +43,16 @@ def run_replication(config: dict | Config, index: int, seed: np.random.SeedSeque
         model.step()
     vendor, market, events = model.tables()
     outcomes = outcomes_from_table(vendor, model.cfg.falls_behind)
-    model.remove_all_agents()  # lets the agents go even though Mesa 3.3 keeps the model alive
+    release_model(model)
     out = {"vendor_month": vendor, "market_month": market, "events": events, "outcomes": outcomes}
     for df in out.values():
         df.insert(0, "replication", np.int32(index))
     return out
+
+
+def _run_indexed(job: tuple) -> tuple[int, dict[str, pd.DataFrame]]:
+    cfg, index, seed = job
+    return index, run_replication(cfg, index, seed)
 
 
 @dataclass
@@ -78,11 +90,13 @@ def run(config: str | Path | dict | Config, replications: int = 1, seed: int | N
             parts[i] = run_replication(cfg_dict, i, s)
             bar.update()
     else:
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=TASKS_PER_WORKER) as pool:
-            futures = {pool.submit(run_replication, cfg_dict, i, s): i for i, s in enumerate(seeds)}
-            for fut in as_completed(futures):
-                parts[futures[fut]] = fut.result()
+        # multiprocessing.Pool rather than ProcessPoolExecutor: the latter's
+        # max_tasks_per_child deadlocks on Python 3.11 with the spawn start method once a
+        # worker is retired (seen here with 20 replications on 2 workers).
+        jobs = [(cfg_dict, i, s) for i, s in enumerate(seeds)]
+        with mp.get_context("spawn").Pool(workers, maxtasksperchild=TASKS_PER_WORKER) as pool:
+            for i, part in pool.imap_unordered(_run_indexed, jobs):
+                parts[i] = part
                 bar.update()
     bar.close()
     tables = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
