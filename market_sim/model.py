@@ -117,8 +117,8 @@ class MarketModel(Model):
         self.finance(t)
         self._update_market_indicators()
         self.recorder.record(self, t)
-        self.datacollector.collect(self)
         self.month += 1
+        self.datacollector.collect(self)  # after the increment: month_label is the month just simulated
         if self.month >= self.horizon:
             self.running = False
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from market_sim import MarketModel
@@ -93,6 +93,7 @@ def test_monthly_step_has_no_discretisation_error():
 
 @settings(max_examples=200, deadline=None)
 @given(st.floats(0.0, 0.2), st.floats(0.0, 1.0), st.floats(0.0, 1.0))
+@example(p=0.0, q=5e-324, a=0.9375)  # denormal q: an earlier formula returned 1 here
 def test_adoption_probability_is_a_probability_and_q0_is_exponential(p, q, a):
     prob = float(adoption.adoption_probability(p, q, a))
     assert 0.0 <= prob <= 1.0

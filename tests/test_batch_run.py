@@ -17,6 +17,7 @@ def test_batch_run_with_plain_keyword_parameters():
     assert len(results) == 4 * 6  # 2 x 2 parameter points, 6 months each
     row = results[-1]
     assert {"price_index", "hhi_consumer", "frontier_vendors", "price_war_intensity"} <= set(row)
+    assert [r["month"] for r in results[:6]] == ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]
     assert 0 <= row["hhi_consumer"] <= 1
 
 

@@ -5,7 +5,7 @@ innovation coefficient (plus marketing and super-app exposure) and A the share o
 among its word-of-mouth contacts (network) or in the whole population (fully mixed). Over a
 one-month step A itself rises, so the monthly probability integrates the Bass equation
 dA/dt = (p + qA)(1 - A) across the month from the share A seen at its start:
-    prob = (F_1(A) - A) / (1 - A),
+    prob = (F_1(A) - A) / (1 - A) = (p + qA)(1 - e) / (p + qA + q(1 - A)e),
     F_1(A) = (p + qA - p(1-A)e) / (p + qA + q(1-A)e),  e = exp(-(p + q)).
 With one vendor, no churn and full mixing this makes the expected adoption path the Bass
 (1969) closed form F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}) at every month, with no
@@ -41,11 +41,16 @@ def bass_step(p: np.ndarray | float, q: float, share: np.ndarray | float, months
 
 
 def adoption_probability(p: np.ndarray | float, q: float, adopted_share: np.ndarray | float) -> np.ndarray:
-    """Probability that a non-adopter adopts this month, seeing `adopted_share` at its start."""
+    """Probability that a non-adopter adopts this month, seeing `adopted_share` A at its start:
+    (F1(A) - A)/(1 - A) = (p + qA)(1 - e) / (p + qA + q(1 - A)e), e = exp(-(p + q)),
+    written without the subtraction so that it stays exact for tiny p, q and for A near 1."""
     p = np.asarray(p, float)
     a = np.asarray(adopted_share, float)
+    hazard = p + q * a
+    one_minus_e = -np.expm1(-(p + q))
+    den = hazard + q * (1.0 - a) * (1.0 - one_minus_e)
     with np.errstate(divide="ignore", invalid="ignore"):
-        prob = np.where(a < 1.0, (bass_step(p, q, a) - a) / (1.0 - a), 1.0 - np.exp(-(p + q)))
+        prob = np.where(den > 0, hazard * one_minus_e / np.where(den > 0, den, 1.0), 0.0)
     return np.clip(prob, 0.0, 1.0)
 
 
