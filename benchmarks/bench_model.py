@@ -1,0 +1,248 @@
+"""Benchmark market-sim against Mesa's own BoltzmannWealth example, and measure scaling and
+memory. Run from the project's venv:
+
+    .venv/bin/python benchmarks/bench_model.py                 # reference ratio + scaling (about 1 min)
+    .venv/bin/python benchmarks/bench_model.py --memory-runs 200 --profile
+
+Prints small tables and writes benchmarks/results/bench_model.json (and, with matplotlib,
+docs/img/scaling.png). Method and figures: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import platform
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BASELINE = ROOT / "configs" / "baseline_2024.yaml"
+MONTHS = 24
+
+
+def rss_mb() -> float:
+    """Current resident set size of this process, MB."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 1e6
+
+
+def peak_rss_mb() -> float:
+    """Peak RSS of this process image, MB. VmHWM, not ru_maxrss: on Linux ru_maxrss carries
+    over the parent's peak through fork and exec, so every child would report the parent's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def time_boltzmann(agents: int, steps: int, seed: int) -> float:
+    """Seconds for BoltzmannWealth with `agents` agents for `steps` steps (set-up included),
+    on a grid with the example's own density (100 agents on 10 x 10: one per cell)."""
+    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannWealth
+
+    side = max(int(round(agents ** 0.5)), 1)
+    t0 = time.perf_counter()
+    model = BoltzmannWealth(n=agents, width=side, height=side, seed=seed)
+    for _ in range(steps):
+        model.step()
+    elapsed = time.perf_counter() - t0
+    model.remove_all_agents()
+    return elapsed
+
+
+def time_market(consumers: int, enterprises: int, seed: int) -> float:
+    """Seconds for one market-sim run: set-up, 24 months and the output tables."""
+    from market_sim import MarketModel, load_config
+    from market_sim.runner import release_model
+
+    cfg = load_config(BASELINE, [f"scale.consumers={consumers}", f"scale.enterprises={enterprises}"])
+    t0 = time.perf_counter()
+    model = MarketModel(cfg, rng=seed)
+    while model.running:
+        model.step()
+    model.tables()
+    elapsed = time.perf_counter() - t0
+    release_model(model)
+    return elapsed
+
+
+def reference_ratio(runs: int) -> dict:
+    """Both models in this one process, after a warm-up of each; medians of `runs`."""
+    time_boltzmann(10_000, 2, seed=0)
+    time_market(20_000, 2_000, seed=0)
+    boltz, market = [], []
+    for i in range(runs):  # interleaved, so drifts in machine load hit both alike
+        boltz.append(time_boltzmann(10_000, MONTHS, seed=i + 1))
+        market.append(time_market(20_000, 2_000, seed=i + 1))
+    b_med, m_med = statistics.median(boltz), statistics.median(market)
+    per_agent_step = b_med / (10_000 * MONTHS)
+    per_consumer_month = m_med / (20_000 * MONTHS)
+    return {
+        "runs": runs,
+        "boltzmann_seconds": boltz, "market_seconds": market,
+        "boltzmann_median_s": b_med, "market_median_s": m_med,
+        "boltzmann_us_per_agent_step": 1e6 * per_agent_step,
+        "market_us_per_consumer_month": 1e6 * per_consumer_month,
+        "ratio": per_consumer_month / per_agent_step,
+    }
+
+
+def child(consumers: int) -> None:
+    """One measured run in a fresh process (so its peak RSS is its own), after a small warm-up."""
+    time_market(2_000, 200, seed=0)
+    gc.collect()
+    wall = time_market(consumers, max(consumers // 10, 1), seed=1)
+    print(json.dumps({"consumers": consumers, "wall_s": wall, "peak_rss_mb": peak_rss_mb()}))
+
+
+def scaling(sizes: list[int], runs: int) -> list[dict]:
+    rows = []
+    for n in sizes:
+        got = []
+        for _ in range(runs):
+            out = subprocess.run([sys.executable, __file__, "--child", str(n)], capture_output=True, text=True, check=True)
+            got.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        wall = statistics.median(g["wall_s"] for g in got)
+        rows.append({
+            "consumers": n, "enterprises": max(n // 10, 1), "runs": runs, "wall_s": wall,
+            "us_per_consumer_month": 1e6 * wall / (n * MONTHS),
+            "peak_rss_mb": max(g["peak_rss_mb"] for g in got),
+        })
+    return rows
+
+
+def memory_across_runs(runs: int, release: bool = True) -> dict:
+    """RSS of one process across `runs` sequential baseline replications (as the runner does
+    them). With release=False the finished models are left to Mesa 3.3 (which keeps them)."""
+    from market_sim import MarketModel, load_config
+    from market_sim.runner import release_model, replication_seeds, run_replication
+
+    cfg = load_config(BASELINE).model_dump()
+    seeds = replication_seeds(1, runs)
+    rss = []
+    for i, s in enumerate(seeds):
+        if release:
+            run_replication(cfg, i, s)
+        else:
+            model = MarketModel(cfg, rng=s)
+            while model.running:
+                model.step()
+            model.tables()
+            del model
+        gc.collect()
+        rss.append(rss_mb())
+    half = len(rss) // 2
+    slope = (rss[-1] - rss[half]) / max(len(rss) - 1 - half, 1)
+    return {"runs": runs, "released": release, "rss_mb": rss, "rss_first_mb": rss[0], "rss_last_mb": rss[-1],
+            "mb_per_run_second_half": slope}
+
+
+def profile_top(n: int = 15) -> str:
+    """cProfile of one baseline run: set-up, 24 months, tables (config loading excluded)."""
+    from market_sim import MarketModel, load_config
+
+    time_market(2_000, 200, seed=0)
+    cfg = load_config(BASELINE)
+    pr = cProfile.Profile()
+    pr.enable()
+    model = MarketModel(cfg, rng=1)
+    while model.running:
+        model.step()
+    model.tables()
+    pr.disable()
+    buf = io.StringIO()
+    pstats.Stats(pr, stream=buf).sort_stats("tottime").print_stats(n)
+    return buf.getvalue()
+
+
+def plot(rows: list[dict], ref: dict | None, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 4), layout="constrained")
+    a, b = fig.subplots(1, 2)
+    n = [r["consumers"] for r in rows]
+    a.loglog(n, [r["wall_s"] for r in rows], "o-", label="market-sim run (24 months)")
+    a.set_xlabel("consumer agents (enterprises 1:10)")
+    a.set_ylabel("wall time, s (median)")
+    a.axhline(15, color="grey", ls=":", label="target at 200k: 15 s")
+    a.legend(fontsize=8)
+    b.semilogx(n, [r["us_per_consumer_month"] for r in rows], "o-", label="market-sim per consumer-month")
+    if ref:
+        b.axhline(ref["boltzmann_us_per_agent_step"], color="C3", ls="--", label="BoltzmannWealth per agent-step")
+    b.set_xlabel("consumer agents")
+    b.set_ylabel("microseconds")
+    b.set_ylim(bottom=0)
+    b.legend(fontsize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per model for the ratio (median)")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2_000, 20_000, 200_000])
+    ap.add_argument("--scale-runs", type=int, default=3, help="fresh processes per scaling size (median)")
+    ap.add_argument("--memory-runs", type=int, default=0, help="sequential runs for the memory measurement (0: skip)")
+    ap.add_argument("--profile", action="store_true", help="print the cProfile top entries of one baseline run")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_model.json")
+    ap.add_argument("--plot", type=Path, default=ROOT / "docs" / "img" / "scaling.png")
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child)
+        return
+
+    import mesa
+
+    result: dict = {"machine": {"python": platform.python_version(), "mesa": mesa.__version__,
+                                "cpus": __import__("os").cpu_count(), "platform": platform.platform()}}
+    ref = reference_ratio(args.runs)
+    result["reference"] = ref
+    print(f"\nReference (one process, medians of {ref['runs']} runs after warm-up)")
+    print(f"  BoltzmannWealth 10,000 agents x 24 steps : {ref['boltzmann_median_s']:.3f} s = {ref['boltzmann_us_per_agent_step']:.2f} us per agent-step")
+    print(f"  market-sim 20,000 consumers x 24 months  : {ref['market_median_s']:.3f} s = {ref['market_us_per_consumer_month']:.3f} us per consumer-month")
+    print(f"  ratio (ours per consumer-month / Boltzmann per agent-step): {ref['ratio']:.3f}  (target <= 0.2)")
+
+    rows = scaling(args.sizes, args.scale_runs)
+    result["scaling"] = rows
+    print(f"\nScaling (each run in a fresh process; median wall of {args.scale_runs}, max peak RSS)")
+    print(f"  {'consumers':>10} {'enterprises':>11} {'wall s':>8} {'us/consumer-month':>18} {'peak RSS MB':>12}")
+    for r in rows:
+        print(f"  {r['consumers']:>10,} {r['enterprises']:>11,} {r['wall_s']:>8.2f} {r['us_per_consumer_month']:>18.3f} {r['peak_rss_mb']:>12.0f}")
+
+    if args.memory_runs:
+        flat = memory_across_runs(args.memory_runs, release=True)   # first: the leak would inflate it
+        leak = memory_across_runs(min(30, args.memory_runs), release=False)
+        result["memory"] = {"without_release": leak, "with_release": flat}
+        print(f"\nMemory across sequential baseline runs in one process (RSS, MB)")
+        print(f"  models left to Mesa 3.3, {leak['runs']} runs : {leak['rss_first_mb']:.0f} -> {leak['rss_last_mb']:.0f} "
+              f"({leak['mb_per_run_second_half']:.2f} MB per run)")
+        marks = [0, 49, 99, 149, 199]
+        pts = ", ".join(f"run {i + 1}: {flat['rss_mb'][i]:.0f}" for i in marks if i < flat["runs"])
+        print(f"  runner.release_model, {flat['runs']} runs  : {pts} ({flat['mb_per_run_second_half']:.3f} MB per run)")
+
+    if args.profile:
+        top = profile_top()
+        result["profile_top"] = top
+        print("\nProfile of one baseline run (cProfile, by own time)\n" + top)
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    try:
+        plot(rows, ref, args.plot)
+        print(f"wrote {args.out} and {args.plot}")
+    except ImportError:
+        print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
