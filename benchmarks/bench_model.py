@@ -124,7 +124,7 @@ def memory_across_runs(runs: int, release: bool = True) -> dict:
     """RSS of one process across `runs` sequential baseline replications (as the runner does
     them). With release=False the finished models are left to Mesa 3.3 (which keeps them)."""
     from market_sim import MarketModel, load_config
-    from market_sim.runner import release_model, replication_seeds, run_replication
+    from market_sim.runner import replication_seeds, run_replication
 
     cfg = load_config(BASELINE).model_dump()
     seeds = replication_seeds(1, runs)
@@ -223,7 +223,7 @@ def main() -> None:
         flat = memory_across_runs(args.memory_runs, release=True)   # first: the leak would inflate it
         leak = memory_across_runs(min(30, args.memory_runs), release=False)
         result["memory"] = {"without_release": leak, "with_release": flat}
-        print(f"\nMemory across sequential baseline runs in one process (RSS, MB)")
+        print("\nMemory across sequential baseline runs in one process (RSS, MB)")
         print(f"  models left to Mesa 3.3, {leak['runs']} runs : {leak['rss_first_mb']:.0f} -> {leak['rss_last_mb']:.0f} "
               f"({leak['mb_per_run_second_half']:.2f} MB per run)")
         marks = [0, 49, 99, 149, 199]
