@@ -80,6 +80,49 @@ def check(config: Annotated[Path, typer.Argument(help="experiment config (YAML)"
 
 
 @app.command()
+def viz(
+    config: Annotated[Path | None, typer.Argument(help="config to open first (default: the baseline)")] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8765,
+    host: Annotated[str, typer.Option(help="address to bind; 127.0.0.1 keeps it on this machine")] = "127.0.0.1",
+) -> None:
+    """Start the browser app (Mesa SolaraViz) and print its URL; Ctrl-C stops it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from .viz.app_paths import APP_FILE, CONFIG_ENV
+    from .viz.offline_assets import ensure_cdn_aliases
+
+    ensure_cdn_aliases()  # before the server starts: it serves these files
+
+    env = dict(os.environ)
+    if config is not None:
+        try:
+            load_config(config)
+        except ConfigError as e:
+            _fail(str(e))
+        env[CONFIG_ENV] = str(config.resolve())
+    cmd = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", host, "--port", str(port),
+           "--no-open", "--production", "--log-level", "warning"]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    typer.echo(f"market-sim viz: http://{shown}:{port}/  (Ctrl-C to stop)")
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        typer.echo("market-sim viz: stopped")
+        return
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
 def schema() -> None:
     """Print the config schema (JSON Schema)."""
     typer.echo(json.dumps(schema_json(), indent=2))

@@ -110,7 +110,8 @@ class MarketConfig(Strict):
 
 
 class PriceWarConfig(Strict):
-    intensity: Fraction = Field(1.0, description="scales every vendor's aggressiveness")
+    intensity: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        1.0, description="scales every vendor's aggressiveness (the product is capped at 1)")
     undercut: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
     tolerance: NonNeg = Field(1.0, description="a vendor re-prices only when a rival's quality-adjusted price is below its own / (1 + tolerance)")
     max_markup: NonNeg = Field(29.0, description="list price never exceeds unit cost x (1 + max_markup)")

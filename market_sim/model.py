@@ -205,6 +205,7 @@ class MarketModel(Model):
         self.talent_pool = int(cfg.talent.initial_pool)
         self.pool_skill = 0.8  # assumption: the free pool is somewhat less skilled than lab staff
         self.total_talent = int(vt.headcount.sum()) + self.talent_pool
+        self.talent_flows = np.zeros((n, n), np.int64)  # cumulative researchers moved (source x destination)
         # strategic stakes (investor big tech row, startup row) -> share
         self.stakes = np.zeros((n, n))
         for s in cfg.strategic_stakes:
@@ -367,7 +368,8 @@ class MarketModel(Model):
         ent_share = self._share(self.tokens_last)
         initiative = (vt.share_ambition > ent_share) & (gap <= pw.ambition_ready_gap_months) & self.racing
         old = vt.api_price.copy()
-        new = pricing.reprice(old, self.unit_cost, floor, rival_ref, pw.intensity * vt.aggressiveness,
+        aggressiveness = np.clip(pw.intensity * vt.aggressiveness, 0.0, 1.0)
+        new = pricing.reprice(old, self.unit_cost, floor, rival_ref, aggressiveness,
                               pw.undercut, pw.max_markup, initiative, pw.tolerance)
         vt.api_price[:] = np.where(self.active, new, old)
         cut = self.active & (new < old * (1.0 - pw.cut_event_threshold))
@@ -474,6 +476,7 @@ class MarketModel(Model):
         key = talent.key_hires(self.rng, moves, vt.skill, tc.key_hire_rate)
         vt.skill[:] = talent.skill_after_moves(vt.headcount, vt.skill, moves, hires, self.pool_skill)
         vt.capability[:] = talent.knowhow_transfer(vt.capability, key, tc.knowhow_transfer)
+        self.talent_flows += moves
         out, into = moves.sum(axis=1), moves.sum(axis=0)
         vt.headcount[:] = vt.headcount - out + into + hires
         self.talent_pool -= int(hires.sum())
@@ -632,6 +635,7 @@ class MarketModel(Model):
             vt.skill[acquirer] = (vt.skill[acquirer] * vt.headcount[acquirer] + vt.skill[row] * moved) / max(vt.headcount[acquirer] + moved, 1)
             vt.headcount[acquirer] += moved
             self.talent_in[acquirer] += moved
+            self.talent_flows[row, acquirer] += moved
             vt.capability[acquirer] = np.maximum(vt.capability[acquirer], vt.capability[row])
             self.log_event(t, row, "acquisition", f"{vt.names[row]} is acquired by {vt.names[acquirer]}")
         else:

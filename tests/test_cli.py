@@ -131,7 +131,7 @@ def test_bad_config_is_rejected_clearly(tmp_path, case):
 @pytest.mark.parametrize("override,expected", [
     ("price_war.intensty=0.5", ["price_war.intensty", "does not exist", "did you mean 'intensity'"]),
     ("vendors.openai.api_price_rmb_per_mtok=1", ["vendors.openai", "does not exist"]),
-    ("price_war.intensity=2.0", ["price_war.intensity", "2.0", "<= 1"]),
+    ("talent.mobility=2.0", ["talent.mobility", "2.0", "<= 1"]),
     ("price_war.intensity", ["expected dotted.key=value"]),
 ])
 def test_bad_override_is_rejected_clearly(tmp_path, override, expected):
@@ -153,3 +153,9 @@ def test_bad_cli_values_are_usage_errors(tmp_path):
     r = invoke("run", SMALL, "--replications", 0, "--out", tmp_path / "out")
     assert r.exit_code == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_viz_rejects_a_bad_config_before_starting_a_server(tmp_path):
+    cfg = _write(tmp_path, EXT + "scale:\n  consumers: 0\n")
+    r = invoke("viz", cfg, "--port", 1)
+    assert r.exit_code == 2 and "scale.consumers" in r.output

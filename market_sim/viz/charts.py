@@ -1,0 +1,302 @@
+"""The app's charts, as pure functions of a model: each reads the model's preallocated
+record arrays for the months simulated so far and returns an Altair chart. The server only
+builds a small Vega-Lite spec (a few hundred rows at most: months x named vendors); the
+browser draws it. Matplotlib drew the same five charts in 0.53 s a frame, Altair's specs
+take a few ms each (docs/performance.md). Named vendors are drawn one by one, the long
+tail as one grey series; colours come from palette.py, as in every figure."""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ..agents import STATUS_NAMES
+from ..config import FEATURES, month_label
+from ..palette import LONG_TAIL_COLOUR, vendor_colour
+
+WIDTH, HEIGHT = 520, 190
+LONG_TAIL = "long tail"
+
+
+class Datasets:
+    """Collects a chart's data under stable names. The app builds a chart's Vega-Lite spec once
+    and per frame swaps in only these rows (`spec_with_data`); when the spec is cached
+    (`need_spec` False) the chart functions return after collecting their data, without
+    building Altair objects (their construction cost ~25 ms a chart). Without a collector,
+    charts carry their data inline."""
+
+    def __init__(self, need_spec: bool = True):
+        self.need_spec = need_spec
+        self.values: dict[str, list[dict]] = {}
+
+    def __call__(self, name: str, df: pd.DataFrame):
+        records = df.to_dict(orient="records")
+        for r in records:  # NaN and inf are not JSON
+            for k, v in r.items():
+                if isinstance(v, float) and not math.isfinite(v):
+                    r[k] = None
+        self.values[name] = records
+        return alt.NamedData(name)
+
+
+def _data(data: Datasets | None, name: str, df: pd.DataFrame):
+    return df if data is None else data(name, df)
+
+
+def _spec_cached(data: Datasets | None) -> bool:
+    return data is not None and not data.need_spec
+
+
+def structure_key(model) -> tuple:
+    """What changes a chart's structure (not only its data): no month yet, or just one."""
+    t = model.recorder.months_done
+    return (id(model), t == 0, t == 1)
+
+
+def spec_with_data(cache: dict, key: tuple, build) -> dict:
+    """`build(data)` -> chart (or None once its spec is cached); its spec is computed once per
+    key, its data every call."""
+    data = Datasets(need_spec=key not in cache)
+    chart = build(data)
+    if key not in cache:
+        if len(cache) > 64:  # old models' specs
+            cache.clear()
+        cache[key] = chart.to_dict(validate=False)
+    return {**cache[key], "datasets": data.values}
+
+
+def _months(model) -> tuple[int, list[str]]:
+    t = model.recorder.months_done
+    return t, [month_label(model.start, i) for i in range(t)]
+
+
+def _named_rows(model) -> np.ndarray:
+    return np.flatnonzero(~model.vendors.long_tail)
+
+
+def colours(model) -> list[str]:
+    return [vendor_colour(v, i) for i, v in enumerate(model.vendors.ids)]
+
+
+def colour_scale(model, with_tail: bool = True) -> alt.Scale:
+    """Vendor name -> its colour, identical in every chart."""
+    rows = _named_rows(model)
+    names = [model.vendors.names[r] for r in rows]
+    cols = [colours(model)[r] for r in rows]
+    if with_tail:
+        names, cols = names + [LONG_TAIL], cols + [LONG_TAIL_COLOUR]
+    return alt.Scale(domain=names, range=cols)
+
+
+def _placeholder(title: str, width: int = WIDTH) -> alt.Chart:
+    return (alt.Chart(pd.DataFrame({"text": ["press Step"]})).mark_text(size=14, color="grey")
+            .encode(text="text:N").properties(width=width, height=HEIGHT, title=title))
+
+
+def _long(model, series: np.ndarray, value: str, with_tail_sum: bool) -> pd.DataFrame:
+    """(months x vendors) array -> long frame of named vendors (+ the long tail summed)."""
+    t, labels = _months(model)
+    rows = _named_rows(model)
+    data = series[:t][:, rows]
+    names = [model.vendors.names[r] for r in rows]
+    if with_tail_sum and model.vendors.long_tail.any():
+        data = np.column_stack([data, series[:t][:, model.vendors.long_tail].sum(axis=1)])
+        names = names + [LONG_TAIL]
+    return pd.DataFrame({"month": np.repeat(labels, len(names)), "vendor": np.tile(names, t),
+                         value: data.ravel(), "order": np.tile(np.arange(len(names)), t)})
+
+
+def _share_chart(model, key: str, title: str, data: Datasets | None) -> alt.Chart:
+    t = model.recorder.months_done
+    if t == 0:
+        return _placeholder(title, WIDTH // 2 - 20)
+    df = _data(data, key, _long(model, model.recorder.v[key], "share", with_tail_sum=True))
+    if _spec_cached(data):
+        return None
+    mark = alt.Chart(df, title=title).mark_bar() if t == 1 else alt.Chart(df, title=title).mark_area()  # one month: an area has no width
+    return (mark
+            .encode(x=alt.X("month:O", title=None),
+                    y=alt.Y("share:Q", stack="zero", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title=None),
+                    color=alt.Color("vendor:N", scale=colour_scale(model), legend=None),
+                    order=alt.Order("order:Q"), tooltip=["month:O", "vendor:N", alt.Tooltip("share:Q", format=".1%")])
+            .properties(width=WIDTH // 2 - 20, height=HEIGHT))
+
+
+def shares_chart(model, data: Datasets | None = None) -> alt.HConcatChart | None:
+    a = _share_chart(model, "consumer_share", "Consumer share (assistant users)", data)
+    b = _share_chart(model, "enterprise_share", "Enterprise share (API spend)", data)
+    return None if _spec_cached(data) else alt.hconcat(a, b)
+
+
+def prices_chart(model, data: Datasets | None = None) -> alt.Chart:
+    title = "API price, RMB per million tokens (log; free drawn at 0.001)"
+    if model.recorder.months_done == 0:
+        return _placeholder(title)
+    df = _long(model, np.maximum(model.recorder.v["api_price"], 1e-3), "price", with_tail_sum=False)
+    t, labels = _months(model)
+    cost = pd.DataFrame({"month": labels, "price": model.recorder.m["unit_cost_reference"][:t]})
+    df, cost = _data(data, "prices", df), _data(data, "unit_cost", cost)
+    if _spec_cached(data):
+        return None
+    lines = (alt.Chart(df, title=title).mark_line(point=t == 1)
+             .encode(x=alt.X("month:O", title=None), y=alt.Y("price:Q", scale=alt.Scale(type="log"), title=None),
+                     color=alt.Color("vendor:N", scale=colour_scale(model, False), legend=None),  # key: the status board
+                     tooltip=["month:O", "vendor:N", alt.Tooltip("price:Q", format=".3g")]))
+    unit = alt.Chart(cost).mark_line(strokeDash=[2, 2], color="grey").encode(x="month:O", y="price:Q")
+    return (lines + unit).properties(width=WIDTH, height=HEIGHT)
+
+
+def capability_chart(model, feature: str = "quality", data: Datasets | None = None) -> alt.Chart:
+    f = FEATURES.index(feature)
+    unit = model.cfg.features[feature].unit
+    title = f"{feature} vs the global frontier (dashed), {unit}"
+    t, labels = _months(model)
+    if t == 0:
+        return _placeholder(title)
+    df = _long(model, model.to_unit(f, model.recorder.capability[:, :, f]), "level", with_tail_sum=False)
+    front = pd.DataFrame({"month": labels, "level": model.to_unit(f, model.recorder.frontier[:t, f])})
+    df, front = _data(data, "capability", df), _data(data, "frontier", front)
+    if _spec_cached(data):
+        return None
+    y = alt.Y("level:Q", scale=alt.Scale(type="log" if model.log_scale[f] else "linear", zero=False), title=None)
+    lines = (alt.Chart(df, title=title).mark_line(point=t == 1)
+             .encode(x=alt.X("month:O", title=None), y=y,
+                     color=alt.Color("vendor:N", scale=colour_scale(model, False), legend=None),
+                     tooltip=["month:O", "vendor:N", alt.Tooltip("level:Q", format=".3g")]))
+    frontier = alt.Chart(front).mark_line(strokeDash=[6, 3], color="black", strokeWidth=2).encode(x="month:O", y=y)
+    return (lines + frontier).properties(width=WIDTH, height=HEIGHT)
+
+
+def cash_chart(model, data: Datasets | None = None) -> alt.HConcatChart:
+    t, _ = _months(model)
+    if t == 0:
+        return alt.hconcat(_placeholder("Startup cash, billion RMB", WIDTH // 2 - 20),
+                           _placeholder("Startup runway, months", WIDTH // 2 - 20))
+    startups = model.vendors.kind == 1
+    keep = np.zeros(model.n_vendors, bool)
+    keep[_named_rows(model)] = True
+    keep &= startups
+    names = {model.vendors.names[r] for r in np.flatnonzero(keep)}
+    cash = _long(model, model.recorder.v["cash_rmb"] / 1e9, "cash", with_tail_sum=False)
+    runway = _long(model, model.recorder.v["runway_months"], "runway", with_tail_sum=False)
+    cash = _data(data, "cash", cash[cash["vendor"].isin(names)])
+    runway = _data(data, "runway", runway[runway["vendor"].isin(names)])
+    if _spec_cached(data):
+        return None
+    colour = alt.Color("vendor:N", scale=colour_scale(model, False), legend=None)
+    a = (alt.Chart(cash, title="Startup cash, billion RMB").mark_line(point=t == 1)
+         .encode(x=alt.X("month:O", title=None), y=alt.Y("cash:Q", title=None), color=colour,
+                 tooltip=["month:O", "vendor:N", alt.Tooltip("cash:Q", format=".2f")]))
+    b = (alt.Chart(runway, title="Startup runway, months (120 = profitable)").mark_line(point=t == 1)
+         .encode(x=alt.X("month:O", title=None), y=alt.Y("runway:Q", scale=alt.Scale(type="symlog", constant=12), title=None),
+                 color=colour, tooltip=["month:O", "vendor:N", alt.Tooltip("runway:Q", format=".0f")]))
+    return alt.hconcat(a.properties(width=WIDTH // 2 - 20, height=HEIGHT), b.properties(width=WIDTH // 2 - 20, height=HEIGHT))
+
+
+def network_chart(model, data: Datasets | None = None) -> alt.LayerChart:
+    """Vendors on a fixed circle (so the picture does not jump between frames); grey edges
+    are cumulative talent moves (width by researchers moved), coloured edges strategic stakes
+    (width by stake); labels give each vendor's net researchers gained by moves. Long-tail
+    vendors are one node."""
+    vt = model.vendors
+    named = list(_named_rows(model))
+    keys = named + [-1]
+    angle = np.linspace(np.pi / 2, np.pi / 2 + 2 * np.pi, len(keys), endpoint=False)
+    pos = {k: (float(np.cos(a)), float(np.sin(a))) for k, a in zip(keys, angle)}
+    node_of = np.where(vt.long_tail, -1, np.arange(vt.size))
+    flows = model.talent_flows
+    agg: dict[tuple[int, int], int] = {}
+    for s, d in zip(*np.nonzero(flows)):
+        a, b = int(node_of[s]), int(node_of[d])
+        if a != b:
+            agg[(a, b)] = agg.get((a, b), 0) + int(flows[s, d])
+    top = max(agg.values(), default=1)
+    edges = [{"x": pos[a][0], "y": pos[a][1], "x2": pos[b][0], "y2": pos[b][1], "width": 0.3 + 5 * n / top,
+              "kind": "talent", "colour": "#999999", "label": f"{n} researchers"} for (a, b), n in agg.items()]
+    cols = colours(model)
+    for i, j in zip(*np.nonzero(model.stakes)):
+        a, b = int(node_of[i]), int(node_of[j])
+        edges.append({"x": pos[a][0], "y": pos[a][1], "x2": pos[b][0], "y2": pos[b][1],
+                      "width": 1 + 14 * float(model.stakes[i, j]), "kind": "stake", "colour": cols[i],
+                      "label": f"{100 * model.stakes[i, j]:.0f}% stake"})
+    net = flows.sum(axis=0) - flows.sum(axis=1)
+    nodes = []
+    for k in keys:
+        if k == -1:
+            tail = vt.long_tail
+            nodes.append({"x": pos[k][0], "y": pos[k][1], "name": LONG_TAIL, "size": 300, "opacity": 1.0,
+                          "label": f"long tail ({int((tail & (vt.status <= 1)).sum())} left)"})
+            continue
+        nodes.append({"x": pos[k][0], "y": pos[k][1], "name": vt.names[k],
+                      "size": 80 + 700 * float(vt.headcount[k]) / max(float(vt.headcount.max()), 1.0),
+                      "opacity": 0.3 if vt.status[k] >= 2 else 1.0, "label": f"{vt.names[k]} ({int(net[k]):+d})"})
+    edge_data = _data(data, "edges", pd.DataFrame(edges, columns=["x", "y", "x2", "y2", "width", "kind", "colour", "label"]))
+    nd = _data(data, "nodes", pd.DataFrame(nodes))
+    if _spec_cached(data):
+        return None
+    ax = alt.Axis(labels=False, ticks=False, grid=False, domain=False, title=None)
+    xs, ys = alt.Scale(domain=[-1.4, 1.4]), alt.Scale(domain=[-1.35, 1.3])
+    e = (alt.Chart(edge_data)
+         .mark_rule(opacity=0.55)
+         .encode(x=alt.X("x:Q", scale=xs, axis=ax), y=alt.Y("y:Q", scale=ys, axis=ax), x2="x2:Q", y2="y2:Q",
+                 strokeWidth=alt.StrokeWidth("width:Q", scale=None), color=alt.Color("colour:N", scale=None),
+                 tooltip=["kind:N", "label:N"]))
+    n = (alt.Chart(nd).mark_circle(stroke="black", strokeWidth=0.8)
+         .encode(x=alt.X("x:Q", scale=xs, axis=ax), y=alt.Y("y:Q", scale=ys, axis=ax),
+                 size=alt.Size("size:Q", scale=None), opacity=alt.Opacity("opacity:Q", scale=None),
+                 color=alt.Color("name:N", scale=colour_scale(model), legend=None), tooltip=["label:N"]))
+    text = (alt.Chart(nd).mark_text(dy=22, fontSize=10)
+            .encode(x=alt.X("x:Q", scale=xs, axis=ax), y=alt.Y("y:Q", scale=ys, axis=ax), text="label:N"))
+    title = "Talent flows (grey, net researchers in brackets) and strategic stakes (coloured)"
+    return (e + n + text).properties(width=380, height=340, title=title).configure_view(stroke=None)
+
+
+def status_rows(model) -> list[dict]:
+    """One row per named vendor for the status board."""
+    vt = model.vendors
+    t = model.recorder.months_done
+    rows = []
+    for r in _named_rows(model):
+        since = vt.status_month[r]
+        rows.append({
+            "vendor": vt.names[r],
+            "colour": colours(model)[r],
+            "status": STATUS_NAMES[vt.status[r]],
+            "since": month_label(model.start, int(since)) if since >= 0 else "start",
+            "consumer": float(model.recorder.v["consumer_share"][t - 1, r]) if t else float("nan"),
+            "enterprise": float(model.recorder.v["enterprise_share"][t - 1, r]) if t else float("nan"),
+            "price": float(vt.api_price[r]),
+            "cash_b": float(vt.cash[r]) / 1e9,
+            "runway": float(model.runway[r]),
+            "headcount": int(vt.headcount[r]),
+        })
+    tail = vt.long_tail
+    if tail.any():
+        rows.append({"vendor": f"long tail ({int(tail.sum())})", "colour": LONG_TAIL_COLOUR,
+                     "status": f"{int((tail & (vt.status == 0)).sum())} racing, {int((tail & (vt.status >= 2)).sum())} gone",
+                     "since": "", "consumer": float(model.recorder.v['consumer_share'][t - 1, tail].sum()) if t else float("nan"),
+                     "enterprise": float(model.recorder.v['enterprise_share'][t - 1, tail].sum()) if t else float("nan"),
+                     "price": float("nan"), "cash_b": float(vt.cash[tail].sum()) / 1e9, "runway": float("nan"),
+                     "headcount": int(vt.headcount[tail].sum())})
+    return rows
+
+
+FEED_EVENTS = {"release", "price_cut", "key_hire", "round", "pivot", "exit", "acquisition", "budget_cut"}
+
+
+def latest_events(model, n: int = 12) -> list[dict]:
+    """The newest events worth a headline: anything by a named vendor, and long-tail exits
+    and acquisitions (their routine releases and price moves would flood the feed)."""
+    vt = model.vendors
+    out = []
+    for e in reversed(model.events):
+        row = model.vendor_rows.get(e["vendor"], -1)
+        named = row >= 0 and not vt.long_tail[row]
+        if e["event"] in FEED_EVENTS and (named or e["event"] in ("exit", "acquisition")):
+            out.append(e)
+            if len(out) == n:
+                break
+    return out
