@@ -68,6 +68,58 @@ def run(
 
 
 @app.command()
+def sweep(
+    sweep_file: Annotated[Path | None, typer.Argument(help="sweep config (configs/sweeps/*.yaml)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="local worker processes (or Dask workers with --dask local)")] = 1,
+    dask: Annotated[str | None, typer.Option(help="run on a Dask cluster: tcp://host:port, or 'local' to start one")] = None,
+    out: Annotated[Path | None, typer.Option(help="sweep directory (default: results/sweeps/<sweep name>)")] = None,
+    resume: Annotated[Path | None, typer.Option(help="complete an interrupted sweep directory")] = None,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Run a parameter sweep, streaming results to Parquet chunks (resumable)."""
+    from .sweep.engine import run_sweep
+
+    if resume is None and sweep_file is None:
+        _fail("give a sweep config, or --resume DIR")
+    if resume is not None and sweep_file is not None:
+        _fail("give either a sweep config or --resume DIR, not both")
+    target = resume or out or Path("results") / "sweeps" / sweep_file.stem
+    try:
+        outcome = run_sweep(sweep_file, target, workers=workers, dask=dask, resume=resume is not None, progress=not quiet)
+    except ConfigError as e:
+        _fail(str(e))
+    rate = outcome.ran_now / outcome.seconds if outcome.seconds > 0 else 0.0
+    typer.echo(f"\n{outcome.done + outcome.failed} of {outcome.total} runs done ({outcome.failed} failed); "
+               f"{outcome.ran_now} ran now in {outcome.seconds:.1f} s ({rate:.1f} runs/s)")
+    for err in outcome.errors:
+        typer.echo(f"  failed: {err}")
+    typer.echo(f"written: {outcome.directory}")
+    if outcome.interrupted:
+        typer.echo(f"interrupted: complete it with  market-sim sweep --resume {outcome.directory}", err=True)
+        raise typer.Exit(130)
+    typer.echo(f"next: market-sim report {outcome.directory}")
+
+
+@app.command()
+def report(
+    sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory written by market-sim sweep")],
+    vendor: Annotated[str | None, typer.Option(help="vendor for scenario discovery (default: the most uncertain)")] = None,
+    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="PRIM: boxes where P(falls behind) exceeds this")] = 0.5,
+) -> None:
+    """Figures and a Markdown report of a sweep: P(falls behind) over the parameters,
+    sensitivity indices, and scenario discovery (PRIM)."""
+    from .sweep.report import write_report
+
+    try:
+        paths = write_report(sweep_dir, vendor=vendor, threshold=threshold)
+    except ConfigError as e:
+        _fail(str(e))
+    typer.echo("written:")
+    for key, p in paths.items():
+        typer.echo(f"  {key:<12} {p}")
+
+
+@app.command()
 def check(config: Annotated[Path, typer.Argument(help="experiment config (YAML)")],
           set_: Annotated[list[str] | None, typer.Option("--set", help="override: dotted.key=value")] = None) -> None:
     """Validate a config (and overrides) without running it."""

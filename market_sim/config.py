@@ -500,7 +500,8 @@ def _lookup(data: Any, loc: tuple) -> Any:
     return node
 
 
-def _format_error(err: ValidationError, data: dict) -> str:
+def _format_error(err: ValidationError, data: dict, root: type[BaseModel] | None = None) -> str:
+    """One line per problem: key path, value, what is allowed. `root` is the schema (Config)."""
     lines = []
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
@@ -509,8 +510,11 @@ def _format_error(err: ValidationError, data: dict) -> str:
         if isinstance(ctx_err, _RefError):
             lines.append(f"{ctx_err.path}: got {ctx_err.value!r}; expected {ctx_err.allowed}")
             continue
+        if isinstance(ctx_err, Exception):  # a validator's own message says what is wrong
+            lines.append(f"{path}: {ctx_err}")
+            continue
         if e["type"] == "extra_forbidden":
-            parent = _schema_at(loc[:-1])
+            parent = _schema_at(loc[:-1], root or Config)
             allowed = sorted(parent.model_fields) if parent else []
             lines.append(f"{path}: unknown key {_suggest(loc[-1], allowed)}; allowed keys: {allowed}")
             continue
@@ -520,9 +524,9 @@ def _format_error(err: ValidationError, data: dict) -> str:
     return "\n".join(lines)
 
 
-def _schema_at(loc: tuple) -> type[BaseModel] | None:
+def _schema_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel] | None:
     """The schema model at a location such as ('vendors', 'moonshot', 'capability')."""
-    schema: Any = Config
+    schema: Any = root or Config
     for part in loc:
         if isinstance(schema, type) and issubclass(schema, BaseModel):
             if not isinstance(part, str) or part not in schema.model_fields:

@@ -16,9 +16,10 @@ from .config import Config, load_config
 from .mechanisms.falls_behind import outcomes_from_table
 from .stats import falls_behind_table
 
-# Mesa 3.3 keeps finished models alive (agent-id registry); a worker process is replaced after
-# this many replications so memory stays bounded over long runs.
-TASKS_PER_WORKER = 25
+# Mesa 3.3 keeps finished models alive (agent-id registry); release_model frees them, so worker
+# memory stays flat (docs/performance.md). Workers are still replaced after this many runs as a
+# guard against leaks elsewhere; more often would cost a ~1.5 s process start each time.
+TASKS_PER_WORKER = 500
 
 
 def replication_seeds(base_seed: int, replications: int) -> list[np.random.SeedSequence]:

@@ -1,0 +1,130 @@
+"""Sweep configs (configs/sweeps/*.yaml): a base scenario, the parameters and their design,
+replications per point, outputs to keep, the base seed. Validated like every config: a bad
+sweep is a ConfigError naming file, key path, value and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..config import (
+    Config,
+    ConfigError,
+    _format_error,
+    _resolve_extends,
+    apply_override,
+    validate_config,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Range(Strict):
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.max > self.min:
+            raise ValueError(f"max ({self.max}) must be greater than min ({self.min})")
+        return self
+
+
+class Design(Strict):
+    kind: Literal["grid", "latin_hypercube", "sobol", "morris"]
+    parameters: dict[str, list[Any] | Range] = Field(description="config key -> list of values (grid) or {min, max} (sampled)")
+    samples: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        64, description="LHS: points; Sobol: N (N x (D + 2) points); Morris: trajectories (x (D + 1) points)")
+    morris_levels: Annotated[int, Field(ge=2, le=20)] = 4
+    seed: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _shape(self) -> Design:
+        if not self.parameters:
+            raise ValueError("at least one parameter")
+        for key, spec in self.parameters.items():
+            if self.kind == "grid" and not isinstance(spec, list):
+                raise ValueError(f"parameter {key}: a grid takes a list of values, got {spec!r}")
+            if self.kind != "grid" and not isinstance(spec, Range):
+                raise ValueError(f"parameter {key}: a {self.kind} design takes {{min, max}}, got {spec!r}")
+            if isinstance(spec, list) and not spec:
+                raise ValueError(f"parameter {key}: empty list of values")
+        if self.kind in ("sobol", "morris") and len(self.parameters) < 2:
+            raise ValueError(f"a {self.kind} design needs at least two parameters")
+        return self
+
+
+class Outputs(Strict):
+    monthly: bool = Field(False, description="also keep each run's market-month series")
+
+
+class SweepConfig(Strict):
+    name: str
+    base: str = Field(description="the scenario config this sweep varies (path relative to the sweep file)")
+    set: dict[str, Any] = Field(default_factory=dict, description="fixed overrides for every run (dotted keys)")
+    design: Design
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 1
+    seed: Annotated[int, Field(ge=0)] = 0
+    seeds: Literal["per_run", "common"] = Field(
+        "per_run", description="per_run: run i gets child i of SeedSequence(seed); common: every design point's "
+        "replication r gets child r (common random numbers: points differ only by their parameters, which "
+        "variance-based sensitivity indices need)")
+    outputs: Outputs = Outputs()
+    chunk_runs: Annotated[int, Field(ge=1, le=10_000)] = Field(50, description="runs per Parquet chunk")
+
+
+def _override_list(d: dict[str, Any]) -> list[str]:
+    return [f"{k}={yaml.safe_dump(v, default_flow_style=True).strip().removesuffix('...').strip()}" for k, v in d.items()]
+
+
+def load_sweep(path: str | Path) -> tuple[SweepConfig, Config, dict]:
+    """Load a sweep file; return (sweep, base config with the fixed overrides, base as dict).
+    Every parameter must be an existing config key, and its extreme values must give a valid
+    config."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError("file not found", file=path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"malformed YAML{where}: {getattr(e, 'problem', e)}", file=path) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("top level must be a mapping", file=path)
+    try:
+        sweep = SweepConfig.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(_format_error(e, raw, SweepConfig), file=path) from None
+    base_path = (path.parent / sweep.base) if not Path(sweep.base).is_absolute() else Path(sweep.base)
+    if not base_path.exists():
+        raise ConfigError(f"base file {base_path} not found", file=path, path="base", value=sweep.base)
+    base = _resolve_extends(base_path)
+    for item in _override_list(sweep.set):
+        key, _, _ = item.partition("=")
+        try:
+            parts, value = key.split("."), yaml.safe_load(item.partition("=")[2])
+            apply_override(base, parts, value, path)
+        except ConfigError as e:
+            raise ConfigError(str(e).split(": ", 1)[-1], file=path, path=f"set.{key}") from None
+    base_cfg = validate_config(base, base_path)
+    base_dict = base_cfg.model_dump()
+    # each parameter: an existing key, and its extreme values valid
+    for key, spec in sweep.design.parameters.items():
+        values = spec if isinstance(spec, list) else [spec.min, spec.max]
+        for v in values:
+            trial = copy.deepcopy(base_dict)
+            try:
+                apply_override(trial, key.split("."), v, path)
+                validate_config(trial, path)
+            except ConfigError as e:
+                msg = str(e).split("\n")[0].split(": ", 1)[-1]
+                raise ConfigError(f"value {v!r} does not give a valid config: {msg}", file=path,
+                                  path=f"design.parameters.{key}") from None
+    return sweep, base_cfg, base_dict

@@ -1,0 +1,337 @@
+"""Sweep execution: every run is a pure function of (base config, its parameters, its seed);
+runs go to local worker processes or a Dask cluster; finished runs stream to Parquet chunks.
+
+On disk (the sweep directory):
+    sweep.yaml          the sweep config as given, plus `base_config.yaml` (resolved base)
+    points.parquet      the design points (point_id + parameters)
+    chunks/runs-000007.parquet     one row per run: parameters, status, error, market outcomes
+    chunks/vendors-000007.parquet  one row per run x vendor: falls behind?, final shares, status
+    chunks/market-000007.parquet   (outputs.monthly) one row per run x month
+    manifest.json       counts and chunk list, rewritten after every chunk
+
+A chunk is written to a temporary name and renamed, so it is whole or absent; the runs chunk
+is renamed last and is what makes its runs count as done. `--resume` re-reads the runs chunks,
+drops any vendors/market chunk without its runs chunk, and runs only what is missing, so a
+killed sweep ends with every run exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from tqdm import tqdm
+
+from ..config import ConfigError
+from .config import SweepConfig, _override_list, load_sweep
+from .design import design_points
+
+TASKS_PER_WORKER = 500       # recycle workers now and then (a guard; runner.release_model keeps them flat)
+FLUSH_SECONDS = 5.0          # write a chunk at least this often while runs finish
+FAULT_ENV = "MARKET_SIM_FAULT_RUNS"  # testing aid: comma-separated run ids that raise
+
+
+def run_seed(base_seed: int, key: int) -> np.random.SeedSequence:
+    """Child `key` of SeedSequence(base_seed): the run's index (seeds: per_run) or its
+    replication (seeds: common); never the engine, worker or time."""
+    return np.random.SeedSequence(base_seed, spawn_key=(key,))
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    run_id: int
+    point_id: int
+    replication: int
+    params: dict
+    seed: int
+    seed_key: int    # run_id (per_run) or replication (common random numbers)
+    monthly: bool
+
+
+def execute_run(base: dict, spec: RunSpec) -> dict:
+    """Run one sweep run. Never raises: a failure is returned as a failed run with its error."""
+    from ..config import load_config
+    from ..mechanisms.falls_behind import outcomes_from_table
+    from ..model import MarketModel
+    from ..runner import release_model
+
+    started = time.perf_counter()
+    row = {"run_id": spec.run_id, "point_id": spec.point_id, "replication": spec.replication, **spec.params}
+    try:
+        if str(spec.run_id) in os.environ.get(FAULT_ENV, "").split(","):
+            raise RuntimeError(f"injected failure for run {spec.run_id} ({FAULT_ENV})")
+        cfg = load_config(base, _override_list(spec.params))
+        model = MarketModel(cfg, rng=np.random.default_rng(run_seed(spec.seed, spec.seed_key)))
+        while model.running:
+            model.step()
+        vendor, market, _ = model.tables()
+        release_model(model)
+        outcomes = outcomes_from_table(vendor, cfg.falls_behind)
+        last = market.iloc[-1]
+        tail = outcomes["vendor"].str.startswith("tail_")
+        row.update(status="ok", error="", frontier_vendors=int(last["n_frontier"]), price_index=float(last["price_index"]),
+                   hhi_consumer=float(last["hhi_consumer"]), total_mau=float(last["total_mau"]),
+                   long_tail_survivors=int((~outcomes.loc[tail, "falls_behind"]).sum()))
+        outcomes.insert(0, "run_id", spec.run_id)
+        result = {"runs": row, "vendors": outcomes}
+        if spec.monthly:
+            market.insert(0, "run_id", spec.run_id)
+            result["market"] = market
+    except Exception as e:  # recorded, not fatal
+        tb = traceback.extract_tb(e.__traceback__)
+        where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+        row.update(status="failed", error=f"{type(e).__name__}: {e}{where}")
+        result = {"runs": row}
+    row["seconds"] = time.perf_counter() - started
+    return result
+
+
+# ---------------------------------------------------------------------------------------- disk
+class ChunkWriter:
+    """Buffers finished runs and writes them as Parquet chunks, atomically."""
+
+    def __init__(self, directory: Path, chunk_runs: int, total: int):
+        self.dir = directory
+        self.chunks = directory / "chunks"
+        self.chunks.mkdir(parents=True, exist_ok=True)
+        self.chunk_runs = chunk_runs
+        self.total = total
+        self.buffer: list[dict] = []
+        self.last_flush = time.monotonic()
+        self.seq = 1 + max((int(p.stem.split("-")[1]) for p in self.chunks.glob("*-*.parquet")), default=0)
+        self.done, self.failed = done_run_ids(directory)
+
+    def add(self, result: dict) -> None:
+        self.buffer.append(result)
+        if len(self.buffer) >= self.chunk_runs or time.monotonic() - self.last_flush > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.last_flush = time.monotonic()
+        if not self.buffer:
+            return
+        tables: dict[str, list] = {"runs": [], "vendors": [], "market": []}
+        for r in self.buffer:
+            tables["runs"].append(r["runs"])
+            for k in ("vendors", "market"):
+                if k in r:
+                    tables[k].append(r[k])
+        # vendors and market first: a runs chunk is the commit, so it goes last
+        for name in ("vendors", "market", "runs"):
+            parts = tables[name]
+            if not parts:
+                continue
+            df = pd.DataFrame(parts) if name == "runs" else pd.concat(parts, ignore_index=True)
+            final = self.chunks / f"{name}-{self.seq:06d}.parquet"
+            tmp = final.with_suffix(".parquet.tmp")
+            df.to_parquet(tmp, index=False)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        for r in tables["runs"]:
+            (self.failed if r["status"] == "failed" else self.done).add(int(r["run_id"]))
+        self.seq += 1
+        self.buffer.clear()
+        write_json_atomic(self.dir / "manifest.json", {
+            "total_runs": self.total, "done": len(self.done), "failed": len(self.failed),
+            "chunks": sorted(p.name for p in self.chunks.glob("runs-*.parquet")),
+        })
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def done_run_ids(directory: Path) -> tuple[set[int], set[int]]:
+    """Runs committed in runs chunks (ok, failed). Cleans up what an interrupted write left:
+    temporary files, and vendors/market chunks whose runs chunk was never written."""
+    chunks = directory / "chunks"
+    for tmp in chunks.glob("*.tmp"):
+        tmp.unlink()
+    committed = {p.stem.split("-")[1] for p in chunks.glob("runs-*.parquet")}
+    for p in chunks.glob("*-*.parquet"):
+        if p.stem.split("-")[1] not in committed:
+            p.unlink()
+    ok, failed = set(), set()
+    for p in chunks.glob("runs-*.parquet"):
+        df = pd.read_parquet(p, columns=["run_id", "status"])
+        ok |= set(df.loc[df["status"] == "ok", "run_id"].astype(int))
+        failed |= set(df.loc[df["status"] != "ok", "run_id"].astype(int))
+    return ok, failed
+
+
+def load_results(directory: str | Path) -> dict[str, pd.DataFrame]:
+    """All chunks of a sweep directory as tables sorted by run (and vendor / month)."""
+    directory = Path(directory)
+    out = {}
+    for name, keys in (("runs", ["run_id"]), ("vendors", ["run_id", "vendor"]), ("market", ["run_id", "month_index"])):
+        files = sorted((directory / "chunks").glob(f"{name}-*.parquet"))
+        if files:
+            df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+            out[name] = df.sort_values(keys, kind="stable").reset_index(drop=True)
+    out["points"] = pd.read_parquet(directory / "points.parquet")
+    return out
+
+
+# ---------------------------------------------------------------------------------------- engines
+_WORKER_BASE: dict | None = None
+
+
+def _init_worker(base: dict) -> None:
+    global _WORKER_BASE
+    _WORKER_BASE = base
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _run_in_worker(spec: RunSpec) -> dict:
+    return execute_run(_WORKER_BASE, spec)
+
+
+def _local(base: dict, specs: list[RunSpec], workers: int) -> Iterator[dict]:
+    if workers <= 1:
+        for s in specs:
+            yield execute_run(base, s)
+        return
+    pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(base,),
+                                        maxtasksperchild=TASKS_PER_WORKER)
+    try:
+        yield from pool.imap_unordered(_run_in_worker, specs, chunksize=1)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _dask(base: dict, specs: list[RunSpec], address: str, workers: int) -> Iterator[dict]:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
+                               dashboard_address=None, host="127.0.0.1")
+        client = Client(cluster)
+    else:
+        client = Client(address, timeout="30s")
+    try:
+        n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
+        base_future = client.scatter(base, broadcast=True)
+        queue = iter(specs)
+        in_flight = 4 * n_workers  # bounded: memory stays flat however many runs the sweep has
+        futures = as_completed()
+        for spec in queue:
+            futures.add(client.submit(execute_run, base_future, spec, pure=False))
+            if futures.count() >= in_flight:
+                break
+        for fut in futures:
+            yield fut.result()
+            fut.release()
+            nxt = next(queue, None)
+            if nxt is not None:
+                futures.add(client.submit(execute_run, base_future, nxt, pure=False))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ---------------------------------------------------------------------------------------- driver
+@dataclass
+class SweepOutcome:
+    directory: Path
+    total: int
+    done: int
+    failed: int
+    ran_now: int
+    seconds: float
+    interrupted: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def prepare(sweep_path: Path, out: Path) -> tuple[SweepConfig, dict, pd.DataFrame]:
+    """Validate the sweep, then create its directory (nothing is written for a bad sweep)."""
+    sweep, _, base = load_sweep(sweep_path)
+    points = design_points(sweep.design)
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"{out} exists and is not empty; use --resume {out} to complete it, or another --out",
+                          path="--out", value=str(out))
+    (out / "chunks").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sweep_path, out / "sweep.yaml")
+    (out / "base_config.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
+    points.insert(0, "point_id", np.arange(len(points)))
+    points.to_parquet(out / "points.parquet", index=False)
+    write_json_atomic(out / "source.json", {"sweep_file": str(sweep_path.resolve())})
+    return sweep, base, points
+
+
+def reopen(out: Path) -> tuple[SweepConfig, dict, pd.DataFrame]:
+    """The sweep stored in a sweep directory (for --resume)."""
+    if not (out / "sweep.yaml").exists() or not (out / "points.parquet").exists():
+        raise ConfigError("not a sweep directory (no sweep.yaml / points.parquet)", file=out)
+    sweep = SweepConfig.model_validate(yaml.safe_load((out / "sweep.yaml").read_text()))
+    base = yaml.safe_load((out / "base_config.yaml").read_text())
+    points = pd.read_parquet(out / "points.parquet")
+    return sweep, base, points
+
+
+def run_specs(sweep: SweepConfig, points: pd.DataFrame) -> list[RunSpec]:
+    names = [c for c in points.columns if c != "point_id"]
+    specs = []
+    for p, values in enumerate(points[names].itertuples(index=False, name=None)):
+        params = {n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, values)}
+        for r in range(sweep.replications):
+            run_id = p * sweep.replications + r
+            key = r if sweep.seeds == "common" else run_id
+            specs.append(RunSpec(run_id, p, r, params, sweep.seed, key, sweep.outputs.monthly))
+    return specs
+
+
+def run_sweep(sweep_path: str | Path | None, out: str | Path, workers: int = 1, dask: str | None = None,
+              resume: bool = False, progress: bool = True) -> SweepOutcome:
+    """Run (or, with resume=True, complete) a sweep into `out`."""
+    out = Path(out)
+    if resume:
+        sweep, base, points = reopen(out)
+    else:
+        sweep, base, points = prepare(Path(sweep_path), out)
+    specs = run_specs(sweep, points)
+    writer = ChunkWriter(out, sweep.chunk_runs, len(specs))
+    finished = writer.done | writer.failed
+    pending = [s for s in specs if s.run_id not in finished]
+    started = time.perf_counter()
+    ran = 0
+    interrupted = False
+    engine = _dask(base, pending, dask, workers) if dask else _local(base, pending, workers)
+    bar = tqdm(total=len(specs), initial=len(finished), desc=sweep.name, unit="run", disable=not progress,
+               smoothing=0.05)
+    try:
+        for result in engine:
+            writer.add(result)
+            ran += 1
+            bar.update()
+            if result["runs"]["status"] == "failed":
+                bar.set_postfix(failed=len(writer.failed) + sum(r["runs"]["status"] == "failed" for r in writer.buffer))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        engine.close()
+        writer.flush()
+        bar.close()
+    errors = []
+    if writer.failed:
+        runs = load_results(out)["runs"]
+        errors = runs.loc[runs["status"] == "failed", "error"].head(5).tolist()
+    return SweepOutcome(out, len(specs), len(writer.done), len(writer.failed), ran, time.perf_counter() - started,
+                        interrupted, errors)
