@@ -3,7 +3,6 @@ bad sweep configs rejected, and the report."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from typer.testing import CliRunner
 from market_sim.cli import app
 from market_sim.sweep import load_results, run_sweep
 
-from .conftest import BASELINE
+from .conftest import BASELINE, free_port
 
 BIN = Path(sys.executable).parent
 runner = CliRunner()
@@ -59,16 +58,10 @@ def test_one_and_two_workers_give_identical_tables(tmp_path):
     assert set(runs["price_war.intensity"]) == {0.5, 1.5}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def dask_cluster(tmp_path):
     """A real cluster: one `dask scheduler` and two `dask worker` processes on 127.0.0.1."""
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -15,6 +15,7 @@ from ..config import (
     Config,
     ConfigError,
     _format_error,
+    _read_yaml,
     _resolve_extends,
     apply_override,
     validate_config,
@@ -88,16 +89,7 @@ def load_sweep(path: str | Path) -> tuple[SweepConfig, Config, dict]:
     Every parameter must be an existing config key, and its extreme values must give a valid
     config."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigError("file not found", file=path)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"malformed YAML{where}: {getattr(e, 'problem', e)}", file=path) from None
-    if not isinstance(raw, dict):
-        raise ConfigError("top level must be a mapping", file=path)
+    raw = _read_yaml(path)  # missing file, malformed YAML, not a mapping: ConfigError
     try:
         sweep = SweepConfig.model_validate(raw)
     except ValidationError as e:
