@@ -68,6 +68,46 @@ def run(
 
 
 @app.command()
+def validate(
+    config: Annotated[Path | None, typer.Argument(help="config to check (default: the baseline)")] = None,
+    replications: Annotated[int, typer.Option("--replications", "-n", min=1)] = 30,
+    seed: Annotated[int | None, typer.Option(min=0, help="base seed (default: the config's run.seed)")] = None,
+    workers: Annotated[int, typer.Option(min=1)] = 2,
+    out: Annotated[Path | None, typer.Option(help="where to write validation.csv / validation.md")] = None,
+) -> None:
+    """Check the history-friendly targets (validation/targets.yaml); exit 1 if any fails."""
+    from .model import DEFAULT_CONFIG
+    from .runner import run as run_replications
+    from .validation import load_targets
+    from .validation import validate as check_targets
+
+    config = config or DEFAULT_CONFIG
+    try:
+        cfg = load_config(config)
+    except ConfigError as e:
+        _fail(str(e))
+    targets = load_targets()
+    results = run_replications(cfg, replications=replications, seed=seed, workers=workers, progress=True)
+    table = check_targets(results, targets)
+    out = out or Path("results") / "validation" / Path(config).stem
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "validation.csv", index=False)
+    lines = ["| target | expected | simulated mean | 90% range | share of replications met | pass |", "|---|---|---|---|---|---|"]
+    for r in table.itertuples():
+        lines.append(f"| {r.target} | {r.expected} | {r.simulated_mean:.3g} | {r.simulated_p05:.3g} - {r.simulated_p95:.3g} | "
+                     f"{r.share_met:.2f} (needs {r.pass_share:.2f}) | {'pass' if r.passed else 'FAIL'} |")
+    (out / "validation.md").write_text(f"# Validation of {config} ({replications} replications, base seed "
+                                       f"{results.base_seed})\n\n" + "\n".join(lines) + "\n")
+    typer.echo(f"\n{'target':<27} {'simulated mean':>14} {'90% range':>19} {'met':>6} {'needs':>6}  result")
+    for r in table.itertuples():
+        typer.echo(f"{r.target:<27} {r.simulated_mean:>14.3g} {r.simulated_p05:>9.3g} - {r.simulated_p95:<7.3g} "
+                   f"{r.share_met:>6.2f} {r.pass_share:>6.2f}  {'pass' if r.passed else 'FAIL'}")
+    typer.echo(f"\nwritten: {out / 'validation.md'}")
+    if not table["passed"].all():
+        raise typer.Exit(1)
+
+
+@app.command()
 def sweep(
     sweep_file: Annotated[Path | None, typer.Argument(help="sweep config (configs/sweeps/*.yaml)")] = None,
     workers: Annotated[int, typer.Option(min=1, help="local worker processes (or Dask workers with --dask local)")] = 1,

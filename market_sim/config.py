@@ -157,6 +157,9 @@ class FinancingConfig(Strict):
     dilution: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.15
     acquisition_probability: Fraction = 0.4
     pivot_gap_months: Pos = Field(9.0, description="a startup that fails to raise pivots once this far behind the domestic best")
+    strategic_pivot_gap_months: Pos = Field(6.0, description="strategic subtraction: this far behind the domestic best...")
+    strategic_pivot_max_share: Fraction = Field(0.03, description="...with consumer + enterprise share below this...")
+    strategic_pivot_patience_months: Annotated[int, Field(ge=1)] = Field(6, description="...for this many months in a row")
     focused_cost_factor: Fraction = Field(0.3, description="compute and marketing kept after subtraction")
     investors: Annotated[int, Field(ge=1)] = 12
     investor_dry_powder_rmb: Pos = 2.0e9

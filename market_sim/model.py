@@ -416,6 +416,8 @@ class MarketModel(Model):
                                           ec.reference_price_rmb_per_mtok, ec.price_elasticity)
         self.buyer_spend, self.api_revenue, self.tokens = procurement.spend_by_vendor(
             demand, bt.portfolio, bt.weights, vt.api_price, self.n_vendors)
+        self.sector_revenue = procurement.sector_revenue(demand, bt.portfolio, bt.weights, vt.api_price, bt.sector,
+                                                         len(self.cfg.enterprises.sectors), self.n_vendors)
         self.tokens_last = self.tokens
 
     # ------------------------------------------------------------------ 4. consumers
@@ -591,8 +593,12 @@ class MarketModel(Model):
         vt, fc = self.vendors, self.cfg.financing
         startups = (vt.kind == STARTUP) & self.active
         gap = self.gap_to_domestic_best()[:, FEATURES.index("quality")]
+        c_share, e_share = self._combined_shares()
+        far_behind = startups & (gap > fc.strategic_pivot_gap_months) & (c_share + e_share < fc.strategic_pivot_max_share)
+        vt.behind_streak[:] = financing.streak(far_behind, vt.behind_streak)
         action = financing.distress_action(self.runway, self.raise_failed, gap, self.racing,
-                                           fc.pivot_runway_months, fc.exit_runway_months, fc.pivot_gap_months)
+                                           fc.pivot_runway_months, fc.exit_runway_months, fc.pivot_gap_months,
+                                           vt.behind_streak, fc.strategic_pivot_patience_months)
         action = np.where(startups, action, 0)
         action[startups & (vt.cash <= 0)] = 2
         for row in np.flatnonzero(action == 1):

@@ -50,6 +50,7 @@ class Recorder:
         self.capability = np.zeros((months, n, len(features)))
         self.status = np.zeros((months, n), np.int8)
         self.frontier = np.zeros((months, len(features)))
+        self.sector_share = None  # (months x sectors x vendors), sized at the first record
         self.m = {c: np.zeros(months) for c in MARKET_COLUMNS}
 
     def record(self, model, t: int) -> None:
@@ -79,6 +80,11 @@ class Recorder:
         qi = self.features.index("quality")
         v["gap_quality_months"][t] = model.gap_to_domestic_best()[:, qi]
         v["gap_global_quality_months"][t] = np.maximum(model.frontier[qi] - vt.capability[:, qi], 0.0) / max(model.feature_growth[qi], 1e-9)
+        sec = model.sector_revenue
+        if self.sector_share is None:
+            self.sector_share = np.zeros((self.v["mau"].shape[0], *sec.shape))
+        totals = sec.sum(axis=1, keepdims=True)
+        self.sector_share[t] = np.divide(sec, totals, out=np.zeros_like(sec), where=totals > 0)
         self.capability[t] = vt.capability
         self.status[t] = vt.status
         self.frontier[t] = model.frontier
@@ -119,6 +125,8 @@ class Recorder:
             vendor[c] = vendor[c].astype(np.int64)
         for i, f in enumerate(self.features):
             vendor[f"capability_{f}"] = model.to_unit(i, self.capability[:T, :, i]).ravel()
+        for s, name in enumerate(model.cfg.enterprises.sectors):  # each vendor's share of a sector's API spend
+            vendor[f"sector_share_{name}"] = self.sector_share[:T, s, :].ravel() if T else np.zeros(0)
         market = pd.DataFrame({"month_index": np.arange(T, dtype=np.int32), "month": labels})
         for c, arr in self.m.items():
             market[c] = arr[:T]

@@ -48,6 +48,7 @@ class VendorTable(ColumnTable):
         self.last_raise_month = np.full(n, -100, np.int32)
         self.valuation = np.zeros(n)                         # RMB, post-money of the last round
         self.losses_streak = np.zeros(n, np.int32)           # big tech: months of loss beyond tolerance
+        self.behind_streak = np.zeros(n, np.int32)           # startup: months far behind with a small share
         self.budget_cut = np.zeros(n, bool)                  # big tech: parent has cut the budget
         self.acquirer = np.full(n, -1, np.int32)
 

@@ -62,14 +62,22 @@ def split_round(amount: float, dry_powder: np.ndarray, rng: np.random.Generator,
     return out
 
 
+def streak(condition: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Months in a row a condition has held (0 when it does not hold now)."""
+    return np.where(condition, months + 1, 0)
+
+
 def distress_action(runway: np.ndarray, raised_failed: np.ndarray, gap_months: np.ndarray,
                     frontier: np.ndarray, pivot_runway: float, exit_runway: float,
-                    pivot_gap: float) -> np.ndarray:
+                    pivot_gap: float, behind_streak: np.ndarray | None = None,
+                    patience: int | None = None) -> np.ndarray:
     """0 none, 1 pivot (subtraction), 2 exit. Exit when cash runs out after a failed raise;
-    a frontier startup pivots when its runway is short or when it failed to raise while far
-    behind."""
+    a frontier startup pivots when its runway is short, when it failed to raise while far
+    behind, or (strategic subtraction) when it has been far behind with a small share for
+    `patience` months in a row (`behind_streak`)."""
     action = np.zeros(runway.shape, np.int8)
-    pivot = frontier & ((runway < pivot_runway) | (raised_failed & (gap_months > pivot_gap)))
+    strategic = (behind_streak >= patience) if behind_streak is not None and patience is not None else False
+    pivot = frontier & ((runway < pivot_runway) | (raised_failed & (gap_months > pivot_gap)) | strategic)
     action[pivot] = 1
     action[(runway < exit_runway) & raised_failed] = 2
     return action
@@ -82,6 +90,6 @@ def failure_risk(kind_startup: np.ndarray, runway: np.ndarray, focused: np.ndarr
     return np.clip(r + 0.3 * focused, 0.0, 1.0)
 
 
-def parent_patience(loss: np.ndarray, tolerance: float, streak: np.ndarray) -> np.ndarray:
+def parent_patience(loss: np.ndarray, tolerance: float, months: np.ndarray) -> np.ndarray:
     """Months in a row a big-tech AI unit has lost more than the parent tolerates."""
-    return np.where(loss > tolerance, streak + 1, 0)
+    return streak(loss > tolerance, months)

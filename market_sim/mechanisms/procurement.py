@@ -70,14 +70,27 @@ def token_demand(base_demand: np.ndarray, growth_per_month: float, month: int,
     return base_demand * (1.0 + growth_per_month) ** month * rel ** (-elasticity)
 
 
+def _slot_spend(demand, portfolio, weights, price):
+    """(buyers x portfolio slots): tokens and RMB each buyer spends with each slot's vendor."""
+    held = portfolio >= 0
+    tokens = demand[:, None] * weights * held
+    rows = np.maximum(portfolio, 0)
+    return held, rows, tokens, tokens * price[rows] * held
+
+
+def sector_revenue(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarray, price: np.ndarray,
+                   sector: np.ndarray, n_sectors: int, n_vendors: int) -> np.ndarray:
+    """(sectors x vendors) RMB each sector's buyers spend with each vendor."""
+    held, rows, _, spend = _slot_spend(demand, portfolio, weights, price)
+    key = (sector[:, None] * n_vendors + rows)[held]
+    return np.bincount(key, weights=spend[held], minlength=n_sectors * n_vendors).reshape(n_sectors, n_vendors)
+
+
 def spend_by_vendor(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarray,
                     price: np.ndarray, n_vendors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split each buyer's tokens over its portfolio. Returns (spend per buyer in RMB, revenue
     per vendor in RMB, tokens per vendor in million tokens)."""
-    held = portfolio >= 0
-    tokens = demand[:, None] * weights * held
-    rows = np.maximum(portfolio, 0)
-    spend = tokens * price[rows] * held
+    held, rows, tokens, spend = _slot_spend(demand, portfolio, weights, price)
     revenue = np.bincount(rows[held], weights=spend[held], minlength=n_vendors)
     vendor_tokens = np.bincount(rows[held], weights=tokens[held], minlength=n_vendors)
     return spend.sum(axis=1), revenue, vendor_tokens

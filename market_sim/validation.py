@@ -1,0 +1,127 @@
+"""History-friendly validation: measure each target of validation/targets.yaml in every
+replication's tables. Each measure returns (value, met?) for one replication."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .config import month_index
+
+TARGETS_FILE = Path(__file__).resolve().parent.parent / "validation" / "targets.yaml"
+BIG_TECHS = ("bytedance", "alibaba", "baidu", "tencent")
+
+
+def _named_startups(vm: pd.DataFrame) -> list[str]:
+    s = vm[(vm["kind"] == "startup") & ~vm["long_tail"]]
+    return list(dict.fromkeys(s["vendor"]))
+
+
+def context_catch_up(vm, events, start, level_tokens, within_months, min_big_techs):
+    """Big techs at or above the first 1M+ domestic context release within `within_months`."""
+    ctx = vm.pivot(index="month_index", columns="vendor", values="capability_context")
+    above = (ctx >= level_tokens)
+    if not above.any().any():
+        return 0.0, False
+    t0 = int(above.any(axis=1).idxmax())
+    first = above.loc[t0]
+    leader_level = ctx.loc[t0, first[first].index].max()
+    window = ctx.loc[t0:t0 + within_months, [b for b in BIG_TECHS if b in ctx]]
+    caught = int((window >= leader_level).any(axis=0).sum())
+    return float(caught), caught >= min_big_techs
+
+
+def price_war_cluster(vm, events, start, cut_to, min_big_techs, spread_months, window, startup_cut_to, startup_refuse_above):
+    price = vm.pivot(index="month_index", columns="vendor", values="api_price")
+    rel = price / price.iloc[0]
+    firsts = {}
+    for b in BIG_TECHS:
+        hit = rel.index[rel[b] <= cut_to] if b in rel else []
+        if len(hit):
+            firsts[b] = int(hit[0])
+    if len(firsts) < min_big_techs:
+        return np.nan, False
+    months = sorted(firsts.values())[:min_big_techs]
+    t0 = months[0]
+    lo, hi = month_index(window[0], start), month_index(window[1], start)
+    clustered = months[-1] - t0 <= spread_months and lo <= t0 <= hi
+    later = rel.loc[t0:t0 + 3, _named_startups(vm)]
+    split = bool((later.min() <= startup_cut_to).any() and (later.min() >= startup_refuse_above).any())
+    return float(t0), bool(clustered and split)
+
+
+def leader_discount(vm, events, start, month, min_discount):
+    m = vm[vm["month"] == month]
+    active = m[m["status"].isin(["frontier", "focused"])]
+    leader = m.loc[m["status"] == "frontier", "api_price"].min()
+    discount = 1.0 - leader / active["api_price"].mean()
+    return float(discount), discount >= min_discount
+
+
+def startups_focused(vm, events, start, month, min_count):
+    m = vm[(vm["month"] == month) & vm["vendor"].isin(_named_startups(vm))]
+    n = int((m["status"] != "frontier").sum())
+    return float(n), n >= min_count
+
+
+def net_talent(vm, events, start, vendor, year):
+    m = vm[(vm["vendor"] == vendor) & vm["month"].str.startswith(str(year))]
+    net = int(m["talent_in"].sum() - m["talent_out"].sum())
+    return float(net), net > 0
+
+
+def sector_leader_among_startups(vm, events, start, vendor, sector, year, min_share):
+    col = f"sector_share_{sector}"
+    m = vm[vm["month"].str.startswith(str(year)) & vm["vendor"].isin(_named_startups(vm))]
+    share = m.groupby("vendor")[col].mean()
+    return float(share.get(vendor, 0.0)), bool(share.idxmax() == vendor and share[vendor] >= min_share)
+
+
+def shakeout(vm, events, start, month, first_tier_min, first_tier_max, min_combined_share, tail_gone_share):
+    m = vm[vm["month"] == month]
+    tier = m[(m["status"] == "frontier") & (m["consumer_share"] + m["enterprise_share"] >= min_combined_share)]
+    tail = m[m["long_tail"]]
+    gone = float((tail["status"] != "frontier").mean()) if len(tail) else 1.0
+    n = len(tier)
+    return float(n), bool(first_tier_min <= n <= first_tier_max and gone >= tail_gone_share)
+
+
+MEASURES = {f.__name__: f for f in (context_catch_up, price_war_cluster, leader_discount, startups_focused,
+                                    net_talent, sector_leader_among_startups, shakeout)}
+
+
+def load_targets(path: Path = TARGETS_FILE) -> list[dict]:
+    targets = yaml.safe_load(path.read_text())["targets"]
+    for t in targets:
+        if t["measure"] not in MEASURES:
+            raise ValueError(f"{path}: target {t['id']}: unknown measure {t['measure']!r}")
+    return targets
+
+
+def validate(results, targets: list[dict] | None = None) -> pd.DataFrame:
+    """One row per target: expected, simulated mean and 90% range, share of replications that
+    meet it, pass/fail."""
+    targets = targets or load_targets()
+    start = results.config.run.start
+    rows = []
+    for t in targets:
+        values, met = [], []
+        for rep, vm in results.vendor_month.groupby("replication"):
+            ev = results.events[results.events["replication"] == rep]
+            v, ok = MEASURES[t["measure"]](vm, ev, start, **t.get("params", {}))
+            values.append(v)
+            met.append(ok)
+        vals = np.array(values, float)
+        finite = vals[np.isfinite(vals)]
+        share = float(np.mean(met))
+        rows.append({
+            "target": t["id"], "fact": t["fact"], "expected": t["what"],
+            "measure": t["measure"], "simulated_mean": float(finite.mean()) if finite.size else np.nan,
+            "simulated_p05": float(np.percentile(finite, 5)) if finite.size else np.nan,
+            "simulated_p95": float(np.percentile(finite, 95)) if finite.size else np.nan,
+            "share_met": share, "pass_share": t["pass_share"], "passed": share >= t["pass_share"],
+        })
+    return pd.DataFrame(rows)
