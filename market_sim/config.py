@@ -93,6 +93,8 @@ class FeatureConfig(Strict):
     innovation_step: Pos = Field(description="mean size of one release, internal units")
     leapfrog: NonNeg = Field(description="mean overshoot past the copied level on imitation, internal units")
     copy_lag_factor: Pos = Field(1.0, description="multiplies catch_up.copy_lag_months for this feature (engineering features copy fast, general quality slowly)")
+    copy_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        1.0, description="share of the gap to the public best one copy closes (absorptive capacity; 1: a full copy)")
     consumer_saturation: Pos | None = Field(default=None, description="level past which consumers value no more (unit of the feature)")
 
 
@@ -107,12 +109,15 @@ class MarketConfig(Strict):
                                                  description="venture funding climate path: month -> index (1 = normal)")
     funding_climate_scale: NonNeg = Field(1.0, description="multiplies the whole funding-climate path")
     gpu_cost_rmb_per_month: Pos = 10_000.0
+    frontier_compute_doubling_months: Pos | None = Field(
+        None, description="racing vendors' GPUs double in this many months to keep up with the frontier (None: fixed)")
 
 
 class PriceWarConfig(Strict):
     intensity: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
         1.0, description="scales every vendor's aggressiveness (the product is capped at 1)")
     undercut: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
+    min_rival_share: Fraction = Field(0.0, description="rivals with a smaller share of enterprise tokens are not followed")
     tolerance: NonNeg = Field(1.0, description="a vendor re-prices only when a rival's quality-adjusted price is below its own / (1 + tolerance)")
     max_markup: NonNeg = Field(29.0, description="list price never exceeds unit cost x (1 + max_markup)")
     cut_event_threshold: Fraction = 0.2

@@ -108,6 +108,7 @@ class MarketModel(Model):
         t = self.month
         self._reset_month_flows()
         self._exogenous_paths(t)
+        self._grow_frontier_compute()
         self.release_features(t)
         self.set_api_prices(t)
         self.buy_tokens(t)
@@ -135,6 +136,7 @@ class MarketModel(Model):
         self.feature_leapfrog = np.array([fc[f].leapfrog for f in FEATURES])
         self.feature_growth = np.array([fc[f].frontier_growth_per_month for f in FEATURES])
         self.feature_copy_lag = np.array([fc[f].copy_lag_factor for f in FEATURES])
+        self.feature_copy_share = np.array([fc[f].copy_share for f in FEATURES])
         self.frontier = self._frontier_at(0)
 
     def to_internal(self, f: int, level: float) -> float:
@@ -312,6 +314,12 @@ class MarketModel(Model):
         self.unit_cost = pricing.unit_serving_cost(
             t, m.unit_cost.initial_rmb_per_mtok, m.unit_cost.halving_months, self.vendors.cost_efficiency)
 
+    def _grow_frontier_compute(self) -> None:
+        """Racing vendors add GPUs to keep pace with the frontier's compute (and pay for them)."""
+        doubling = self.cfg.market.frontier_compute_doubling_months
+        if doubling:
+            self.vendors.gpus[:] = np.where(self.racing, self.vendors.gpus * 2.0 ** (1.0 / doubling), self.vendors.gpus)
+
     def gap_to_domestic_best(self) -> np.ndarray:
         """(vendors x features) months of frontier growth behind the best active vendor."""
         best, _ = catchup.best_public_level(self.vendors.capability, self.active)
@@ -343,7 +351,8 @@ class MarketModel(Model):
         lag = catchup.expected_copy_lag(cc.copy_lag_months, strength, vt.open_weights[leader],
                                         cc.open_weights_lag_factor) * self.feature_copy_lag[None, :]
         vt.capability[:], copied = catchup.imitate(self.rng, vt.capability, prev_best, self.frontier, lag,
-                                                   self.feature_leapfrog, self.active & (strength > 0))
+                                                   self.feature_leapfrog, self.active & (strength > 0),
+                                                   self.feature_copy_share)
         released |= innovated | copied
         new_best = released & (vt.capability > prev_best[None, :])
         vt.hype[:] = catchup.hype_after(vt.hype, released, new_best, cc.hype_decay_per_month,
@@ -363,9 +372,11 @@ class MarketModel(Model):
         floor = pricing.price_floor(self.unit_cost, subsidy)
         gap = self.gap_to_domestic_best()[:, FEATURES.index("quality")]
         ec = self.cfg.enterprises
-        rival_ref = pricing.quality_adjusted_rival_price(vt.api_price, -gap, self.active,
-                                                         ec.beta_capability / max(ec.beta_price, 1e-9))
         ent_share = self._share(self.tokens_last)
+        # vendors answer rivals that matter: those with a real share of enterprise tokens
+        followed = self.active & (ent_share >= pw.min_rival_share)
+        rival_ref = pricing.quality_adjusted_rival_price(vt.api_price, -gap, followed,
+                                                         ec.beta_capability / max(ec.beta_price, 1e-9))
         initiative = (vt.share_ambition > ent_share) & (gap <= pw.ambition_ready_gap_months) & self.racing
         old = vt.api_price.copy()
         aggressiveness = np.clip(pw.intensity * vt.aggressiveness, 0.0, 1.0)

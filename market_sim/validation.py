@@ -20,7 +20,7 @@ def _named_startups(vm: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(s["vendor"]))
 
 
-def context_catch_up(vm, events, start, level_tokens, within_months, min_big_techs):
+def context_catch_up(vm, events, ctx, level_tokens, within_months, min_big_techs):
     """Big techs at or above the first 1M+ domestic context release within `within_months`."""
     ctx = vm.pivot(index="month_index", columns="vendor", values="capability_context")
     above = (ctx >= level_tokens)
@@ -34,9 +34,11 @@ def context_catch_up(vm, events, start, level_tokens, within_months, min_big_tec
     return float(caught), caught >= min_big_techs
 
 
-def price_war_cluster(vm, events, start, cut_to, min_big_techs, spread_months, window, startup_cut_to, startup_refuse_above):
+def price_war_cluster(vm, events, ctx, cut_to, min_big_techs, spread_months, window, startup_cut_to, startup_refuse_above):
     price = vm.pivot(index="month_index", columns="vendor", values="api_price")
-    rel = price / price.iloc[0]
+    # relative to the list price before the simulation (a cut in the first month counts)
+    before = pd.Series(ctx.get("initial_price", {})).reindex(price.columns).fillna(price.iloc[0])
+    rel = price / before
     firsts = {}
     for b in BIG_TECHS:
         hit = rel.index[rel[b] <= cut_to] if b in rel else []
@@ -46,14 +48,14 @@ def price_war_cluster(vm, events, start, cut_to, min_big_techs, spread_months, w
         return np.nan, False
     months = sorted(firsts.values())[:min_big_techs]
     t0 = months[0]
-    lo, hi = month_index(window[0], start), month_index(window[1], start)
+    lo, hi = month_index(window[0], ctx["start"]), month_index(window[1], ctx["start"])
     clustered = months[-1] - t0 <= spread_months and lo <= t0 <= hi
     later = rel.loc[t0:t0 + 3, _named_startups(vm)]
     split = bool((later.min() <= startup_cut_to).any() and (later.min() >= startup_refuse_above).any())
     return float(t0), bool(clustered and split)
 
 
-def leader_discount(vm, events, start, month, min_discount):
+def leader_discount(vm, events, ctx, month, min_discount):
     m = vm[vm["month"] == month]
     active = m[m["status"].isin(["frontier", "focused"])]
     leader = m.loc[m["status"] == "frontier", "api_price"].min()
@@ -61,26 +63,26 @@ def leader_discount(vm, events, start, month, min_discount):
     return float(discount), discount >= min_discount
 
 
-def startups_focused(vm, events, start, month, min_count):
+def startups_focused(vm, events, ctx, month, min_count):
     m = vm[(vm["month"] == month) & vm["vendor"].isin(_named_startups(vm))]
     n = int((m["status"] != "frontier").sum())
     return float(n), n >= min_count
 
 
-def net_talent(vm, events, start, vendor, year):
+def net_talent(vm, events, ctx, vendor, year):
     m = vm[(vm["vendor"] == vendor) & vm["month"].str.startswith(str(year))]
     net = int(m["talent_in"].sum() - m["talent_out"].sum())
     return float(net), net > 0
 
 
-def sector_leader_among_startups(vm, events, start, vendor, sector, year, min_share):
+def sector_leader_among_startups(vm, events, ctx, vendor, sector, year, min_share):
     col = f"sector_share_{sector}"
     m = vm[vm["month"].str.startswith(str(year)) & vm["vendor"].isin(_named_startups(vm))]
     share = m.groupby("vendor")[col].mean()
     return float(share.get(vendor, 0.0)), bool(share.idxmax() == vendor and share[vendor] >= min_share)
 
 
-def shakeout(vm, events, start, month, first_tier_min, first_tier_max, min_combined_share, tail_gone_share):
+def shakeout(vm, events, ctx, month, first_tier_min, first_tier_max, min_combined_share, tail_gone_share):
     m = vm[vm["month"] == month]
     tier = m[(m["status"] == "frontier") & (m["consumer_share"] + m["enterprise_share"] >= min_combined_share)]
     tail = m[m["long_tail"]]
@@ -105,13 +107,15 @@ def validate(results, targets: list[dict] | None = None) -> pd.DataFrame:
     """One row per target: expected, simulated mean and 90% range, share of replications that
     meet it, pass/fail."""
     targets = targets or load_targets()
-    start = results.config.run.start
+    cfg = results.config
+    ctx = {"start": cfg.run.start,
+           "initial_price": {vid: v.api_price_rmb_per_mtok for vid, v in cfg.vendors.items()}}
     rows = []
     for t in targets:
         values, met = [], []
         for rep, vm in results.vendor_month.groupby("replication"):
             ev = results.events[results.events["replication"] == rep]
-            v, ok = MEASURES[t["measure"]](vm, ev, start, **t.get("params", {}))
+            v, ok = MEASURES[t["measure"]](vm, ev, ctx, **t.get("params", {}))
             values.append(v)
             met.append(ok)
         vals = np.array(values, float)

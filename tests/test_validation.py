@@ -11,6 +11,7 @@ from market_sim.validation import MEASURES, load_targets
 from .conftest import SMALL
 
 VENDORS = ["bytedance", "alibaba", "baidu", "tencent", "zhipu", "baichuan"]
+CTX = {"start": "2024-01"}  # no initial prices: measured from the first recorded month
 
 
 def table(months=6, **cols) -> pd.DataFrame:
@@ -40,26 +41,39 @@ def test_every_target_fact_has_a_known_measure():
 def test_context_catch_up_counts_big_techs_within_the_window():
     ctx = {"zhipu": [1e5, 2e6, 2e6, 2e6, 2e6, 2e6], "baidu": [1e5, 1e5, 1e7, 1e7, 1e7, 1e7],
            "alibaba": [1e5, 1e5, 1e5, 3e6, 3e6, 3e6], "tencent": [1e5] * 5 + [5e6]}
-    value, ok = MEASURES["context_catch_up"](table(capability_context=ctx), None, "2024-01", 1e6, 2, 2)
+    value, ok = MEASURES["context_catch_up"](table(capability_context=ctx), None, CTX, 1e6, 2, 2)
     assert (value, ok) == (2.0, True)  # Baidu and Alibaba within two months; Tencent too late
 
 
 def test_price_war_needs_a_cluster_in_the_window_and_a_startup_split():
     cut = [10, 10, 10, 4, 1, 1]
     prices = {b: cut for b in ("bytedance", "alibaba", "baidu")} | {"zhipu": [10, 10, 10, 10, 4, 4]}
-    ok = MEASURES["price_war_cluster"](table(api_price=prices), None, "2024-01", 0.5, 3, 1, ["2024-03", "2024-07"], 0.5, 0.7)
+    ok = MEASURES["price_war_cluster"](table(api_price=prices), None, CTX, 0.5, 3, 1, ["2024-03", "2024-07"], 0.5, 0.7)
     assert ok == (3.0, True)  # first cut in 2024-04 (index 3); Zhipu cuts, Baichuan keeps its price
     early = {b: [4, 4, 4, 4, 4, 4] for b in ("bytedance", "alibaba", "baidu")} | {"zhipu": prices["zhipu"]}
     early = {b: [10] + v[1:] for b, v in early.items()}
-    assert MEASURES["price_war_cluster"](table(api_price=early), None, "2024-01", 0.5, 3, 1, ["2024-03", "2024-07"], 0.5, 0.7)[1] is False
+    assert MEASURES["price_war_cluster"](table(api_price=early), None, CTX, 0.5, 3, 1, ["2024-03", "2024-07"], 0.5, 0.7)[1] is False
+
+
+def test_price_war_counts_a_cut_in_the_first_month_against_the_list_price():
+    # ByteDance cuts in month 0 already: relative to its pre-simulation list price (12) that is a 99% cut
+    prices = {"bytedance": [0.1] * 6, "alibaba": [20, 20, 8, 1, 1, 1], "baidu": [30, 30, 10, 1, 1, 1],
+              "tencent": [30] * 6, "zhipu": [50, 50, 20, 20, 20, 20], "baichuan": [40] * 6}
+    ctx = {"start": "2024-01", "initial_price": {"bytedance": 12, "alibaba": 20, "baidu": 30, "tencent": 30,
+                                                 "zhipu": 50, "baichuan": 40}}
+    t = table(api_price=prices)
+    assert MEASURES["price_war_cluster"](t, None, ctx, 0.5, 3, 2, ["2024-01", "2024-07"], 0.5, 0.7) == (0.0, True)
+    # measured from the first recorded month instead, ByteDance never cuts: too few big techs
+    value, ok = MEASURES["price_war_cluster"](t, None, CTX, 0.5, 3, 2, ["2024-01", "2024-07"], 0.5, 0.7)
+    assert np.isnan(value) and not ok
 
 
 def test_net_talent_and_government_leader():
     t = table(talent_in={"bytedance": [5] * 6}, talent_out={"bytedance": [2] * 6},
               sector_share_government={"zhipu": [0.3] * 6, "baichuan": [0.05] * 6})
-    assert MEASURES["net_talent"](t, None, "2024-01", "bytedance", 2024) == (18.0, True)
-    assert MEASURES["sector_leader_among_startups"](t, None, "2024-01", "zhipu", "government", 2024, 0.05)[1]
-    assert not MEASURES["sector_leader_among_startups"](t, None, "2024-01", "baichuan", "government", 2024, 0.05)[1]
+    assert MEASURES["net_talent"](t, None, CTX, "bytedance", 2024) == (18.0, True)
+    assert MEASURES["sector_leader_among_startups"](t, None, CTX, "zhipu", "government", 2024, 0.05)[1]
+    assert not MEASURES["sector_leader_among_startups"](t, None, CTX, "baichuan", "government", 2024, 0.05)[1]
 
 
 def test_strategic_subtraction_needs_patience():

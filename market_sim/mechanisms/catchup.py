@@ -50,19 +50,23 @@ def copy_probability(expected_lag_months: np.ndarray) -> np.ndarray:
 
 def imitate(rng: np.random.Generator, capability: np.ndarray, best_public: np.ndarray,
             frontier: np.ndarray, expected_lag_months: np.ndarray, leapfrog: np.ndarray,
-            can_copy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            can_copy: np.ndarray, copy_share: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Copy or leapfrog: a vendor behind the public best (as released last month) catches up
     with probability `copy_probability(lag)`, landing at the best level plus an overshoot of
     mean `leapfrog[f]` (uniform on 0..2 x leapfrog), damped exponentially once the best is past the global frontier (so a
     race of copies saturates instead of ratcheting up for ever). `expected_lag_months` is
-    (vendors x features). Returns (new capability, copied mask)."""
+    (vendors x features). `copy_share[f]` (default 1) is the share of the gap one copy closes:
+    a closed general model cannot be copied whole (absorptive capacity). Returns (new
+    capability, copied mask)."""
     behind = (capability < best_public[None, :]) & can_copy[:, None]
     copied = behind & (rng.random(capability.shape) < copy_probability(expected_lag_months))
     ahead = np.maximum(best_public - frontier, 0.0)
     damp = np.exp(-ahead / np.maximum(leapfrog, 1e-9))
     # bounded overshoot (uniform, mean `leapfrog`): with an unbounded draw the luckiest of
     # dozens of copiers would set a record no lab could reach
-    landed = best_public[None, :] + (leapfrog * damp)[None, :] * rng.uniform(0.0, 2.0, capability.shape)
+    share = np.ones_like(best_public) if copy_share is None else np.asarray(copy_share, float)
+    target = capability + share[None, :] * (best_public[None, :] - capability)
+    landed = target + (leapfrog * damp)[None, :] * rng.uniform(0.0, 2.0, capability.shape)
     return np.where(copied, np.maximum(capability, landed), capability), copied
 
 
