@@ -21,7 +21,6 @@ from .agents import (
     FOCUSED,
     FRONTIER,
     STARTUP,
-    STATUS_NAMES,
     BigTech,
     BuyerTable,
     Consumer,
@@ -677,9 +676,6 @@ class MarketModel(Model):
         tok = self.tokens.sum()
         self.price_index = float((vt.api_price * self.tokens).sum() / tok) if tok > 0 else float(np.mean(vt.api_price[self.active]))
         self.n_frontier = int((vt.status == FRONTIER).sum())
-
-    def status_names(self) -> list[str]:
-        return [STATUS_NAMES[s] for s in self.vendors.status]
 
     def tables(self):
         """(vendor-month, market-month, events) DataFrames of the months simulated so far."""

@@ -95,6 +95,20 @@ def test_dask_cluster_gives_the_same_tables_as_local_processes(tmp_path, dask_cl
     _assert_same(_tables(tmp_path / "local"), _tables(tmp_path / "dask"))
 
 
+def start_sweep_and_wait(sweep_file, out, chunks: int, **popen) -> subprocess.Popen:
+    """Start `market-sim sweep` in its own process group; return once `chunks` runs chunks are
+    on disk (the sweep still running)."""
+    proc = subprocess.Popen([str(BIN / "market-sim"), "sweep", str(sweep_file), "--out", str(out), "--workers", "2",
+                             "--quiet"], start_new_session=True, **popen)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "chunks").exists() and len(list((out / "chunks").glob("runs-*.parquet"))) >= chunks:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the sweep finished before it could be interrupted"
+    return proc
+
+
 def test_sigkill_mid_sweep_then_resume_has_every_run_exactly_once(tmp_path):
     design = """design:
   kind: latin_hypercube
@@ -105,15 +119,7 @@ def test_sigkill_mid_sweep_then_resume_has_every_run_exactly_once(tmp_path):
     talent.mobility: {min: 0.005, max: 0.08}"""
     f = write_sweep(tmp_path, design, replications=2, chunk_runs=2)
     out = tmp_path / "killed"
-    proc = subprocess.Popen([str(BIN / "market-sim"), "sweep", str(f), "--out", str(out), "--workers", "2", "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        done = len(list((out / "chunks").glob("runs-*.parquet"))) if (out / "chunks").exists() else 0
-        if done >= 4 or proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the sweep finished before it could be killed"
+    proc = start_sweep_and_wait(f, out, 4, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.killpg(proc.pid, signal.SIGKILL)  # parent and workers, mid-write if it happens
     proc.wait()
     before = load_results(out)["runs"]
@@ -251,14 +257,7 @@ def test_ctrl_c_writes_what_is_done_and_resume_completes(tmp_path):
     price_war.intensity: {min: 0.25, max: 2.0}"""
     f = write_sweep(tmp_path, design, replications=2, chunk_runs=2)
     out = tmp_path / "interrupted"
-    proc = subprocess.Popen([str(BIN / "market-sim"), "sweep", str(f), "--out", str(out), "--workers", "2", "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if (out / "chunks").exists() and len(list((out / "chunks").glob("runs-*.parquet"))) >= 2:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the sweep finished before it could be interrupted"
+    proc = start_sweep_and_wait(f, out, 2, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole group
     output = proc.communicate(timeout=60)[0].decode()
     assert proc.returncode == 130, output
