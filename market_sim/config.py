@@ -423,6 +423,14 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return parts, value
 
 
+def overrides_from(mapping: dict[str, Any]) -> list[str]:
+    """{dotted.key: value} -> ["dotted.key=value", ...], values written as YAML (as --set takes them)."""
+    def scalar(v: Any) -> str:
+        return yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()
+
+    return [f"{k}={scalar(v)}" for k, v in mapping.items()]
+
+
 def apply_override(data: dict, parts: list[str], value: Any, file: str | Path | None = None) -> None:
     """Set data[parts] = value; the key must already exist (in the file or as a schema default)."""
     schema: Any = Config

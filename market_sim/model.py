@@ -30,7 +30,7 @@ from .agents import (
     Startup,
     VendorTable,
 )
-from .config import FEATURES, Config, load_config, month_index, month_label
+from .config import FEATURES, Config, load_config, month_index, month_label, overrides_from
 from .mechanisms import adoption, catchup, financing, pricing, procurement, talent
 from .mechanisms.paths import path_value
 from .records import Recorder
@@ -54,17 +54,7 @@ PARAMETER_KEYS = {
 
 
 def _overrides_from_params(params: dict[str, Any]) -> list[str]:
-    out = []
-    for key, value in params.items():
-        dotted = PARAMETER_KEYS.get(key, key.replace("__", "."))
-        out.append(f"{dotted}={_yaml_scalar(value)}")
-    return out
-
-
-def _yaml_scalar(value: Any) -> str:
-    import yaml
-
-    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+    return overrides_from({PARAMETER_KEYS.get(k, k.replace("__", ".")): v for k, v in params.items()})
 
 
 class MarketModel(Model):

@@ -35,8 +35,9 @@ def release_model(model) -> None:
     vars(model).clear()
 
 
-def run_replication(config: dict | Config, index: int, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
-    """Run one replication to its horizon; return its tables tagged with `replication`."""
+def simulate(config: dict | Config, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
+    """One run to its horizon: its vendor-month, market-month and event tables and the
+    per-vendor outcomes; the model is freed afterwards."""
     from .model import MarketModel  # imported here so worker processes import it themselves
 
     model = MarketModel(config=config, rng=np.random.default_rng(seed))
@@ -45,7 +46,12 @@ def run_replication(config: dict | Config, index: int, seed: np.random.SeedSeque
     vendor, market, events = model.tables()
     outcomes = outcomes_from_table(vendor, model.cfg.falls_behind)
     release_model(model)
-    out = {"vendor_month": vendor, "market_month": market, "events": events, "outcomes": outcomes}
+    return {"vendor_month": vendor, "market_month": market, "events": events, "outcomes": outcomes}
+
+
+def run_replication(config: dict | Config, index: int, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
+    """Run one replication to its horizon; return its tables tagged with `replication`."""
+    out = simulate(config, seed)
     for df in out.values():
         df.insert(0, "replication", np.int32(index))
     return out

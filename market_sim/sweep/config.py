@@ -8,7 +8,6 @@ import copy
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..config import (
@@ -80,10 +79,6 @@ class SweepConfig(Strict):
     chunk_runs: Annotated[int, Field(ge=1, le=10_000)] = Field(50, description="runs per Parquet chunk")
 
 
-def _override_list(d: dict[str, Any]) -> list[str]:
-    return [f"{k}={yaml.safe_dump(v, default_flow_style=True).strip().removesuffix('...').strip()}" for k, v in d.items()]
-
-
 def load_sweep(path: str | Path) -> tuple[SweepConfig, Config, dict]:
     """Load a sweep file; return (sweep, base config with the fixed overrides, base as dict).
     Every parameter must be an existing config key, and its extreme values must give a valid
@@ -98,11 +93,9 @@ def load_sweep(path: str | Path) -> tuple[SweepConfig, Config, dict]:
     if not base_path.exists():
         raise ConfigError(f"base file {base_path} not found", file=path, path="base", value=sweep.base)
     base = _resolve_extends(base_path)
-    for item in _override_list(sweep.set):
-        key, _, _ = item.partition("=")
+    for key, value in sweep.set.items():
         try:
-            parts, value = key.split("."), yaml.safe_load(item.partition("=")[2])
-            apply_override(base, parts, value, path)
+            apply_override(base, key.split("."), value, path)
         except ConfigError as e:
             raise ConfigError(str(e).split(": ", 1)[-1], file=path, path=f"set.{key}") from None
     base_cfg = validate_config(base, base_path)

@@ -33,8 +33,8 @@ import pandas as pd
 import yaml
 from tqdm import tqdm
 
-from ..config import ConfigError
-from .config import SweepConfig, _override_list, load_sweep
+from ..config import ConfigError, overrides_from
+from .config import SweepConfig, load_sweep
 from .design import design_points
 
 TASKS_PER_WORKER = 500       # recycle workers now and then (a guard; runner.release_model keeps them flat)
@@ -62,22 +62,15 @@ class RunSpec:
 def execute_run(base: dict, spec: RunSpec) -> dict:
     """Run one sweep run. Never raises: a failure is returned as a failed run with its error."""
     from ..config import load_config
-    from ..mechanisms.falls_behind import outcomes_from_table
-    from ..model import MarketModel
-    from ..runner import release_model
+    from ..runner import simulate
 
     started = time.perf_counter()
     row = {"run_id": spec.run_id, "point_id": spec.point_id, "replication": spec.replication, **spec.params}
     try:
         if str(spec.run_id) in os.environ.get(FAULT_ENV, "").split(","):
             raise RuntimeError(f"injected failure for run {spec.run_id} ({FAULT_ENV})")
-        cfg = load_config(base, _override_list(spec.params))
-        model = MarketModel(cfg, rng=np.random.default_rng(run_seed(spec.seed, spec.seed_key)))
-        while model.running:
-            model.step()
-        vendor, market, _ = model.tables()
-        release_model(model)
-        outcomes = outcomes_from_table(vendor, cfg.falls_behind)
+        tables = simulate(load_config(base, overrides_from(spec.params)), run_seed(spec.seed, spec.seed_key))
+        market, outcomes = tables["market_month"], tables["outcomes"]
         last = market.iloc[-1]
         tail = outcomes["vendor"].str.startswith("tail_")
         row.update(status="ok", error="", frontier_vendors=int(last["n_frontier"]), price_index=float(last["price_index"]),
