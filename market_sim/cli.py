@@ -74,6 +74,7 @@ def validate(
     seed: Annotated[int | None, typer.Option(min=0, help="base seed (default: the config's run.seed)")] = None,
     workers: Annotated[int, typer.Option(min=1)] = 2,
     out: Annotated[Path | None, typer.Option(help="where to write validation.csv / validation.md")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override: dotted.key=value (repeatable)")] = None,
 ) -> None:
     """Check the history-friendly targets (validation/targets.yaml); exit 1 if any fails."""
     from .model import DEFAULT_CONFIG
@@ -83,7 +84,7 @@ def validate(
 
     config = config or DEFAULT_CONFIG
     try:
-        cfg = load_config(config)
+        cfg = load_config(config, set_ or [])
     except ConfigError as e:
         _fail(str(e))
     targets = load_targets()

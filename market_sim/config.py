@@ -95,6 +95,11 @@ class FeatureConfig(Strict):
     copy_lag_factor: Pos = Field(1.0, description="multiplies catch_up.copy_lag_months for this feature (engineering features copy fast, general quality slowly)")
     copy_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         1.0, description="share of the gap to the public best one copy closes (absorptive capacity; 1: a full copy)")
+    catch_up: Literal["copy", "diffusion"] = Field(
+        "copy", description="copy: a follower copies in one release, after a random lag, and may leapfrog (engineering "
+        "features); diffusion: every month a follower closes 1 - exp(-1/lag) of its gap (Nelson-Phelps catch-up of general capability)")
+    release_rate_factor: Pos = Field(
+        1.0, description="multiplies a vendor's release rate on this feature (general quality moves in frequent small updates)")
     consumer_saturation: Pos | None = Field(default=None, description="level past which consumers value no more (unit of the feature)")
 
 
@@ -461,14 +466,12 @@ def _allowed_keys(schema: Any, node: dict) -> set[str]:
 
 
 def _child_schema(schema: Any, key: str) -> Any:
+    """Schema of node[key]: a model's field annotation, or a dict's value type (vendors.<id>)."""
     if isinstance(schema, type) and issubclass(schema, BaseModel):
-        ann = schema.model_fields[key].annotation
-    else:
-        ann = schema
-    origin = getattr(ann, "__origin__", None)
-    if origin is dict:
-        return ann.__args__[1]
-    return ann
+        return schema.model_fields[key].annotation
+    if getattr(schema, "__origin__", None) is dict:
+        return schema.__args__[1]
+    return schema
 
 
 def load_config(source: str | Path | dict | Config, overrides: list[str] | None = None) -> Config:

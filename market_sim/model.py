@@ -126,6 +126,8 @@ class MarketModel(Model):
         self.feature_growth = np.array([fc[f].frontier_growth_per_month for f in FEATURES])
         self.feature_copy_lag = np.array([fc[f].copy_lag_factor for f in FEATURES])
         self.feature_copy_share = np.array([fc[f].copy_share for f in FEATURES])
+        self.feature_diffuses = np.array([fc[f].catch_up == "diffusion" for f in FEATURES])
+        self.feature_release_rate = np.array([fc[f].release_rate_factor for f in FEATURES])
         self.frontier = self._frontier_at(0)
 
     def to_internal(self, f: int, level: float) -> float:
@@ -335,13 +337,20 @@ class MarketModel(Model):
                 released[row, f] = True
         strength = catchup.rd_strength(vt.headcount, vt.skill, vt.gpus, cc.talent_elasticity, cc.compute_elasticity)
         rate = cc.innovation_rate * strength * np.where(vt.status == FOCUSED, cc.focused_innovation_factor, 1.0)
-        rate = np.where(self.active, rate, 0.0)
-        vt.capability[:], innovated = catchup.innovate(self.rng, vt.capability, self.frontier, rate, self.feature_step)
+        rate = np.where(self.active, rate, 0.0)[:, None] * self.feature_release_rate[None, :]
+        # past the global frontier, progress is damped on the scale of a month of releases
+        vt.capability[:], innovated = catchup.innovate(self.rng, vt.capability, self.frontier, rate, self.feature_step,
+                                                       self.feature_step * self.feature_release_rate)
         lag = catchup.expected_copy_lag(cc.copy_lag_months, strength, vt.open_weights[leader],
                                         cc.open_weights_lag_factor) * self.feature_copy_lag[None, :]
-        vt.capability[:], copied = catchup.imitate(self.rng, vt.capability, prev_best, self.frontier, lag,
-                                                   self.feature_leapfrog, self.active & (strength > 0),
-                                                   self.feature_copy_share)
+        can_copy = self.active & (strength > 0)
+        innovated_level = vt.capability.copy()
+        vt.capability[:], copied = catchup.imitate(self.rng, innovated_level, prev_best, self.frontier, lag,
+                                                   self.feature_leapfrog, can_copy, self.feature_copy_share)
+        # general capability diffuses (no release, no headline); engineering features are copied
+        diffused = catchup.diffuse(innovated_level, prev_best, lag, can_copy)
+        vt.capability[:] = np.where(self.feature_diffuses[None, :], diffused, vt.capability)
+        copied &= ~self.feature_diffuses[None, :]
         released |= innovated | copied
         new_best = released & (vt.capability > prev_best[None, :])
         vt.hype[:] = catchup.hype_after(vt.hype, released, new_best, cc.hype_decay_per_month,

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,6 +52,28 @@ def test_innovation_releases_at_rate_and_only_increases():
     new, released = catchup.innovate(rng, cap, np.array([10.0]), np.full(20_000, 0.5), np.array([1.0]))
     assert abs(released.mean() - (1 - np.exp(-0.5))) < 0.01
     assert (new >= cap).all() and (new[~released] == 0).all()
+
+
+@pytest.mark.parametrize("rate", [0.2, 1.0, 4.0])
+def test_expected_progress_is_rate_times_step_without_saturating(rate):
+    # a month's releases are Poisson(rate); at rate 4 a one-release-a-month draw would give 0.98 x step
+    rng = np.random.default_rng(5)
+    cap = np.zeros((50_000, 1))
+    new, _ = catchup.innovate(rng, cap, np.array([1e9]), np.full(50_000, rate), np.array([0.5]))
+    assert new.mean() == pytest.approx(rate * 0.5, rel=0.02)
+
+
+def test_diffusion_closes_the_gap_with_the_lag_as_time_constant():
+    cap = np.array([[0.0], [0.0], [10.0]])
+    best = np.array([10.0])
+    lag = np.full((3, 1), 4.0)
+    can = np.array([True, False, True])
+    path = [cap]
+    for _ in range(8):
+        path.append(catchup.diffuse(path[-1], best, lag, can))
+    np.testing.assert_allclose(10.0 - path[-1][0, 0], 10.0 * np.exp(-8 / 4.0))  # gap x e^(-t/lag)
+    assert path[-1][1, 0] == 0.0 and path[-1][2, 0] == 10.0  # cannot copy; already at the best
+    assert all((p <= 10.0).all() for p in path)  # nobody passes the best by diffusion
 
 
 def test_innovation_is_harder_past_the_frontier():

@@ -159,3 +159,23 @@ def test_viz_rejects_a_bad_config_before_starting_a_server(tmp_path):
     cfg = _write(tmp_path, EXT + "scale:\n  consumers: 0\n")
     r = invoke("viz", cfg, "--port", 1)
     assert r.exit_code == 2 and "scale.consumers" in r.output
+
+
+@pytest.mark.parametrize("override,get", [
+    ("vendors.tencent.capability.quality=88", lambda c: c.vendors["tencent"].capability["quality"]),
+    ("features.quality.innovation_step=1.5", lambda c: c.features["quality"].innovation_step),
+    ("vendors.zhipu.aggressiveness=0.25", lambda c: c.vendors["zhipu"].aggressiveness),
+])
+def test_set_reaches_keys_inside_dict_sections(override, get):
+    from market_sim.config import load_config
+    from market_sim.model import DEFAULT_CONFIG
+    value = float(override.split("=")[1])
+    assert get(load_config(DEFAULT_CONFIG)) != value
+    assert get(load_config(DEFAULT_CONFIG, [override])) == value
+
+
+def test_set_on_a_misspelt_key_inside_a_dict_section_is_rejected():
+    from market_sim.config import ConfigError, load_config
+    from market_sim.model import DEFAULT_CONFIG
+    with pytest.raises(ConfigError, match="vendors.tencent.capability.qualty"):
+        load_config(DEFAULT_CONFIG, ["vendors.tencent.capability.qualty=88"])

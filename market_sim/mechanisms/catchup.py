@@ -23,16 +23,23 @@ def rd_strength(headcount: np.ndarray, skill: np.ndarray, gpus: np.ndarray,
 
 
 def innovate(rng: np.random.Generator, capability: np.ndarray, frontier: np.ndarray,
-             release_rate: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Own R&D. Vendor v releases on feature f with probability 1 - exp(-release_rate[v]).
-    A release adds step[f] x Exponential(1), damped exponentially once past the global
-    frontier (pushing beyond the state of the art is harder). Returns (new capability,
+             release_rate: np.ndarray, step: np.ndarray,
+             damping_scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Own R&D. Vendor v makes Poisson(release_rate[v, f]) releases on feature f in a month
+    (`release_rate` is per vendor, or vendors x features), each adding step[f] x
+    Exponential(1): the month's gain is step x Gamma(releases), so expected progress is
+    rate x step however high the rate (a one-release-a-month draw would saturate). The gain
+    is damped exponentially once past the global frontier (pushing beyond the state of the
+    art is harder), with scale `damping_scale[f]` (default: step). Returns (new capability,
     released mask)."""
     v, f = capability.shape
-    p = 1.0 - np.exp(-np.broadcast_to(np.asarray(release_rate, float)[:, None], (v, f)))
-    released = rng.random((v, f)) < p
+    rate = np.asarray(release_rate, float)
+    rate = np.broadcast_to(rate if rate.ndim == 2 else rate[:, None], (v, f))
+    releases = rng.poisson(rate)
     ahead = np.maximum(capability - frontier[None, :], 0.0)
-    gain = step[None, :] * rng.exponential(1.0, (v, f)) * np.exp(-ahead / step[None, :])
+    scale = step if damping_scale is None else np.asarray(damping_scale, float)
+    gain = step[None, :] * rng.standard_gamma(releases.astype(float)) * np.exp(-ahead / scale[None, :])
+    released = releases > 0
     return np.where(released, capability + gain, capability), released
 
 
@@ -68,6 +75,16 @@ def imitate(rng: np.random.Generator, capability: np.ndarray, best_public: np.nd
     target = capability + share[None, :] * (best_public[None, :] - capability)
     landed = target + (leapfrog * damp)[None, :] * rng.uniform(0.0, 2.0, capability.shape)
     return np.where(copied, np.maximum(capability, landed), capability), copied
+
+
+def diffuse(capability: np.ndarray, best_public: np.ndarray, expected_lag_months: np.ndarray,
+            can_copy: np.ndarray) -> np.ndarray:
+    """Nelson-Phelps catch-up: a follower closes 1 - exp(-1/lag) of its gap to the public best
+    every month (spillovers from papers, open weights, hires and distillation), so the gap
+    decays with time constant `lag` months. Deterministic; nobody passes the best this way."""
+    gap = np.maximum(best_public[None, :] - capability, 0.0)
+    closed = (1.0 - np.exp(-1.0 / np.maximum(expected_lag_months, 1e-9))) * gap
+    return capability + np.where(can_copy[:, None], closed, 0.0)
 
 
 def expected_copy_lag(base_lag_months: float, strength: np.ndarray, leader_open_weights: np.ndarray,
