@@ -142,6 +142,36 @@ def sweep(
 
 
 @app.command()
+def experiment(
+    name: Annotated[str, typer.Argument(help="an experiment in experiments/ (e.g. who_falls_behind_2025) or a path")],
+    workers: Annotated[int, typer.Option(min=1, help="local worker processes")] = 2,
+    out: Annotated[Path | None, typer.Option(help="results directory (default: results/experiments/<name>)")] = None,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Run an experiment (experiments/*.yaml) and write its report. Run the same command
+    again to complete an interrupted experiment; finished runs are kept."""
+    from .experiments import run_experiment
+
+    started = time.perf_counter()
+    try:
+        exp, directory, outcome = run_experiment(name, out, workers=workers, progress=not quiet)
+    except ConfigError as e:
+        _fail(str(e))
+    typer.echo(f"\n{exp.name}: {outcome.done + outcome.failed} of {outcome.total} runs done ({outcome.failed} failed); "
+               f"{outcome.ran_now} ran now; {time.perf_counter() - started:.0f} s in all")
+    for err in outcome.errors:
+        typer.echo(f"  failed: {err}")
+    if outcome.interrupted:
+        typer.echo(f"interrupted: run  market-sim experiment {name}{f' --out {directory}' if out else ''}  to complete it",
+                   err=True)
+        raise typer.Exit(130)
+    if outcome.failed:
+        typer.echo("some runs failed: no report written", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"report: {directory / 'report.md'}")
+
+
+@app.command()
 def report(
     sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory written by market-sim sweep")],
     vendor: Annotated[str | None, typer.Option(help="vendor for scenario discovery (default: the most uncertain)")] = None,

@@ -29,6 +29,7 @@ class ConfigError(Exception):
         self.file = str(file) if file is not None else None
         self.path = path
         self.value = value
+        self.message = message
         where = f"{self.file}: " if self.file else ""
         key = f"{path}: " if path else ""
         # one line per problem, each naming the file
@@ -271,6 +272,32 @@ class ScheduledRelease(Strict):
     note: str = ""
 
 
+# A dated change may only set what the model reads afresh every month: these sections, less
+# what is fixed at set-up or defined as a path from the start (a new cost-halving time would
+# make the unit cost jump), plus a vendor's strategy.
+LIVE_SECTIONS = ("market", "price_war", "catch_up", "talent", "financing", "big_tech_finance")
+NOT_LIVE = ("market.unit_cost", "financing.investors", "financing.investor_dry_powder_rmb")
+LIVE_VENDOR_KEYS = {"aggressiveness": "aggressiveness", "max_subsidy": "max_subsidy",
+                    "share_ambition": "share_ambition", "open_weights": "open_weights",
+                    "salary_rmb_per_month": "salary", "marketing_rmb_per_month": "marketing"}
+
+
+class Change(Strict):
+    """From `month` on, the keys in `set` (dotted, as --set takes them) have new values: a
+    scenario that shares the baseline's history until then."""
+
+    month: Month
+    set: dict[str, Any] = Field(min_length=1)
+    why: str = ""
+
+
+def is_live_key(key: str) -> bool:
+    parts = key.split(".")
+    if parts[0] == "vendors":
+        return len(parts) == 3 and parts[2] in LIVE_VENDOR_KEYS
+    return parts[0] in LIVE_SECTIONS and not any(key == k or key.startswith(k + ".") for k in NOT_LIVE)
+
+
 class Stake(Strict):
     investor: str
     vendor: str
@@ -302,6 +329,7 @@ class Config(Strict):
     scheduled_releases: list[ScheduledRelease] = Field(default_factory=list)
     strategic_stakes: list[Stake] = Field(default_factory=list)
     falls_behind: FallsBehindConfig = FallsBehindConfig()
+    changes: list[Change] = Field(default_factory=list, description="dated changes of policy or environment (scenarios from 2025)")
 
     @field_validator("features")
     @classmethod
@@ -488,7 +516,39 @@ def load_config(source: str | Path | dict | Config, overrides: list[str] | None 
     for item in overrides or []:
         parts, value = parse_override(item)
         apply_override(data, parts, value, file)
-    return validate_config(data, file)
+    cfg = validate_config(data, file)
+    _check_changes(cfg, data, file)
+    return cfg
+
+
+def _check_changes(cfg: Config, data: dict, file: str | Path | None) -> None:
+    """Each dated change must fall inside the run, set only keys the model reads every month,
+    and leave a valid config (checked by applying it, as the model will)."""
+    for i, change in enumerate(cfg.changes):
+        where = f"changes.{i}"
+        t = month_index(change.month, cfg.run.start)
+        if not 0 <= t < cfg.run.months:
+            raise ConfigError(f"got {change.month!r}; expected a month inside the run ({cfg.run.start} plus {cfg.run.months} months)",
+                              file=file, path=f"{where}.month", value=change.month)
+        after = copy.deepcopy(data)
+        for key, value in change.set.items():
+            if not is_live_key(key):
+                raise ConfigError(
+                    f"a dated change can set keys under {list(LIVE_SECTIONS)} (not {list(NOT_LIVE)}) or "
+                    f"vendors.<id>.<{'|'.join(LIVE_VENDOR_KEYS)}>", file=file, path=f"{where}.set.{key}", value=value)
+            try:
+                apply_override(after, key.split("."), value, file)
+            except ConfigError as e:
+                raise ConfigError(e.message, file=file, path=f"{where}.set.{e.path}", value=e.value) from None
+        try:
+            validate_config(after, file)
+        except ConfigError as e:
+            raise ConfigError(e.message, file=file, path=f"{where}.set") from None
+
+
+def changed_config(cfg: Config, change: Change) -> Config:
+    """The config in force after a dated change (validated when the config was loaded)."""
+    return load_config(cfg.model_dump(), overrides_from(change.set))
 
 
 def validate_config(data: dict, file: str | Path | None = None) -> Config:

@@ -30,7 +30,16 @@ from .agents import (
     Startup,
     VendorTable,
 )
-from .config import FEATURES, Config, load_config, month_index, month_label, overrides_from
+from .config import (
+    FEATURES,
+    LIVE_VENDOR_KEYS,
+    Config,
+    changed_config,
+    load_config,
+    month_index,
+    month_label,
+    overrides_from,
+)
 from .mechanisms import adoption, catchup, financing, pricing, procurement, talent
 from .mechanisms.paths import path_value
 from .records import Recorder
@@ -80,6 +89,9 @@ class MarketModel(Model):
         self._setup_investors()
         self._setup_buyers()
         self._setup_consumers()
+        self.changes: dict[int, list] = {}
+        for c in cfg.changes:
+            self.changes.setdefault(month_index(c.month, self.start), []).append(c)
         self.recorder = Recorder(self.horizon, self.vendors, FEATURES)
         self._reset_month_flows()
         self._exogenous_paths(0)
@@ -96,6 +108,7 @@ class MarketModel(Model):
     def step(self) -> None:
         t = self.month
         self._reset_month_flows()
+        self.apply_changes(t)
         self._exogenous_paths(t)
         self._grow_frontier_compute()
         self.release_features(t)
@@ -116,6 +129,22 @@ class MarketModel(Model):
     def month_label(self) -> str:
         """The last simulated month (YYYY-MM); before the first step, the month before start."""
         return month_label(self.start, self.month - 1)
+
+    def apply_changes(self, t: int) -> None:
+        """Dated changes (scenarios from 2025): the sections read every month take the new
+        config; a vendor's strategy is written to its row. A vendor out of the race does not
+        take up a share ambition again."""
+        for change in self.changes.get(t, []):
+            self.cfg = changed_config(self.cfg, change)
+            for key, value in change.set.items():
+                parts = key.split(".")
+                if parts[0] != "vendors":
+                    continue
+                row, attr = self.vendor_rows[parts[1]], LIVE_VENDOR_KEYS[parts[2]]
+                if attr == "share_ambition" and not self.racing[row]:
+                    continue
+                getattr(self.vendors, attr)[row] = value
+            self.log_event(t, -1, "change", change.why or ", ".join(f"{k} = {v}" for k, v in change.set.items()))
 
     # ------------------------------------------------------------------ set-up
     def _setup_features(self) -> None:

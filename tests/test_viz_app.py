@@ -25,8 +25,14 @@ def test_controls_map_onto_the_scenario_config():
     assert m.cfg.catch_up.copy_lag_months == pytest.approx(2.0 * base.cfg.catch_up.copy_lag_months)
     assert m.cfg.talent.mobility == pytest.approx(3.0 * base.cfg.talent.mobility)
     assert m.cfg.market.funding_climate_scale == pytest.approx(0.5)
-    assert m.cfg.market.funding_climate["2025-12"] == 0.2  # the scenario's own path survives
+    assert m.cfg.changes[0].set["market.funding_climate"]["2025-12"] == 0.2  # the scenario's own change survives
     assert m.cfg.scale.consumers == 2_000 and m.scenario == "scenarios/funding_winter"
+
+
+def test_sliders_scale_a_scenarios_dated_changes_too():
+    m = app.VizMarketModel(scenario="scenarios/price_war_deepens", price_war_x=0.5, consumers=1_000)
+    assert m.cfg.changes[0].set["price_war.intensity"] == pytest.approx(0.75)  # 1.5 from 2025-01, x0.5
+    assert m.cfg.changes[0].set["price_war.undercut"] == 0.15  # not a slider: as the scenario says
 
 
 def test_scenario_list_has_baseline_and_scenarios():

@@ -33,8 +33,12 @@ def outcomes_from_table(vendor_month: pd.DataFrame, cfg) -> pd.DataFrame:
         last["enterprise_share"].to_numpy(), last["gap_quality_months"].to_numpy(),
         cfg.statuses, cfg.max_combined_share, cfg.min_gap_months,
     )
+    # the month a vendor left the race (pivot, acquisition or exit; "" if still racing)
+    out = vendor_month[vendor_month["status"] != "frontier"].sort_values("month_index")
+    left = out.groupby("vendor")["month"].first()
     return pd.DataFrame({
         "vendor": last["vendor"].to_numpy(),
+        "left_race_month": left.reindex(last["vendor"]).fillna("").to_numpy(),
         "falls_behind": fb,
         "reason": reason,
         "final_status": last["status"].to_numpy(),

@@ -69,7 +69,11 @@ def execute_run(base: dict, spec: RunSpec) -> dict:
     try:
         if str(spec.run_id) in os.environ.get(FAULT_ENV, "").split(","):
             raise RuntimeError(f"injected failure for run {spec.run_id} ({FAULT_ENV})")
-        tables = simulate(load_config(base, overrides_from(spec.params)), run_seed(spec.seed, spec.seed_key))
+        if "scenarios" in base:  # a scenario experiment: the run's config is one of the named scenarios
+            config = base["scenarios"][spec.params["scenario"]]
+        else:
+            config = load_config(base, overrides_from(spec.params))
+        tables = simulate(config, run_seed(spec.seed, spec.seed_key))
         market, outcomes = tables["market_month"], tables["outcomes"]
         last = market.iloc[-1]
         tail = outcomes["vendor"].str.startswith("tail_")

@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import solara
+import yaml
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
@@ -47,6 +49,13 @@ def default_scenario() -> str:
     return next(iter(scenario_files()))
 
 
+def _get(cfg, dotted: str) -> float:
+    node = cfg
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    return float(node)
+
+
 class VizMarketModel(MarketModel):
     """MarketModel built from the app's controls (SolaraViz resets with these keywords)."""
 
@@ -56,14 +65,24 @@ class VizMarketModel(MarketModel):
         scenario = scenario or default_scenario()
         cfg = load_config(scenario_files()[scenario])
         consumers = int(consumers)
-        overrides = [
-            f"price_war.intensity={min(cfg.price_war.intensity * price_war_x, 5.0)}",
-            f"catch_up.copy_lag_months={max(cfg.catch_up.copy_lag_months * copy_lag_x, 0.05)}",
-            f"talent.mobility={min(cfg.talent.mobility * talent_mobility_x, 1.0)}",
-            f"market.funding_climate_scale={cfg.market.funding_climate_scale * funding_climate_x}",
-            f"scale.consumers={consumers}",
-            f"scale.enterprises={max(consumers // 10, 50)}",
-        ]
+        scaled = {  # key -> (multiplier, lower bound, upper bound)
+            "price_war.intensity": (price_war_x, 0.0, 5.0),
+            "catch_up.copy_lag_months": (copy_lag_x, 0.05, None),
+            "talent.mobility": (talent_mobility_x, 0.0, 1.0),
+            "market.funding_climate_scale": (funding_climate_x, 0.0, None),
+        }
+
+        def times(key: str, value: float) -> float:
+            x, lo, hi = scaled[key]
+            return float(np.clip(value * x, lo, hi))
+
+        overrides = [f"{key}={times(key, _get(cfg, key))}" for key in scaled]
+        overrides += [f"scale.consumers={consumers}", f"scale.enterprises={max(consumers // 10, 50)}"]
+        # a scenario's dated changes are scaled too: the slider multiplies the scenario's value before and after 2025-01
+        changes = [{**c.model_dump(), "set": {k: (times(k, v) if k in scaled else v) for k, v in c.set.items()}}
+                   for c in cfg.changes]
+        if changes:
+            overrides.append(f"changes={yaml.safe_dump(changes, default_flow_style=True).strip()}")
         try:
             rng = int(str(seed).strip() or 0)
         except ValueError:
