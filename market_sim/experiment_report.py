@@ -23,11 +23,6 @@ SCENARIO_COLOURS = ["#222222", "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7
 TAIL = "long tail"
 
 
-def _vendor_names(out: Path, reference: str) -> dict[str, str]:
-    cfg = yaml.safe_load((out / "configs" / f"{reference}.yaml").read_text())
-    return {vid: v["name"] for vid, v in cfg["vendors"].items()}
-
-
 def _outcomes(out: Path) -> pd.DataFrame:
     tables = engine.load_results(out)
     runs = tables["runs"][["run_id", "scenario", "replication"]]
@@ -246,13 +241,13 @@ def write_report(exp, out: Path) -> Path:
     if exp.kind == "sweep":
         return _write_sweep_report(exp, out)
     scenarios = list(exp.scenarios)
-    names = _vendor_names(out, exp.reference)
+    cfg = yaml.safe_load((out / "configs" / f"{exp.reference}.yaml").read_text())
+    names = {vid: v["name"] for vid, v in cfg["vendors"].items()}
     outcomes = _outcomes(out)
     table = falls_behind_by_scenario(outcomes, names, scenarios)
     changes = paired_changes(outcomes, names, exp.reference)
     ranks = rank_distribution(outcomes, names)
     leaving = leaving_months(outcomes, names, scenarios)
-    cfg = yaml.safe_load((out / "configs" / f"{exp.reference}.yaml").read_text())
     start, n_months = cfg["run"]["start"], cfg["run"]["months"]
     y0, m0 = map(int, start.split("-"))
     months = [f"{y0 + (m0 - 1 + i) // 12}-{(m0 - 1 + i) % 12 + 1:02d}" for i in range(n_months)]

@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated, Literal
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -144,8 +145,6 @@ def _prepare_scenarios(path: Path, exp: ScenarioExperiment, configs: dict, out: 
     shutil.copyfile(path, out / "experiment.yaml")
     for name, cfg in configs.items():
         (out / "configs" / f"{name}.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    import pandas as pd
-
     pd.DataFrame({"point_id": range(len(configs)), "scenario": list(configs)}).to_parquet(out / "points.parquet", index=False)
     return False
 
@@ -164,40 +163,10 @@ def run_experiment(name_or_path: str | Path, out: Path | None = None, workers: i
                                    resume=resume, progress=progress)
     else:
         _prepare_scenarios(path, exp, configs, out)
-        outcome = _run_scenarios(exp, configs, out, workers, progress)
+        outcome = engine.execute_runs(out, {"scenarios": configs}, scenario_specs(exp), exp.chunk_runs, exp.name,
+                                      workers, progress=progress)
     if not outcome.interrupted and outcome.failed == 0:
         from .experiment_report import write_report
 
         write_report(exp, out)
     return exp, out, outcome
-
-
-def _run_scenarios(exp: ScenarioExperiment, configs: dict, out: Path, workers: int, progress: bool) -> engine.SweepOutcome:
-    import time
-
-    from tqdm import tqdm
-
-    specs = scenario_specs(exp)
-    writer = engine.ChunkWriter(out, exp.chunk_runs, len(specs))
-    finished = writer.done | writer.failed
-    pending = [s for s in specs if s.run_id not in finished]
-    started, ran, interrupted = time.perf_counter(), 0, False
-    runs = engine._local({"scenarios": configs}, pending, workers)
-    bar = tqdm(total=len(specs), initial=len(finished), desc=exp.name, unit="run", disable=not progress, smoothing=0.05)
-    try:
-        for result in runs:
-            writer.add(result)
-            ran += 1
-            bar.update()
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        runs.close()
-        writer.flush()
-        bar.close()
-    errors = []
-    if writer.failed:
-        table = engine.load_results(out)["runs"]
-        errors = table.loc[table["status"] == "failed", "error"].head(5).tolist()
-    return engine.SweepOutcome(out, len(specs), len(writer.done), len(writer.failed), ran,
-                               time.perf_counter() - started, interrupted, errors)

@@ -303,15 +303,21 @@ def run_sweep(sweep_path: str | Path | None, out: str | Path, workers: int = 1, 
         sweep, base, points = reopen(out)
     else:
         sweep, base, points = prepare(Path(sweep_path), out)
-    specs = run_specs(sweep, points)
-    writer = ChunkWriter(out, sweep.chunk_runs, len(specs))
+    return execute_runs(out, base, run_specs(sweep, points), sweep.chunk_runs, sweep.name, workers, dask, progress)
+
+
+def execute_runs(out: Path, base: dict, specs: list[RunSpec], chunk_runs: int, name: str, workers: int = 1,
+                 dask: str | None = None, progress: bool = True) -> SweepOutcome:
+    """Run the specs not yet committed in `out`'s chunks (all of them the first time), stream
+    the results to chunks, and count what is done. Ctrl-C stops cleanly: what finished is kept."""
+    writer = ChunkWriter(out, chunk_runs, len(specs))
     finished = writer.done | writer.failed
     pending = [s for s in specs if s.run_id not in finished]
     started = time.perf_counter()
     ran = 0
     interrupted = False
     engine = _dask(base, pending, dask, workers) if dask else _local(base, pending, workers)
-    bar = tqdm(total=len(specs), initial=len(finished), desc=sweep.name, unit="run", disable=not progress,
+    bar = tqdm(total=len(specs), initial=len(finished), desc=name, unit="run", disable=not progress,
                smoothing=0.05)
     try:
         for result in engine:
