@@ -513,6 +513,8 @@ def load_config(source: str | Path | dict | Config, overrides: list[str] | None 
     else:
         file = Path(source)
         data = _resolve_extends(file)
+    if isinstance(overrides, dict):  # INTERIM shim until the config split lands
+        overrides = overrides_from(overrides)
     for item in overrides or []:
         parts, value = parse_override(item)
         apply_override(data, parts, value, file)
@@ -644,3 +646,6 @@ def _describe_allowed(e: dict) -> str:
 def schema_json() -> dict:
     """The JSON Schema of a config (printed by `market-sim schema`)."""
     return Config.model_json_schema()
+
+
+apply_change = changed_config  # INTERIM shim until the config split lands

@@ -1,16 +1,18 @@
-"""Per-month records: filled into preallocated arrays each month, turned into DataFrames
-once, at the end (no per-step DataFrame construction)."""
+"""Per-month records: filled into preallocated arrays each month from the vendor table and
+the market state, turned into DataFrames once, at the end (no per-step DataFrame
+construction)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .agents import KIND_NAMES, STATUS_NAMES
-from .config import month_label
+from .agents import KIND_NAMES, STATUS_NAMES, VendorTable
+from .calendar import month_label
+from .state import MarketState
 
 VENDOR_COLUMNS = {
-    # name: unit / meaning (documented in docs/ODD.md, section 7)
+    # output column: unit / meaning (documented in docs/ODD.md, section 7)
     "mau": "people using the vendor's assistant",
     "consumer_share": "share of assistant users",
     "enterprise_revenue_rmb": "API revenue from enterprise buyers, RMB",
@@ -34,6 +36,11 @@ VENDOR_COLUMNS = {
     "gap_quality_months": "months of quality growth behind the domestic best",
     "gap_global_quality_months": "months of quality growth behind the global frontier",
 }
+# output column -> VendorTable column, where the names differ
+VENDOR_SOURCE = {"enterprise_revenue_rmb": "api_revenue", "tokens_mtok": "enterprise_tokens",
+                 "consumer_revenue_rmb": "consumer_revenue", "revenue_rmb": "revenue", "costs_rmb": "costs",
+                 "funding_rmb": "funding", "cash_start_rmb": "cash_start", "cash_rmb": "cash",
+                 "runway_months": "runway", "unit_cost": "unit_cost"}
 MARKET_COLUMNS = [
     "price_index", "mean_list_price", "leader_price", "total_mau", "enterprise_spend_rmb",
     "hhi_consumer", "hhi_enterprise", "n_frontier", "n_focused", "n_acquired", "n_exited",
@@ -42,96 +49,71 @@ MARKET_COLUMNS = [
 
 
 class Recorder:
-    def __init__(self, months: int, vendors, features: tuple[str, ...]):
-        n = vendors.size
-        self.features = features
+    """Preallocated (months x vendors) arrays of the VENDOR_COLUMNS, capability, status and
+    sector shares, and (months) arrays of the MARKET_COLUMNS."""
+
+    def __init__(self, months: int, n_vendors: int, n_features: int, n_sectors: int):
         self.months_done = 0
-        self.v = {c: np.zeros((months, n)) for c in VENDOR_COLUMNS}
-        self.capability = np.zeros((months, n, len(features)))
-        self.status = np.zeros((months, n), np.int8)
-        self.frontier = np.zeros((months, len(features)))
-        self.sector_share = None  # (months x sectors x vendors), sized at the first record
+        self.v = {c: np.zeros((months, n_vendors)) for c in VENDOR_COLUMNS}
+        self.capability = np.zeros((months, n_vendors, n_features))
+        self.status = np.zeros((months, n_vendors), np.int8)
+        self.frontier = np.zeros((months, n_features))
+        self.sector_share = np.zeros((months, n_sectors, n_vendors))
         self.m = {c: np.zeros(months) for c in MARKET_COLUMNS}
 
-    def record(self, model, t: int) -> None:
-        vt = model.vendors
-        v = self.v
-        c_share, e_share = model._combined_shares()
-        v["mau"][t] = model.mau
-        v["consumer_share"][t] = c_share
-        v["enterprise_revenue_rmb"][t] = model.api_revenue
-        v["enterprise_share"][t] = e_share
-        v["tokens_mtok"][t] = model.tokens
-        v["api_price"][t] = vt.api_price
-        v["unit_cost"][t] = model.unit_cost
-        v["consumer_revenue_rmb"][t] = model.consumer_revenue
-        v["revenue_rmb"][t] = model.revenue
-        v["costs_rmb"][t] = model.costs
-        v["funding_rmb"][t] = model.funding
-        v["cash_start_rmb"][t] = model.cash_start
-        v["cash_rmb"][t] = vt.cash
-        v["runway_months"][t] = model.runway
-        v["headcount"][t] = vt.headcount
-        v["skill"][t] = vt.skill
-        v["talent_in"][t] = model.talent_in
-        v["talent_out"][t] = model.talent_out
-        v["gpus"][t] = vt.gpus
-        v["hype"][t] = vt.hype
-        qi = self.features.index("quality")
-        v["gap_quality_months"][t] = model.gap_to_domestic_best()[:, qi]
-        v["gap_global_quality_months"][t] = np.maximum(model.frontier[qi] - vt.capability[:, qi], 0.0) / max(model.feature_growth[qi], 1e-9)
-        sec = model.sector_revenue
-        if self.sector_share is None:
-            self.sector_share = np.zeros((self.v["mau"].shape[0], *sec.shape))
+    def record(self, t: int, vendors: VendorTable, market: MarketState) -> None:
+        """Month t, from the state at its end."""
+        for c, arr in self.v.items():
+            arr[t] = getattr(vendors, VENDOR_SOURCE.get(c, c))
+        sec = market.sector_revenue
         totals = sec.sum(axis=1, keepdims=True)
         self.sector_share[t] = np.divide(sec, totals, out=np.zeros_like(sec), where=totals > 0)
-        self.capability[t] = vt.capability
-        self.status[t] = vt.status
-        self.frontier[t] = model.frontier
+        self.capability[t] = vendors.capability
+        self.status[t] = vendors.status
+        self.frontier[t] = market.frontier
         m = self.m
-        active = model.active
-        m["price_index"][t] = model.price_index
-        m["mean_list_price"][t] = vt.api_price[active].mean() if active.any() else np.nan
-        m["leader_price"][t] = vt.api_price[active].min() if active.any() else np.nan
-        m["total_mau"][t] = model.total_mau
-        m["enterprise_spend_rmb"][t] = model.enterprise_spend
-        m["hhi_consumer"][t] = model.hhi_consumer
-        m["hhi_enterprise"][t] = model.hhi_enterprise
+        active = vendors.active
+        m["price_index"][t] = market.price_index
+        m["mean_list_price"][t] = vendors.api_price[active].mean() if active.any() else np.nan
+        m["leader_price"][t] = vendors.api_price[active].min() if active.any() else np.nan
+        m["total_mau"][t] = market.total_mau
+        m["enterprise_spend_rmb"][t] = market.enterprise_spend
+        m["hhi_consumer"][t] = market.hhi_consumer
+        m["hhi_enterprise"][t] = market.hhi_enterprise
         for code, name in enumerate(STATUS_NAMES):
-            m[f"n_{name}"][t] = (vt.status == code).sum()
-        m["funding_climate"][t] = model.climate
-        m["funding_rmb"][t] = model.funding.sum()
-        m["talent_pool"][t] = model.talent_pool
-        m["total_talent"][t] = vt.headcount.sum() + model.talent_pool
-        m["unit_cost_reference"][t] = model.unit_cost[0] / max(vt.cost_efficiency[0], 1e-12)
+            m[f"n_{name}"][t] = (vendors.status == code).sum()
+        m["funding_climate"][t] = market.funding_climate
+        m["funding_rmb"][t] = vendors.funding.sum()
+        m["talent_pool"][t] = market.talent_pool
+        m["total_talent"][t] = vendors.headcount.sum() + market.talent_pool
+        m["unit_cost_reference"][t] = vendors.unit_cost[0] / max(vendors.cost_efficiency[0], 1e-12)
         self.months_done = t + 1
 
-    def frames(self, model) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        T, vt = self.months_done, model.vendors
-        n = vt.size
-        labels = [month_label(model.start, t) for t in range(T)]
+    def frames(self, start: str, vendors: VendorTable, features, sectors: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(vendor-month, market-month) DataFrames of the months recorded so far; `features` is
+        the run's FeatureSpace (to write capabilities in their own units)."""
+        T, n = self.months_done, vendors.size
+        labels = [month_label(start, t) for t in range(T)]
         vendor = pd.DataFrame({
             "month_index": np.repeat(np.arange(T), n).astype(np.int32),
             "month": np.repeat(labels, n),
-            "vendor": np.tile(vt.ids, T),
-            "name": np.tile(vt.names, T),
-            "kind": np.tile([KIND_NAMES[k] for k in vt.kind], T),
-            "long_tail": np.tile(vt.long_tail, T),
+            "vendor": np.tile(vendors.ids, T),
+            "name": np.tile(vendors.names, T),
+            "kind": np.tile([KIND_NAMES[k] for k in vendors.kind], T),
+            "long_tail": np.tile(vendors.long_tail, T),
             "status": [STATUS_NAMES[s] for s in self.status[:T].ravel()],
         })
         for c, arr in self.v.items():
             vendor[c] = arr[:T].ravel()
         for c in ("headcount", "talent_in", "talent_out"):
             vendor[c] = vendor[c].astype(np.int64)
-        for i, f in enumerate(self.features):
-            vendor[f"capability_{f}"] = model.to_unit(i, self.capability[:T, :, i]).ravel()
-        for s, name in enumerate(model.cfg.enterprises.sectors):  # each vendor's share of a sector's API spend
-            vendor[f"sector_share_{name}"] = self.sector_share[:T, s, :].ravel() if T else np.zeros(0)
+        for i, f in enumerate(features.names):
+            vendor[f"capability_{f}"] = features.to_unit(i, self.capability[:T, :, i]).ravel()
+        for s, name in enumerate(sectors):  # each vendor's share of a sector's API spend
+            vendor[f"sector_share_{name}"] = self.sector_share[:T, s, :].ravel()
         market = pd.DataFrame({"month_index": np.arange(T, dtype=np.int32), "month": labels})
         for c, arr in self.m.items():
             market[c] = arr[:T]
-        for i, f in enumerate(self.features):
-            market[f"frontier_{f}"] = model.to_unit(i, self.frontier[:T, i])
-        events = pd.DataFrame(model.events, columns=["month_index", "month", "vendor", "event", "detail", "value"])
-        events["month_index"] = events["month_index"].astype(np.int32)
-        return vendor, market, events
+        for i, f in enumerate(features.names):
+            market[f"frontier_{f}"] = features.to_unit(i, self.frontier[:T, i])
+        return vendor, market

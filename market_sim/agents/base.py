@@ -1,10 +1,14 @@
 """Agents that keep their state in a column table shared by all agents of their kind.
 
-Each kind (vendors, enterprise buyers, consumers) has one `ColumnTable`: a numpy array per
-state variable, row i belonging to agent i. The Mesa agent objects are real agents of the
-model (`model.agents_by_type[Consumer]`), and `agent.cash` reads or writes their row, but
+Each kind (vendors, investors, enterprise buyers, consumers) has one `ColumnTable`: a numpy
+array per state variable, row i belonging to agent i. The table is the state's only home;
 the monthly decisions are computed for all rows of a kind at once, in numpy: thousands of
 agents doing the same thing cost one array operation, not thousands of Python calls.
+
+The Mesa agent objects are the model's Mesa face: `model.agents`, `model.agents_by_type`,
+`mesa.batch_run` and the browser app see real agents, and `agent.cash` reads or writes the
+agent's row. They hold no state of their own (a table and a row number), so they stay cheap,
+and no mechanism ever goes through them.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ class BuyerTable(ColumnTable):
         self.portfolio = np.full((n, portfolio_size), -1, np.int32)
         self.weights = np.zeros((n, portfolio_size))
         self.next_review = np.zeros(n, np.int32)              # month index of the next review
+        self.spend = np.zeros(n)                              # RMB spent on tokens this month
 
 
 class EnterpriseBuyer(TableAgent):

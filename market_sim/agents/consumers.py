@@ -15,6 +15,7 @@ class ConsumerTable(ColumnTable):
         self.superapp = np.full(n, -1, np.int32)             # vendor row of the big tech whose super-app it uses
         self.neighbours = np.zeros((n, degree), np.int32)    # word-of-mouth network (row indices)
         self.since = np.zeros(n, np.int32)                   # month index it adopted its current vendor
+        self.orphaned = np.zeros(n, bool)                    # its vendor left the market this month
 
 
 class Consumer(TableAgent):

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from mesa import Agent
+import numpy as np
+
+from .base import ColumnTable, TableAgent, column
 
 
-class Investor(Agent):
-    """A venture fund. `dry_powder` (RMB) is what it can still invest; `stakes` maps a
-    vendor row to the share of that vendor it holds."""
+class InvestorTable(ColumnTable):
+    """State of all venture funds: money left to invest and the share of each vendor held."""
 
-    def __init__(self, model, name: str, dry_powder: float):
-        super().__init__(model)
-        self.name = name
-        self.dry_powder = float(dry_powder)
-        self.stakes: dict[int, float] = {}
+    def __init__(self, names: list[str], n_vendors: int, dry_powder_rmb: float):
+        super().__init__(len(names))
+        self.names = list(names)
+        self.dry_powder = np.full(len(names), float(dry_powder_rmb))   # RMB it can still invest
+        self.stakes = np.zeros((len(names), n_vendors))                # share of vendor (column) held
+
+
+class Investor(TableAgent):
+    """A venture fund; its state is a row of the model's InvestorTable."""
+
+    dry_powder = column("RMB it can still invest")
+
+    @property
+    def name(self) -> str:
+        return self.table.names[self.row]
+
+    @property
+    def stakes(self) -> dict[int, float]:
+        """Vendor row -> share held."""
+        row = self.table.stakes[self.row]
+        return {int(v): float(row[v]) for v in np.flatnonzero(row)}
 
     def __repr__(self) -> str:
         return f"<Investor {self.name} {self.dry_powder / 1e9:.2f}B RMB>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..mechanisms.financing import RUNWAY_CAP_MONTHS, runway_months
 from .base import ColumnTable, TableAgent, column
 
 # status codes, in order of how far out of the frontier race a vendor is
@@ -12,45 +13,161 @@ STATUS_NAMES = ("frontier", "focused", "acquired", "exited")
 BIG_TECH, STARTUP = 0, 1
 KIND_NAMES = ("big_tech", "startup")
 
+# Flows booked anew every month (reset at its start by `start_month`).
+MONTHLY_FLOWS = ("api_revenue", "consumer_revenue", "costs", "funding", "enterprise_tokens",
+                 "talent_in", "talent_out")
+
 
 class VendorTable(ColumnTable):
-    """State of all vendors; capability is (vendors x features) in internal units
-    (log10 of the unit for log-scale features)."""
+    """State of all vendors, one row each: what they are, what they have, their strategy, the
+    month's flows and the stakes and talent links between them. Capability is
+    (vendors x features) in internal units (log10 of the unit for log-scale features)."""
 
     def __init__(self, ids: list[str], names: list[str], n_features: int):
         n = len(ids)
         super().__init__(n)
         self.ids = list(ids)
         self.names = list(names)
+        self.row_of = {vid: i for i, vid in enumerate(ids)}
+        # what it is
         self.kind = np.zeros(n, np.int8)
+        self.long_tail = np.zeros(n, bool)
         self.status = np.zeros(n, np.int8)
         self.status_month = np.full(n, -1, np.int32)       # month index of the last status change
-        self.long_tail = np.zeros(n, bool)
+        self.acquirer = np.full(n, -1, np.int32)
+        # what it has
         self.capability = np.zeros((n, n_features))         # internal units
         self.hype = np.zeros(n)                              # consumer-choice bonus from recent releases
         self.headcount = np.zeros(n, np.int64)               # researchers
         self.skill = np.ones(n)                              # mean researcher skill (1 = reference)
         self.gpus = np.zeros(n)                              # GPU-equivalents under contract
         self.cash = np.zeros(n)                              # RMB
+        self.valuation = np.zeros(n)                         # RMB, post-money of the last round
+        self.cloud_share = np.zeros(n)                       # big tech: share of enterprises on its cloud
+        self.superapp_reach = np.zeros(n)                    # big tech: share of people on its super-app
+        # strategy and prices
         self.api_price = np.zeros(n)                         # RMB per million tokens
         self.cost_efficiency = np.ones(n)                    # unit serving cost multiplier
         self.salary = np.zeros(n)                            # RMB per researcher-month
         self.marketing = np.zeros(n)                         # RMB per month
-        self.other_revenue = np.zeros(n)                     # RMB per month from outside the modelled market
+        self.other_revenue_plan = np.zeros(n)                # RMB per month from outside the modelled market
         self.aggressiveness = np.zeros(n)                    # 0 refuses to cut, 1 matches in a month
         self.max_subsidy = np.zeros(n)                       # share of unit cost it will give away
         self.share_ambition = np.zeros(n)                    # enterprise share it buys with price
         self.open_weights = np.zeros(n, bool)
-        self.cloud_share = np.zeros(n)                       # big tech: share of enterprises on its cloud
-        self.superapp_reach = np.zeros(n)                    # big tech: share of people on its super-app
         self.strategic_investor = np.zeros(n, bool)
         self.focus_sector = np.full(n, -1, np.int16)         # sector index, -1 none (one focus kept)
+        # finance and patience
         self.last_raise_month = np.full(n, -100, np.int32)
-        self.valuation = np.zeros(n)                         # RMB, post-money of the last round
         self.losses_streak = np.zeros(n, np.int32)           # big tech: months of loss beyond tolerance
         self.behind_streak = np.zeros(n, np.int32)           # startup: months far behind with a small share
         self.budget_cut = np.zeros(n, bool)                  # big tech: parent has cut the budget
-        self.acquirer = np.full(n, -1, np.int32)
+        self.runway = np.zeros(n)                            # months of cash at the current burn (capped)
+        self.burn = np.zeros(n)                              # RMB per month, costs - revenue
+        self.raise_failed = np.zeros(n, bool)                # tried to raise this month and failed
+        # the month's flows (RMB per month unless said)
+        self.unit_cost = np.zeros(n)                         # RMB per million tokens served
+        self.mau = np.zeros(n)                               # people using its assistant
+        self.api_revenue = np.zeros(n)                       # from enterprise buyers
+        self.consumer_revenue = np.zeros(n)                  # subscriptions
+        self.other_revenue = np.zeros(n)                     # booked from other_revenue_plan while active
+        self.revenue = np.zeros(n)
+        self.costs = np.zeros(n)                             # payroll + compute + inference + marketing
+        self.funding = np.zeros(n)                           # rounds and parent top-ups
+        self.cash_start = np.zeros(n)                        # cash when the month began
+        self.enterprise_tokens = np.zeros(n)                 # million tokens served to enterprises
+        self.last_enterprise_tokens = np.zeros(n)            # the same, last month (price-war ambition)
+        self.consumer_tokens = np.zeros(n)                   # million tokens served to consumers
+        self.talent_in = np.zeros(n, np.int64)               # researchers joined
+        self.talent_out = np.zeros(n, np.int64)              # researchers left
+        # standing at the end of the month
+        self.consumer_share = np.zeros(n)                    # of people using an assistant
+        self.enterprise_share = np.zeros(n)                  # of enterprise API spend
+        self.gap_quality_months = np.zeros(n)                # quality months behind the domestic best
+        self.gap_global_quality_months = np.zeros(n)         # quality months behind the global frontier
+        # links between vendors
+        self.stakes = np.zeros((n, n))                       # share of startup (column) held by big tech (row)
+        self.talent_moved = np.zeros((n, n), np.int64)       # cumulative researchers moved (source x destination)
+
+    @property
+    def active(self) -> np.ndarray:
+        """Still selling (frontier or focused)."""
+        return self.status <= FOCUSED
+
+    @property
+    def racing(self) -> np.ndarray:
+        """In the frontier race."""
+        return self.status == FRONTIER
+
+    def start_month(self) -> None:
+        """Zero the month's flows; remember the cash the month starts with."""
+        for name in MONTHLY_FLOWS:
+            getattr(self, name)[:] = 0
+        self.cash_start[:] = self.cash
+
+    # ---- accounts
+    def settle_accounts(self, gpu_cost_rmb_per_month: float) -> None:
+        """Book the month: costs (payroll + compute + inference + marketing) and revenue (API,
+        subscriptions, other) of active vendors; cash changes by revenue - costs."""
+        served = self.enterprise_tokens + self.consumer_tokens
+        costs = (self.headcount * self.salary + self.gpus * gpu_cost_rmb_per_month
+                 + served * self.unit_cost + self.marketing)
+        active = self.active
+        self.costs[:] = np.where(active, costs, 0.0)
+        self.api_revenue[:] = np.where(active, self.api_revenue, 0.0)
+        self.consumer_revenue[:] = np.where(active, self.consumer_revenue, 0.0)
+        self.other_revenue[:] = np.where(active, self.other_revenue_plan, 0.0)
+        self.revenue[:] = self.api_revenue + self.consumer_revenue + self.other_revenue
+        self.cash += self.revenue - self.costs
+        self.burn[:] = self.costs - self.revenue
+        self.update_runway()
+
+    def update_runway(self) -> None:
+        """Startups: cash / burn. Big techs: the parent covers losses, so no runway limit."""
+        self.runway[:] = np.where(self.kind == BIG_TECH, RUNWAY_CAP_MONTHS, runway_months(self.cash, self.burn))
+
+    # ---- status changes (the decisions are made in mechanisms/financing.py)
+    def cut_budget(self, row: int, factor: float) -> None:
+        """A big tech's parent keeps `factor` of compute, marketing and subsidies and drops the
+        share ambition."""
+        self.budget_cut[row] = True
+        self.gpus[row] *= factor
+        self.marketing[row] *= factor
+        self.max_subsidy[row] *= factor
+        self.share_ambition[row] = 0.0
+
+    def focus(self, row: int, month: int, cost_factor: float, layoff_share: float) -> int:
+        """Subtraction: out of the frontier race, keeping `cost_factor` of compute and
+        marketing and laying off `layoff_share` of the researchers. Returns the layoffs."""
+        self.status[row] = FOCUSED
+        self.status_month[row] = month
+        self.gpus[row] *= cost_factor
+        self.marketing[row] *= cost_factor
+        self.share_ambition[row] = 0.0
+        laid_off = int(round(self.headcount[row] * layoff_share))
+        self.headcount[row] -= laid_off
+        self.talent_out[row] += laid_off
+        return laid_off
+
+    def leave(self, row: int, month: int, acquirer: int, merged_skill: float = 0.0) -> int:
+        """Exit: acquired by row `acquirer` (staff, know-how and capability move there; the
+        acquirer's skill becomes `merged_skill`) or shut down (acquirer -1). Returns the
+        researchers who leave the vendor."""
+        moved = int(self.headcount[row])
+        self.headcount[row] = 0
+        self.talent_out[row] += moved
+        self.status_month[row] = month
+        if acquirer < 0:
+            self.status[row] = EXITED
+            return moved
+        self.status[row] = ACQUIRED
+        self.acquirer[row] = acquirer
+        self.skill[acquirer] = merged_skill
+        self.headcount[acquirer] += moved
+        self.talent_in[acquirer] += moved
+        self.talent_moved[row, acquirer] += moved
+        self.capability[acquirer] = np.maximum(self.capability[acquirer], self.capability[row])
+        return moved
 
 
 class Vendor(TableAgent):
@@ -63,6 +180,8 @@ class Vendor(TableAgent):
     skill = column("mean researcher skill")
     gpus = column("GPU-equivalents")
     marketing = column("marketing spend, RMB per month")
+    runway = column("months of cash at the current burn")
+    mau = column("people using its assistant")
 
     @property
     def vendor_id(self) -> str:

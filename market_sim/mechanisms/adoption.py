@@ -12,7 +12,11 @@ With one vendor, no churn and full mixing this makes the expected adoption path 
 discretisation error (tests/test_adoption.py); with q = 0 it is 1 - exp(-p).
 
 Choice: adopters (new ones, and those who reconsider) pick the vendor of highest
-utility + Gumbel noise, i.e. a logit draw.
+utility + Gumbel noise, i.e. a logit draw. A vendor's utility to everyone is
+    V_j = sum_f beta_f min(c_jf, saturation_f) + beta_hype hype_j + beta_marketing ln(1 + m_j / 1e6)
+(capability c in internal units, marketing m in RMB a month); a chooser i adds
+    beta_superapp [i's super-app is j's] + beta_wom (share of i's contacts using j)
+    + beta_incumbent [i uses j now].
 """
 
 from __future__ import annotations
@@ -25,19 +29,6 @@ def bass_closed_form(p: float, q: float, t: np.ndarray | float) -> np.ndarray:
     t = np.asarray(t, float)
     e = np.exp(-(p + q) * t)
     return (1.0 - e) / (1.0 + (q / p) * e)
-
-
-def bass_step(p: np.ndarray | float, q: float, share: np.ndarray | float, months: float = 1.0) -> np.ndarray:
-    """Adopted share after `months` of the Bass equation, starting from `share`:
-    F = (p + qA - p(1-A)e) / (p + qA + q(1-A)e), e = exp(-(p+q) months) (the closed form,
-    multiplied through by p + qA so that no small number divides)."""
-    p = np.asarray(p, float)
-    a = np.asarray(share, float)
-    e = np.exp(-(p + q) * months)
-    num = p + q * a - p * (1.0 - a) * e
-    den = p + q * a + q * (1.0 - a) * e
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), a)  # p = 0, nobody adopted: no change
 
 
 def adoption_probability(p: np.ndarray | float, q: float, adopted_share: np.ndarray | float) -> np.ndarray:
@@ -92,3 +83,46 @@ def weighted_counts(vendor: np.ndarray, weight: np.ndarray, n_vendors: int) -> n
     """People using each vendor."""
     used = vendor >= 0
     return np.bincount(vendor[used], weights=weight[used], minlength=n_vendors)
+
+
+def random_contacts(rng: np.random.Generator, n: int, degree: int) -> np.ndarray:
+    """(n x degree) word-of-mouth contacts: `degree` others per agent, drawn uniformly with
+    replacement and never the agent itself (a random k-out graph)."""
+    contacts = rng.integers(0, max(n - 1, 1), size=(n, degree))
+    contacts = contacts + (contacts >= np.arange(n)[:, None])  # skip self
+    if n == 1:
+        contacts[:] = 0
+    return contacts
+
+
+def innovation_coefficient(bass_p: float, marketing_effect: float, marketing_rmb_total: float,
+                           population: float, superapp_effect: float, on_superapp: np.ndarray) -> np.ndarray:
+    """Per-agent Bass innovation p_i (per month) = bass_p + marketing_effect x (market-wide
+    marketing RMB per person per month) + superapp_effect [agent uses a super-app]."""
+    p = bass_p + marketing_effect * marketing_rmb_total / population
+    return p + superapp_effect * on_superapp
+
+
+def assistant_utility(capability: np.ndarray, feature_betas, saturation: np.ndarray, hype: np.ndarray,
+                      beta_hype: float, marketing_rmb: np.ndarray, beta_marketing: float) -> np.ndarray:
+    """V_j: each vendor's utility to every consumer (see the module docstring). `capability`
+    is (vendors x features), internal units; `saturation` (features) caps what consumers
+    value (inf: no cap)."""
+    valued = np.minimum(capability, saturation[None, :])
+    u = feature_betas[0] * valued[:, 0]
+    for f in range(1, valued.shape[1]):
+        u = u + feature_betas[f] * valued[:, f]
+    return u + beta_hype * hype + beta_marketing * np.log1p(marketing_rmb / 1e6)
+
+
+def chooser_utility(vendor_utility: np.ndarray, superapp: np.ndarray, contact_share: np.ndarray,
+                    current: np.ndarray, beta_superapp: float, beta_word_of_mouth: float,
+                    beta_incumbent: float) -> np.ndarray:
+    """(choosers x vendors) utility: V_j plus the chooser's super-app, word-of-mouth
+    (`contact_share`, choosers x vendors) and incumbency terms."""
+    n_v = vendor_utility.shape[0]
+    u = np.broadcast_to(vendor_utility[None, :], (superapp.size, n_v)).copy()
+    u += beta_superapp * (superapp[:, None] == np.arange(n_v)[None, :])
+    u += beta_word_of_mouth * contact_share
+    u += beta_incumbent * (current[:, None] == np.arange(n_v)[None, :])
+    return u

@@ -106,3 +106,24 @@ def hype_after(hype: np.ndarray, released: np.ndarray, new_domestic_best: np.nda
 def gap_months(capability: np.ndarray, reference: np.ndarray, growth_per_month: np.ndarray) -> np.ndarray:
     """(vendors x features) distance behind `reference` in months of frontier growth (>= 0)."""
     return np.maximum(reference[None, :] - capability, 0.0) / np.maximum(growth_per_month, 1e-9)[None, :]
+
+
+def release_rates(strength: np.ndarray, innovation_rate: float, focused: np.ndarray, focused_factor: float,
+                  active: np.ndarray, feature_rate_factor: np.ndarray) -> np.ndarray:
+    """(vendors x features) expected releases per month: innovation_rate x R&D strength,
+    times `focused_factor` for a vendor out of the race (no pretraining), times each
+    feature's release-rate factor; zero for a vendor no longer selling."""
+    rate = innovation_rate * strength * np.where(focused, focused_factor, 1.0)
+    return np.where(active, rate, 0.0)[:, None] * feature_rate_factor[None, :]
+
+
+def catch_up(rng: np.random.Generator, capability: np.ndarray, best_public: np.ndarray, frontier: np.ndarray,
+             expected_lag_months: np.ndarray, leapfrog: np.ndarray, can_copy: np.ndarray,
+             copy_share: np.ndarray, diffuses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Followers close in on last month's public best: features that diffuse (general
+    quality) by Nelson-Phelps `diffuse`, the others by a dated copy (`imitate`). Returns (new
+    capability, copied mask: copy releases only)."""
+    copied_level, copied = imitate(rng, capability, best_public, frontier, expected_lag_months, leapfrog,
+                                   can_copy, copy_share)
+    diffused = diffuse(capability, best_public, expected_lag_months, can_copy)
+    return np.where(diffuses[None, :], diffused, copied_level), copied & ~diffuses[None, :]

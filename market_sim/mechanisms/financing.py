@@ -93,3 +93,109 @@ def failure_risk(kind_startup: np.ndarray, runway: np.ndarray, focused: np.ndarr
 def parent_patience(loss: np.ndarray, tolerance: float, months: np.ndarray) -> np.ndarray:
     """Months in a row a big-tech AI unit has lost more than the parent tolerates."""
     return streak(loss > tolerance, months)
+
+
+def parent_top_up(big_tech_active: np.ndarray, costs: np.ndarray, revenue: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A big tech's parent covers its AI unit's monthly loss (RMB). Returns (loss, top-up),
+    both zero for other vendors."""
+    loss = np.where(big_tech_active, costs - revenue, 0.0)
+    return loss, np.where(big_tech_active, np.maximum(loss, 0.0), 0.0)
+
+
+def raise_due(startup_active: np.ndarray, runway: np.ndarray, trigger_months: float, month: int,
+              last_raise_month: np.ndarray, cooldown_months: int) -> np.ndarray:
+    """A startup goes to investors when its runway is under `trigger_months` and its last
+    attempt is at least `cooldown_months` old."""
+    return startup_active & (runway < trigger_months) & (month - last_raise_month >= cooldown_months)
+
+
+def close_round(rng: np.random.Generator, success_probability: float, ask: float, strategic_lead: bool,
+                strategic_share_of_round: float, dry_powder: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """One startup's attempt to raise `ask` RMB: it closes with `success_probability`; a
+    strategic big tech already holding a stake (`strategic_lead`) then takes
+    `strategic_share_of_round`, and venture funds the rest as far as their dry powder goes
+    (`split_round`). Returns (strategic RMB, RMB per fund), or None if no round closes."""
+    if not (rng.random() < success_probability) or ask <= 0:
+        return None
+    strategic = strategic_share_of_round * ask if strategic_lead else 0.0
+    return strategic, split_round(ask - strategic, dry_powder, rng)
+
+
+def issue_shares(big_tech_stakes: np.ndarray, fund_stakes: np.ndarray, strategic_rmb: float, lead: int,
+                 fund_rmb: np.ndarray, dilution: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """The cap table after a round of strategic_rmb + sum(fund_rmb) RMB selling a `dilution`
+    share: post-money = amount / dilution; earlier holders keep (1 - dilution) of their
+    stakes; each new investor gets its RMB / post-money. `big_tech_stakes` (big techs) and
+    `fund_stakes` (funds) are the stakes in this startup. Returns (big-tech stakes, fund
+    stakes, post-money RMB)."""
+    post_money = (strategic_rmb + fund_rmb.sum()) / dilution
+    big = big_tech_stakes * (1.0 - dilution)
+    funds = fund_stakes * (1.0 - dilution)
+    funds = np.where(fund_rmb > 0, funds + fund_rmb / post_money, funds)
+    if strategic_rmb:
+        big[lead] += strategic_rmb / post_money
+    return big, funds, post_money
+
+
+def startup_decisions(startup_active: np.ndarray, gap_months: np.ndarray, combined_share: np.ndarray,
+                      runway: np.ndarray, raise_failed: np.ndarray, racing: np.ndarray, cash: np.ndarray,
+                      behind_streak: np.ndarray, params) -> tuple[np.ndarray, np.ndarray]:
+    """Each active startup's move this month: 0 carry on, 1 pivot, 2 exit (`distress_action`,
+    plus exit when cash is gone). `params` is the financing config section. Returns (action,
+    months in a row far behind with a small share)."""
+    far_behind = (startup_active & (gap_months > params.strategic_pivot_gap_months)
+                  & (combined_share < params.strategic_pivot_max_share))
+    streak_now = streak(far_behind, behind_streak)
+    action = distress_action(runway, raise_failed, gap_months, racing, params.pivot_runway_months,
+                             params.exit_runway_months, params.pivot_gap_months, streak_now,
+                             params.strategic_pivot_patience_months)
+    action = np.where(startup_active, action, 0)
+    action[startup_active & (cash <= 0)] = 2
+    return action, streak_now
+
+
+def choose_acquirer(rng: np.random.Generator, candidates: np.ndarray, stakes_in_target: np.ndarray,
+                    acquisition_probability: float) -> int:
+    """Who buys an exiting startup: with `acquisition_probability`, one of the racing big techs
+    (`candidates`), the largest holder if any holds a stake, else one at random; -1 (a
+    shutdown) otherwise."""
+    if candidates.size and rng.random() < acquisition_probability:
+        stake = stakes_in_target[candidates]
+        return int(candidates[np.argmax(stake)]) if stake.max() > 0 else int(rng.choice(candidates))
+    return -1
+
+
+def fund_refill(dry_powder_rmb: float, climate: float, monthly_share: float = 0.02) -> float:
+    """RMB each fund raises a month: `monthly_share` of its initial dry powder at climate 1."""
+    return monthly_share * dry_powder_rmb * climate
+
+
+def raise_rounds(rng: np.random.Generator, due: np.ndarray, success_probability: np.ndarray, ask: np.ndarray,
+                 strategic_ready: np.ndarray, big_tech_stakes: np.ndarray, fund_stakes: np.ndarray,
+                 dry_powder: np.ndarray, strategic_share_of_round: float, dilution: float) -> dict[str, np.ndarray]:
+    """This month's rounds, startup by startup in row order (funds' dry powder runs down as
+    they go): `close_round` then `issue_shares`. A big tech that is `strategic_ready` and
+    already holds a stake leads the strategic part (the largest holder). Stakes are
+    (big techs or funds) x vendors. Returns new arrays: amount (RMB per vendor), post_money
+    (RMB per vendor, 0 where no round), failed and failed_to_close (no round found; failed
+    also covers a round nobody could fill), big_tech_stakes, fund_stakes, dry_powder."""
+    n = due.size
+    out = {"amount": np.zeros(n), "post_money": np.zeros(n), "failed": np.zeros(n, bool),
+           "failed_to_close": np.zeros(n, bool), "big_tech_stakes": big_tech_stakes.copy(),
+           "fund_stakes": fund_stakes.copy(), "dry_powder": dry_powder.copy()}
+    for row in np.flatnonzero(due):
+        holders = np.flatnonzero(strategic_ready & (out["big_tech_stakes"][:, row] > 0))
+        deal = close_round(rng, success_probability[row], ask[row], holders.size > 0, strategic_share_of_round,
+                           out["dry_powder"])
+        if deal is None or deal[0] + deal[1].sum() <= 0:
+            out["failed"][row] = True
+            out["failed_to_close"][row] = deal is None
+            continue
+        strategic_rmb, fund_rmb = deal
+        lead = int(holders[np.argmax(out["big_tech_stakes"][holders, row])]) if holders.size else -1
+        big, funds, out["post_money"][row] = issue_shares(out["big_tech_stakes"][:, row], out["fund_stakes"][:, row],
+                                                          strategic_rmb, lead, fund_rmb, dilution)
+        out["big_tech_stakes"][:, row], out["fund_stakes"][:, row] = big, funds
+        out["dry_powder"] -= fund_rmb
+        out["amount"][row] = strategic_rmb + fund_rmb.sum()
+    return out

@@ -11,7 +11,8 @@ ambition cuts straight to its floor: it buys share with subsidised tokens. List 
 exceed a maximum markup over unit cost, so falling costs pull prices down too.
 
 Bertrand limit: identical vendors with aggressiveness 1, a positive undercut, no tolerance
-and no subsidy converge to unit cost (tests/test_pricing.py).
+and no subsidy converge to unit cost under `next_prices`, the rule the model applies each
+month (tests/test_pricing.py).
 """
 
 from __future__ import annotations
@@ -24,18 +25,6 @@ def unit_serving_cost(month: float, initial_rmb_per_mtok: float, halving_months:
     """Unit serving cost (RMB per million tokens) of each vendor in month `month`: an exogenous
     decline (hardware and algorithmic efficiency) times each vendor's efficiency multiplier."""
     return initial_rmb_per_mtok * 0.5 ** (month / halving_months) * np.asarray(cost_efficiency, float)
-
-
-def cheapest_rival_price(price: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """For each vendor, the lowest price among the *other* active vendors (inf if none)."""
-    p = np.where(active, price, np.inf)
-    if p.size < 2:
-        return np.full(p.shape, np.inf)
-    order = np.argsort(p, kind="stable")
-    lowest, second = p[order[0]], p[order[1]]
-    out = np.full(p.shape, lowest)
-    out[order[0]] = second
-    return out
 
 
 def quality_adjusted_rival_price(price: np.ndarray, quality_months: np.ndarray, active: np.ndarray,
@@ -76,3 +65,37 @@ def startup_subsidy(max_subsidy: np.ndarray, runway_months: np.ndarray, pivot_ru
     comfortable runway, nothing at the runway where it would have to pivot."""
     span = max(comfortable_runway - pivot_runway, 1e-9)
     return max_subsidy * np.clip((runway_months - pivot_runway) / span, 0.0, 1.0)
+
+
+def affordable_subsidy(is_big_tech: np.ndarray, max_subsidy: np.ndarray, runway_months: np.ndarray,
+                       pivot_runway: float, comfortable_runway: float) -> np.ndarray:
+    """Share of unit cost each vendor can give away: a big tech its full `max_subsidy` (the
+    parent pays), a startup what its runway allows (`startup_subsidy`)."""
+    return np.where(is_big_tech, max_subsidy,
+                    startup_subsidy(max_subsidy, runway_months, pivot_runway, comfortable_runway))
+
+
+def followed_rivals(active: np.ndarray, enterprise_token_share: np.ndarray, min_rival_share: float) -> np.ndarray:
+    """Rivals a vendor answers: active, with at least `min_rival_share` of last month's
+    enterprise tokens (a free model nobody uses sets no price)."""
+    return active & (enterprise_token_share >= min_rival_share)
+
+
+def takes_initiative(share_ambition: np.ndarray, enterprise_token_share: np.ndarray, gap_months: np.ndarray,
+                     ready_gap_months: float, racing: np.ndarray) -> np.ndarray:
+    """A racing vendor below its enterprise-share ambition whose model is ready (at most
+    `ready_gap_months` behind the domestic best) cuts to its floor to buy share."""
+    return (share_ambition > enterprise_token_share) & (gap_months <= ready_gap_months) & racing
+
+
+def next_prices(price: np.ndarray, unit_cost: np.ndarray, subsidy: np.ndarray, gap_months: np.ndarray,
+                followed: np.ndarray, quality_value_per_month: float, aggressiveness: np.ndarray,
+                undercut: float, max_markup: float, initiative: np.ndarray, tolerance: float,
+                active: np.ndarray) -> np.ndarray:
+    """The month's price war: every active vendor re-prices against the cheapest followed
+    rival's quality-adjusted price (gap in months behind the domestic best, so quality is
+    -gap), never below unit cost less its subsidy; inactive vendors keep their price."""
+    floor = price_floor(unit_cost, subsidy)
+    rival = quality_adjusted_rival_price(price, -gap_months, followed, quality_value_per_month)
+    new = reprice(price, unit_cost, floor, rival, aggressiveness, undercut, max_markup, initiative, tolerance)
+    return np.where(active, new, price)

@@ -41,15 +41,9 @@ def choose_portfolio(rng: np.random.Generator, utility: np.ndarray, available: n
     noisy = u + rng.gumbel(size=u.shape)
     k = min(size, u.shape[1])
     top = np.argsort(-noisy, axis=1, kind="stable")[:, :k]
-    top_u = np.take_along_axis(u, top, axis=1)
-    ok = np.isfinite(top_u)
-    z = np.where(ok, top_u / softmax_scale, -np.inf)
-    top_z = np.max(np.where(ok, z, -np.inf), axis=1, keepdims=True)
-    z = z - np.where(np.isfinite(top_z), top_z, 0.0)  # rows with no vendor stay all -inf
-    w = np.where(ok, np.exp(z), 0.0)
-    sums = w.sum(axis=1, keepdims=True)
-    w = np.divide(w, sums, out=np.zeros_like(w), where=sums > 0)
+    ok = np.isfinite(np.take_along_axis(u, top, axis=1))
     portfolio = np.where(ok, top, -1).astype(np.int32)
+    w = garden_weights(u, portfolio, softmax_scale)
     if k < size:
         pad = size - k
         portfolio = np.pad(portfolio, ((0, 0), (0, pad)), constant_values=-1)
@@ -94,3 +88,20 @@ def spend_by_vendor(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarr
     revenue = np.bincount(rows[held], weights=spend[held], minlength=n_vendors)
     vendor_tokens = np.bincount(rows[held], weights=tokens[held], minlength=n_vendors)
     return spend.sum(axis=1), revenue, vendor_tokens
+
+
+def garden_weights(utility: np.ndarray, portfolio: np.ndarray, softmax_scale: float) -> np.ndarray:
+    """(buyers x slots) share of each buyer's tokens per portfolio slot: a softmax of the held
+    vendors' utilities with temperature `softmax_scale`; empty slots get nothing."""
+    held = portfolio >= 0
+    u = np.where(held, np.take_along_axis(utility, np.maximum(portfolio, 0), axis=1), -np.inf)
+    z = (u - np.max(u, axis=1, keepdims=True, initial=-1e300)) / softmax_scale
+    w = np.where(held, np.exp(z), 0.0)
+    s = w.sum(axis=1, keepdims=True)
+    return np.divide(w, s, out=np.zeros_like(w), where=s > 0)
+
+
+def review_months(rng: np.random.Generator, mean_months: float, size: int) -> np.ndarray:
+    """Months until each reviewing buyer's next review: geometric with mean `mean_months`
+    (at least 1)."""
+    return rng.geometric(1.0 / mean_months, size)

@@ -86,3 +86,9 @@ def knowhow_transfer(capability: np.ndarray, key: np.ndarray, transfer: float) -
         lead = np.maximum(capability[sources] - capability[dst], 0.0).max(axis=0)
         out[dst] = capability[dst] + transfer * lead
     return out
+
+
+def merged_skill(skill: float, headcount: int, joining_skill: float, joining: int) -> float:
+    """Mean skill of a team of `headcount` at `skill` after `joining` people at `joining_skill`
+    arrive (an acquisition)."""
+    return (skill * headcount + joining_skill * joining) / max(headcount + joining, 1)
