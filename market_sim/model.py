@@ -24,7 +24,7 @@ from .calendar import month_label
 from .config import FEATURES, LIVE_VENDOR_KEYS, Config, apply_change
 from .events import EventLog
 from .features import FeatureSpace
-from .keywords import config_from
+from .keywords import DEFAULT_CONFIG, PARAMETER_KEYS, config_from  # noqa: F401  (public names)
 from .mechanisms import adoption, catchup, financing, pricing, procurement, talent
 from .mechanisms.indicators import hhi, price_index, shares
 from .mechanisms.paths import path_value

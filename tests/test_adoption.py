@@ -70,7 +70,7 @@ def test_model_with_one_vendor_no_churn_full_mixing_reproduces_bass():
         shares = []
         while model.running:
             model.step()
-            shares.append(model.total_mau / model.cfg.scale.consumer_population)
+            shares.append(model.market.total_mau / model.cfg.scale.consumer_population)
         paths.append(shares)
     assert_mean_path_is_bass(paths, P, Q)
     assert min(p[-1] for p in paths) > 0.9  # and it really went through the S-curve
@@ -80,7 +80,7 @@ def test_network_word_of_mouth_also_saturates_but_differs_from_mixed():
     model = MarketModel(_one_vendor_config("network"), rng=5)
     while model.running:
         model.step()
-    assert model.total_mau / model.cfg.scale.consumer_population > 0.9
+    assert model.market.total_mau / model.cfg.scale.consumer_population > 0.9
 
 
 def test_monthly_step_has_no_discretisation_error():

@@ -36,7 +36,7 @@ def test_a_vendor_out_of_the_race_does_not_take_up_share_ambition_again():
 
     cfg = load_config(SMALL, [f'changes=[{{month: "{CHANGE_MONTH}", set: {{vendors.zeroone.share_ambition: 0.5}}}}]'])
     model = MarketModel(cfg, rng=1)
-    row = model.vendor_rows["zeroone"]
+    row = model.vendors.row_of["zeroone"]
     for _ in range(6):
         model.step()
     model.vendors.status[row] = FOCUSED  # out of the race before the change

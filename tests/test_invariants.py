@@ -11,16 +11,17 @@ class Recording(MarketModel):
     """Checks the invariants after every month, not only at the end."""
 
     def step(self):
-        talent_before = self.vendors.headcount.sum() + self.talent_pool
+        talent_before = self.vendors.headcount.sum() + self.market.talent_pool
         super().step()
         # every RMB a buyer spends is exactly some vendor's API revenue
-        assert self.buyer_spend.sum() == pytest.approx(self.api_revenue.sum(), rel=1e-12)
+        v = self.vendors
+        assert self.buyers.spend.sum() == pytest.approx(v.api_revenue.sum(), rel=1e-12)
         # each vendor's cash change = revenue - costs + funding
-        change = self.vendors.cash - self.cash_start
-        np.testing.assert_allclose(change, self.revenue - self.costs + self.funding, rtol=1e-9, atol=1e-3)
+        change = v.cash - v.cash_start
+        np.testing.assert_allclose(change, v.revenue - v.costs + v.funding, rtol=1e-9, atol=1e-3)
         # talent is neither created nor destroyed (moves, hires, layoffs, exits, acquisitions)
-        assert self.vendors.headcount.sum() + self.talent_pool == talent_before == self.total_talent
-        assert (self.vendors.headcount >= 0).all() and self.talent_pool >= 0
+        assert self.vendors.headcount.sum() + self.market.talent_pool == talent_before == self.market.total_talent
+        assert (self.vendors.headcount >= 0).all() and self.market.talent_pool >= 0
 
 
 @pytest.fixture(scope="module")

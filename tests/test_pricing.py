@@ -5,14 +5,22 @@ from hypothesis import strategies as st
 from market_sim.mechanisms import pricing
 
 
+def _month(price, unit, aggressiveness, undercut=0.05, subsidy=0.0, gap=None, initiative=None, tolerance=0.0,
+           max_markup=1e9, active=None, followed=None):
+    """One month of the price war as the model applies it (`pricing.next_prices`)."""
+    n = price.size
+    active = np.ones(n, bool) if active is None else active
+    return pricing.next_prices(
+        price, unit, np.full(n, subsidy), np.zeros(n) if gap is None else gap,
+        active if followed is None else followed, 0.1, aggressiveness, undercut, max_markup,
+        np.zeros(n, bool) if initiative is None else initiative, tolerance, active)
+
+
 def _bertrand(n=4, p0=20.0, cost=1.0, undercut=0.05, subsidy=0.0, months=200):
     price = np.full(n, p0)
     unit = np.full(n, cost)
-    active = np.ones(n, bool)
-    floor = pricing.price_floor(unit, np.full(n, subsidy))
     for _ in range(months):
-        rival = pricing.cheapest_rival_price(price, active)
-        price = pricing.reprice(price, unit, floor, rival, np.ones(n), undercut, max_markup=1e9, tolerance=0.0)
+        price = _month(price, unit, np.ones(n), undercut=undercut, subsidy=subsidy)
     return price
 
 
@@ -37,37 +45,61 @@ def test_no_undercut_means_matching_keeps_equal_prices():
 
 
 def test_refusing_vendor_keeps_its_price():
-    price = np.array([40.0, 1.0])
-    unit = np.array([0.5, 0.5])
-    floor = pricing.price_floor(unit, np.zeros(2))
-    rival = pricing.cheapest_rival_price(price, np.ones(2, bool))
-    new = pricing.reprice(price, unit, floor, rival, np.array([0.0, 1.0]), 0.05, 1e9)
+    new = _month(np.array([40.0, 1.0]), np.array([0.5, 0.5]), np.array([0.0, 1.0]))
     assert new[0] == 40.0
 
 
 def test_initiative_cuts_to_floor():
-    price = np.array([10.0, 10.0])
-    unit = np.array([1.0, 1.0])
-    floor = pricing.price_floor(unit, np.array([0.9, 0.0]))
-    rival = pricing.cheapest_rival_price(price, np.ones(2, bool))
-    new = pricing.reprice(price, unit, floor, rival, np.zeros(2), 0.05, 1e9, initiative=np.array([True, False]))
+    price, unit = np.array([10.0, 10.0]), np.array([1.0, 1.0])
+    new = pricing.next_prices(price, unit, np.array([0.9, 0.0]), np.zeros(2), np.ones(2, bool), 0.1, np.zeros(2),
+                              0.05, 1e9, np.array([True, False]), 0.0, np.ones(2, bool))
     np.testing.assert_allclose(new, [0.1, 10.0])
 
 
 def test_tolerance_ignores_small_gaps_but_not_large_ones():
-    unit = np.full(2, 0.1)
-    floor = pricing.price_floor(unit, np.zeros(2))
     for p_rival, expect_cut in [(6.0, False), (4.0, True)]:
-        price = np.array([10.0, p_rival])
-        rival = pricing.cheapest_rival_price(price, np.ones(2, bool))
-        new = pricing.reprice(price, unit, floor, rival, np.ones(2), 0.0, 1e9, tolerance=1.0)
+        new = _month(np.array([10.0, p_rival]), np.full(2, 0.1), np.ones(2), undercut=0.0, tolerance=1.0)
         assert (new[0] < 10.0) == expect_cut
 
 
-def test_cheapest_rival_excludes_self_and_inactive():
-    price = np.array([1.0, 2.0, 0.5, 3.0])
-    active = np.array([True, True, False, True])
-    np.testing.assert_allclose(pricing.cheapest_rival_price(price, active), [2.0, 1.0, 1.0, 1.0])
+def test_inactive_and_unfollowed_rivals_set_no_price():
+    price = np.array([10.0, 0.5, 0.5])
+    unit = np.full(3, 0.1)
+    # rival 1 has left the market and rival 2 has too small a share to be followed: nobody cuts
+    new = _month(price, unit, np.ones(3), active=np.array([True, False, True]),
+                 followed=np.array([True, False, False]))
+    np.testing.assert_allclose(new, price)
+    # followed, the same rival pulls vendor 0 down; an inactive vendor keeps its price whatever happens
+    new = _month(price, unit, np.ones(3), active=np.array([True, False, True]))
+    assert new[0] < 10.0 and new[1] == 0.5
+
+
+def test_a_better_model_answers_a_cheaper_rival_less():
+    price, unit = np.array([10.0, 2.0]), np.full(2, 0.1)
+    level = _month(price, unit, np.ones(2), undercut=0.0)[0]
+    ahead = _month(price, unit, np.ones(2), undercut=0.0, gap=np.array([0.0, 10.0]))[0]
+    np.testing.assert_allclose(level, 2.0)
+    np.testing.assert_allclose(ahead, 2.0 * np.e)   # worth e times more at 10 months ahead and 0.1 a month
+
+
+def test_followed_rivals_need_a_share_and_to_be_active():
+    followed = pricing.followed_rivals(np.array([True, True, False]), np.array([0.5, 0.01, 0.5]), 0.02)
+    np.testing.assert_array_equal(followed, [True, False, False])
+
+
+def test_initiative_needs_ambition_a_ready_model_and_the_race():
+    ambition = np.array([0.3, 0.3, 0.3, 0.1])
+    share = np.array([0.1, 0.1, 0.1, 0.2])
+    gap = np.array([2.0, 6.0, 2.0, 0.0])
+    racing = np.array([True, True, False, True])
+    np.testing.assert_array_equal(pricing.takes_initiative(ambition, share, gap, 4.0, racing),
+                                  [True, False, False, False])
+
+
+def test_big_techs_subsidise_in_full_startups_by_runway():
+    s = pricing.affordable_subsidy(np.array([True, False, False]), np.full(3, 0.5), np.array([1.0, 1.0, 30.0]),
+                                   6.0, 12.0)
+    np.testing.assert_allclose(s, [0.5, 0.0, 0.5])
 
 
 def test_quality_adjustment_lets_better_models_charge_more():
@@ -94,8 +126,8 @@ def test_reprice_never_below_floor_nor_above_old_price_or_ceiling(p, subsidy, un
     unit = np.array(data.draw(st.lists(st.floats(0.01, 10.0), min_size=n, max_size=n)))
     aggr = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
     floor = pricing.price_floor(unit, np.full(n, subsidy))
-    rival = pricing.cheapest_rival_price(p, np.ones(n, bool))
-    new = pricing.reprice(p, unit, floor, rival, aggr, undercut, 29.0, tolerance=tolerance)
+    gap = np.array(data.draw(st.lists(st.floats(0.0, 24.0), min_size=n, max_size=n)))
+    new = _month(p, unit, aggr, undercut=undercut, subsidy=subsidy, gap=gap, tolerance=tolerance, max_markup=29.0)
     assert np.all(new >= floor - 1e-12)
     assert np.all(new <= np.maximum(np.minimum(p, unit * 30.0), floor) + 1e-9)
 

@@ -62,7 +62,7 @@ def test_charts_are_valid_vega_lite(model):
 
 def test_event_feed_shows_named_vendors_and_tail_exits(model):
     for e in charts.latest_events(model, 50):
-        row = model.vendor_rows[e["vendor"]]
+        row = model.vendors.row_of[e["vendor"]]
         assert not model.vendors.long_tail[row] or e["event"] in ("exit", "acquisition")
 
 

@@ -107,14 +107,14 @@ def MonthHeader(model):
     update_counter.get()
     label = model.month_label if model.month > 0 else f"{model.month_label} (start)"
     racing = int((model.vendors.status == 0).sum())
-    price = model.price_index
+    price = model.market.price_index
     with solara.Column(gap="2px"):
         solara.HTML(tag="div", unsafe_innerHTML=(
             f"<span style='font-size:1.6em;font-weight:600' id='market-month' class='market-month'>"
             f"Month {label}</span>"))
         solara.Text(f"Scenario: {getattr(model, 'scenario', '?')}  |  month {model.month} of {model.horizon}")
         solara.Text(f"{racing} vendors racing  |  API price index {price:.3g} RMB per million tokens  |  "
-                    f"{model.total_mau / 1e6:.0f}M assistant users  |  enterprise spend {model.enterprise_spend / 1e6:.0f}M RMB a month")
+                    f"{model.market.total_mau / 1e6:.0f}M assistant users  |  enterprise spend {model.market.enterprise_spend / 1e6:.0f}M RMB a month")
 
 
 @solara.component

@@ -156,12 +156,12 @@ def capability_chart(model, feature: str = "quality", data: Datasets | None = No
     t, labels = _months(model)
     if t == 0:
         return _placeholder(title)
-    df = _long(model, model.to_unit(f, model.recorder.capability[:, :, f]), "level", with_tail_sum=False)
-    front = pd.DataFrame({"month": labels, "level": model.to_unit(f, model.recorder.frontier[:t, f])})
+    df = _long(model, model.features.to_unit(f, model.recorder.capability[:, :, f]), "level", with_tail_sum=False)
+    front = pd.DataFrame({"month": labels, "level": model.features.to_unit(f, model.recorder.frontier[:t, f])})
     df, front = _data(data, "capability", df), _data(data, "frontier", front)
     if _spec_cached(data):
         return None
-    y = alt.Y("level:Q", scale=alt.Scale(type="log" if model.log_scale[f] else "linear", zero=False), title=None)
+    y = alt.Y("level:Q", scale=alt.Scale(type="log" if model.features.log_scale[f] else "linear", zero=False), title=None)
     lines = (alt.Chart(df, title=title).mark_line(point=t == 1)
              .encode(x=alt.X("month:O", title=None), y=y,
                      color=alt.Color("vendor:N", scale=colour_scale(model, False), legend=None),
@@ -176,7 +176,7 @@ def cash_chart(model, data: Datasets | None = None) -> alt.HConcatChart:
         return alt.hconcat(_placeholder("Startup cash, billion RMB", WIDTH // 2 - 20),
                            _placeholder("Startup runway, months", WIDTH // 2 - 20))
     startups = model.vendors.kind == 1
-    keep = np.zeros(model.n_vendors, bool)
+    keep = np.zeros(model.vendors.size, bool)
     keep[_named_rows(model)] = True
     keep &= startups
     names = {model.vendors.names[r] for r in np.flatnonzero(keep)}
@@ -207,7 +207,7 @@ def network_chart(model, data: Datasets | None = None) -> alt.LayerChart:
     angle = np.linspace(np.pi / 2, np.pi / 2 + 2 * np.pi, len(keys), endpoint=False)
     pos = {k: (float(np.cos(a)), float(np.sin(a))) for k, a in zip(keys, angle)}
     node_of = np.where(vt.long_tail, -1, np.arange(vt.size))
-    flows = model.talent_flows
+    flows = vt.talent_moved
     agg: dict[tuple[int, int], int] = {}
     for s, d in zip(*np.nonzero(flows)):
         a, b = int(node_of[s]), int(node_of[d])
@@ -217,11 +217,11 @@ def network_chart(model, data: Datasets | None = None) -> alt.LayerChart:
     edges = [{"x": pos[a][0], "y": pos[a][1], "x2": pos[b][0], "y2": pos[b][1], "width": 0.3 + 5 * n / top,
               "kind": "talent", "colour": "#999999", "label": f"{n} researchers"} for (a, b), n in agg.items()]
     cols = colours(model)
-    for i, j in zip(*np.nonzero(model.stakes)):
+    for i, j in zip(*np.nonzero(vt.stakes)):
         a, b = int(node_of[i]), int(node_of[j])
         edges.append({"x": pos[a][0], "y": pos[a][1], "x2": pos[b][0], "y2": pos[b][1],
-                      "width": 1 + 14 * float(model.stakes[i, j]), "kind": "stake", "colour": cols[i],
-                      "label": f"{100 * model.stakes[i, j]:.0f}% stake"})
+                      "width": 1 + 14 * float(vt.stakes[i, j]), "kind": "stake", "colour": cols[i],
+                      "label": f"{100 * vt.stakes[i, j]:.0f}% stake"})
     net = flows.sum(axis=0) - flows.sum(axis=1)
     nodes = []
     for k in keys:
@@ -270,7 +270,7 @@ def status_rows(model) -> list[dict]:
             "enterprise": float(model.recorder.v["enterprise_share"][t - 1, r]) if t else float("nan"),
             "price": float(vt.api_price[r]),
             "cash_b": float(vt.cash[r]) / 1e9,
-            "runway": float(model.runway[r]),
+            "runway": float(vt.runway[r]),
             "headcount": int(vt.headcount[r]),
         })
     tail = vt.long_tail
@@ -292,8 +292,8 @@ def latest_events(model, n: int = 12) -> list[dict]:
     and acquisitions (their routine releases and price moves would flood the feed)."""
     vt = model.vendors
     out = []
-    for e in reversed(model.events):
-        row = model.vendor_rows.get(e["vendor"], -1)
+    for e in reversed(model.events.records):
+        row = vt.row_of.get(e["vendor"], -1)
         named = row >= 0 and not vt.long_tail[row]
         if e["event"] in FEED_EVENTS and (named or e["event"] in ("exit", "acquisition")):
             out.append(e)
