@@ -53,7 +53,7 @@ def test_table_accounting_matches(model):
     vendor, market, _ = model.tables()
     np.testing.assert_allclose(vendor["cash_rmb"] - vendor["cash_start_rmb"],
                                vendor["revenue_rmb"] - vendor["costs_rmb"] + vendor["funding_rmb"], rtol=1e-9, atol=1e-3)
-    assert (market["total_talent"] == model.total_talent).all()
+    assert (market["total_talent"] == model.market.total_talent).all()
 
 
 def test_exits_are_final_and_silent(model):
@@ -73,7 +73,7 @@ def test_agents_are_mesa_agents_viewing_their_rows(model):
     by_type = model.agents_by_type
     assert len(by_type[Consumer]) == model.cfg.scale.consumers
     assert len(by_type[EnterpriseBuyer]) == model.cfg.scale.enterprises
-    assert len(by_type[BigTech]) + len(by_type[Startup]) == model.n_vendors
+    assert len(by_type[BigTech]) + len(by_type[Startup]) == model.vendors.size
     c = by_type[Consumer].select(lambda a: a.row == 5)[0]
     assert c.vendor == model.consumers.vendor[5]
     v = by_type[Startup].select(lambda a: a.vendor_id == "moonshot")[0]
