@@ -64,12 +64,15 @@ class EventLog:
         self.add(t, row, "budget_cut",
                  f"{self.names[row]}'s parent cuts the AI budget after {patience_months} months of losses")
 
-    def round(self, t: int, row: int, amount: float, post_money: float) -> None:
-        self.add(t, row, "round",
-                 f"{self.names[row]} raises {amount / 1e9:.2f}B RMB at {post_money / 1e9:.1f}B post-money", amount)
-
-    def raise_failed(self, t: int, row: int) -> None:
-        self.add(t, row, "raise_failed", f"{self.names[row]} fails to close a round")
+    def rounds(self, t: int, tried: np.ndarray, failed_to_close: np.ndarray, amount: np.ndarray,
+               post_money: np.ndarray) -> None:
+        """Each startup that `tried` to raise: a round (amount > 0), or no round found."""
+        for row in np.flatnonzero(tried):
+            if failed_to_close[row]:
+                self.add(t, row, "raise_failed", f"{self.names[row]} fails to close a round")
+            elif amount[row] > 0:
+                self.add(t, row, "round", f"{self.names[row]} raises {amount[row] / 1e9:.2f}B RMB at "
+                         f"{post_money[row] / 1e9:.1f}B post-money", amount[row])
 
     def pivot(self, t: int, row: int, sector: str) -> None:
         self.add(t, row, "pivot", f"{self.names[row]} stops pretraining and narrows to {sector}")

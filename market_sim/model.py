@@ -10,7 +10,6 @@ orders the month and books each mechanism's result into the state.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +17,28 @@ import numpy as np
 from mesa import DataCollector, Model
 
 from .agents import BIG_TECH, FOCUSED, STARTUP, add_mesa_agents
-from .build import (build_buyers, build_consumers, build_investors, build_vendors, dated_changes,
-                    scheduled_releases, sector_needs)
+from .build import (
+    build_buyers,
+    build_consumers,
+    build_investors,
+    build_vendors,
+    dated_changes,
+    scheduled_releases,
+    sector_needs,
+)
 from .calendar import month_label
 from .config import FEATURES, LIVE_VENDOR_KEYS, Config, apply_change
 from .events import EventLog
 from .features import FeatureSpace
-from .keywords import DEFAULT_CONFIG, PARAMETER_KEYS, config_from  # noqa: F401  (public names)
 from .mechanisms import adoption, catchup, financing, pricing, procurement, talent
 from .mechanisms.indicators import hhi, price_index, shares
 from .mechanisms.paths import path_value
+from .parameters import DEFAULT_CONFIG, MODEL_REPORTERS, PARAMETER_KEYS, config_from  # noqa: F401 (public)
 from .records import Recorder
 from .state import MarketState
 
 QUALITY = FEATURES.index("quality")
 
-
-def _market_value(indicator: str, model: MarketModel) -> float:
-    return getattr(model.market, indicator)
-
-
-# what mesa.batch_run and the DataCollector see each month
-MODEL_REPORTERS = {"month": "month_label"} | {
-    name: partial(_market_value, indicator) for name, indicator in (
-        ("price_index", "price_index"), ("hhi_consumer", "hhi_consumer"), ("hhi_enterprise", "hhi_enterprise"),
-        ("frontier_vendors", "n_frontier"), ("total_mau", "total_mau"), ("enterprise_spend_rmb", "enterprise_spend"))}
 
 class MarketModel(Model):
     """The LLM vendor market, one step per month.
@@ -126,10 +122,8 @@ class MarketModel(Model):
 
     def grow_frontier_compute(self) -> None:
         """Racing vendors add GPUs to keep pace with the frontier's compute (and pay for them)."""
-        doubling = self.cfg.market.frontier_compute_doubling_months
-        if doubling:
-            v = self.vendors
-            v.gpus[:] = np.where(v.racing, v.gpus * 2.0 ** (1.0 / doubling), v.gpus)
+        v = self.vendors
+        v.gpus[:] = catchup.compute_after_growth(v.gpus, v.racing, self.cfg.market.frontier_compute_doubling_months)
 
     def apply_changes(self, t: int) -> None:
         """Dated changes (scenarios from 2025): the config sections read every month take the
@@ -137,14 +131,7 @@ class MarketModel(Model):
         not take up a share ambition again."""
         for change in self.changes.get(t, []):
             self.cfg = apply_change(self.cfg, change)
-            for key, value in change.set.items():
-                parts = key.split(".")
-                if parts[0] != "vendors":
-                    continue
-                row, column = self.vendors.row_of[parts[1]], LIVE_VENDOR_KEYS[parts[2]]
-                if column == "share_ambition" and not self.vendors.racing[row]:
-                    continue
-                getattr(self.vendors, column)[row] = value
+            self.vendors.set_strategy({k: v for k, v in change.set.items() if k.startswith("vendors.")}, LIVE_VENDOR_KEYS)
             self.events.change(t, change.why, change.set)
 
     def gaps(self) -> np.ndarray:
@@ -157,16 +144,9 @@ class MarketModel(Model):
         v, rules, fs = self.vendors, self.cfg.catch_up, self.features
         best_before, leader = catchup.best_public_level(v.capability, v.active)
         released = self._scheduled_releases(t)
-        strength = catchup.rd_strength(v.headcount, v.skill, v.gpus, rules.talent_elasticity, rules.compute_elasticity)
-        rate = catchup.release_rates(strength, rules.innovation_rate, v.status == FOCUSED,
-                                     rules.focused_innovation_factor, v.active, fs.release_rate_factor)
-        # past the global frontier, progress is damped on the scale of a month of releases
-        v.capability[:], innovated = catchup.innovate(self.rng, v.capability, self.market.frontier, rate,
-                                                      fs.innovation_step, fs.innovation_step * fs.release_rate_factor)
-        lag = catchup.expected_copy_lag(rules.copy_lag_months, strength, v.open_weights[leader],
-                                        rules.open_weights_lag_factor) * fs.copy_lag_factor[None, :]
-        v.capability[:], copied = catchup.catch_up(self.rng, v.capability, best_before, self.market.frontier, lag,
-                                                   fs.leapfrog, v.active & (strength > 0), fs.copy_share, fs.diffuses)
+        v.capability[:], innovated, copied = catchup.month_of_releases(
+            self.rng, v.capability, best_before, leader, v.active, v.status == FOCUSED, v.headcount, v.skill, v.gpus,
+            v.open_weights, self.market.frontier, fs, rules)
         released |= innovated | copied
         headline = released & (v.capability > best_before[None, :])
         v.hype[:] = catchup.hype_after(v.hype, released, headline, rules.hype_decay_per_month,
@@ -204,14 +184,8 @@ class MarketModel(Model):
     def buy_tokens(self, t: int) -> None:
         b, ent, v = self.buyers, self.cfg.enterprises, self.vendors
         utility = self._buyer_utility()
-        # portfolios lose vendors that left the market; those buyers review now
-        gone = (b.portfolio >= 0) & ~v.active[np.maximum(b.portfolio, 0)]
-        b.portfolio[gone] = -1
-        review = np.flatnonzero((b.next_review <= t) | gone.any(axis=1))
-        if review.size:
-            b.portfolio[review], _ = procurement.choose_portfolio(
-                self.rng, utility[review], v.active, ent.portfolio_size, ent.spend_softmax_scale)
-            b.next_review[review] = t + procurement.review_months(self.rng, ent.review_months, review.size)
+        b.portfolio[:], b.next_review[:] = procurement.review_portfolios(self.rng, t, utility, b.portfolio,
+                                                                         b.next_review, v.active, ent)
         # tokens are re-split within the garden every month at current prices and capabilities
         b.weights[:] = procurement.garden_weights(utility, b.portfolio, ent.spend_softmax_scale)
         paid = procurement.portfolio_price(b.portfolio, b.weights, v.api_price)
@@ -233,30 +207,15 @@ class MarketModel(Model):
 
     # ------------------------------------------------------------------ 4. consumers
     def use_assistants(self, t: int) -> None:
-        c, rules, v, rng = self.consumers, self.cfg.consumers, self.vendors, self.rng
-        adopted = c.vendor >= 0
-        # churn: people stop using any assistant (novelty wears off)
-        c.vendor[adopted & (rng.random(c.size) < rules.churn)] = -1
-        # Bass adoption among those who were not using one at the start of the month
-        if rules.word_of_mouth == "network":
-            adopted_share = adoption.neighbour_adopted_share(c.vendor, c.neighbours)
-        else:
-            adopted_share = adoption.population_adopted_share(c.vendor, c.weight)
+        c, rules, v = self.consumers, self.cfg.consumers, self.vendors
         p = adoption.innovation_coefficient(rules.bass_p, rules.marketing_effect, v.marketing[v.active].sum(),
                                             self.cfg.scale.consumer_population, rules.superapp_effect, c.superapp >= 0)
-        new = ~adopted & ~c.orphaned & (rng.random(c.size) < adoption.adoption_probability(p, rules.bass_q, adopted_share))
-        switching = (c.vendor >= 0) & (rng.random(c.size) < rules.switch_rate)
-        choosers = np.flatnonzero(new | switching | c.orphaned)
-        if choosers.size and v.active.any():
-            betas = [getattr(rules, f"beta_{f}") for f in FEATURES]
-            base = adoption.assistant_utility(v.capability, betas, self.features.consumer_saturation, v.hype,
-                                              rules.beta_hype, v.marketing, rules.beta_marketing)
-            contacts = adoption.neighbour_vendor_share(c.vendor, c.neighbours, choosers, v.size)
-            u = adoption.chooser_utility(base, c.superapp[choosers], contacts, c.vendor[choosers],
-                                         rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent)
-            pick = adoption.logit_choice(rng, u, v.active)
-            c.since[choosers[pick != c.vendor[choosers]]] = t
-            c.vendor[choosers] = pick
+        utility = adoption.assistant_utility(v.capability, [getattr(rules, f"beta_{f}") for f in FEATURES],
+                                             self.features.consumer_saturation, v.hype, rules.beta_hype, v.marketing,
+                                             rules.beta_marketing)
+        c.vendor[:], moved = adoption.month_of_use(self.rng, c.vendor, c.neighbours, c.weight, c.superapp, c.orphaned,
+                                                   utility, v.active, p, rules)
+        c.since[moved] = t
         c.orphaned[:] = False
         v.mau[:] = adoption.weighted_counts(c.vendor, c.weight, v.size)
         v.consumer_revenue[:] = v.mau * rules.paying_share * rules.plan_price_rmb_per_month
@@ -264,23 +223,16 @@ class MarketModel(Model):
 
     # ------------------------------------------------------------------ 5. talent
     def move_talent(self, t: int) -> None:
-        v, rules, m = self.vendors, self.cfg.talent, self.market
-        rank = financing.rank_score(v.capability[:, QUALITY], v.active)
-        attraction = talent.log_attractiveness(v.salary, v.gpus, v.headcount, rank,
-                                               rules.pay_weight, rules.compute_weight, rules.momentum_weight)
-        moves = talent.talent_moves(self.rng, v.headcount, v.active, attraction, v.racing, rules.mobility,
-                                    rules.noncompete_friction)
-        hires = talent.pool_hires(self.rng, m.talent_pool, rules.hiring_rate, attraction, v.racing)
-        key = talent.key_hires(self.rng, moves, v.skill, rules.key_hire_rate)
-        v.skill[:] = talent.skill_after_moves(v.headcount, v.skill, moves, hires, m.pool_skill)
-        v.capability[:] = talent.knowhow_transfer(v.capability, key, rules.knowhow_transfer)
-        v.talent_moved += moves
-        leaving, joining = moves.sum(axis=1), moves.sum(axis=0)
-        v.headcount[:] = v.headcount - leaving + joining + hires
-        m.talent_pool -= int(hires.sum())
-        v.talent_out += leaving
-        v.talent_in += joining + hires
-        self.events.key_hires(t, key)
+        v, m = self.vendors, self.market
+        month = talent.month_of_moves(self.rng, v.headcount, v.skill, v.capability, v.salary, v.gpus,
+                                      financing.rank_score(v.capability[:, QUALITY], v.active), v.active, v.racing,
+                                      m.talent_pool, m.pool_skill, self.cfg.talent)
+        v.skill[:], v.capability[:], v.headcount[:] = month["skill"], month["capability"], month["headcount"]
+        v.talent_moved += month["moves"]
+        v.talent_out += month["moves"].sum(axis=1)
+        v.talent_in += month["moves"].sum(axis=0) + month["hires"]
+        m.talent_pool -= int(month["hires"].sum())
+        self.events.key_hires(t, month["key"])
 
     # ------------------------------------------------------------------ 6. accounts
     def settle_accounts(self) -> None:
@@ -326,11 +278,7 @@ class MarketModel(Model):
         v.valuation[closed] = rounds["post_money"][closed]
         v.cash += rounds["amount"]
         v.funding += rounds["amount"]
-        for row in np.flatnonzero(due):
-            if rounds["failed_to_close"][row]:
-                self.events.raise_failed(t, row)
-            elif closed[row]:
-                self.events.round(t, row, rounds["amount"][row], rounds["post_money"][row])
+        self.events.rounds(t, due, rounds["failed_to_close"], rounds["amount"], rounds["post_money"])
 
     def _startups_decide(self, t: int) -> None:
         v = self.vendors
@@ -358,7 +306,7 @@ class MarketModel(Model):
         acquirer = financing.choose_acquirer(self.rng, np.flatnonzero((v.kind == BIG_TECH) & v.racing),
                                              v.stakes[:, row], self.cfg.financing.acquisition_probability)
         skill = talent.merged_skill(v.skill[acquirer], v.headcount[acquirer], v.skill[row], v.headcount[row])
-        moved = v.leave(row, t, acquirer, skill)
+        moved = v.leave(row, t, acquirer, skill if acquirer >= 0 else 0.0)
         if acquirer >= 0:
             self.events.acquisition(t, row, acquirer)
         else:

@@ -19,7 +19,6 @@ from .vendors import (
 )
 
 
-
 def add_mesa_agents(model, vendors: VendorTable, investors: InvestorTable, buyers: BuyerTable,
                     consumers: ConsumerTable) -> None:
     """Create the Mesa face of the tables (model.agents_by_type, batch_run, the app): one

@@ -105,6 +105,16 @@ class VendorTable(ColumnTable):
             getattr(self, name)[:] = 0
         self.cash_start[:] = self.cash
 
+    def set_strategy(self, settings: dict, columns: dict[str, str]) -> None:
+        """Dated strategy changes: 'vendors.<id>.<key>' -> value, written to the column
+        `columns[key]`. A vendor out of the race does not take up a share ambition again."""
+        for key, value in settings.items():
+            _, vendor_id, name = key.split(".")
+            row, column = self.row_of[vendor_id], columns[name]
+            if column == "share_ambition" and not self.racing[row]:
+                continue
+            getattr(self, column)[row] = value
+
     # ---- accounts
     def settle_accounts(self, gpu_cost_rmb_per_month: float) -> None:
         """Book the month: costs (payroll + compute + inference + marketing) and revenue (API,

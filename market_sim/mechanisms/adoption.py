@@ -126,3 +126,34 @@ def chooser_utility(vendor_utility: np.ndarray, superapp: np.ndarray, contact_sh
     u += beta_word_of_mouth * contact_share
     u += beta_incumbent * (current[:, None] == np.arange(n_v)[None, :])
     return u
+
+
+def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.ndarray, weight: np.ndarray,
+                 superapp: np.ndarray, orphaned: np.ndarray, vendor_utility: np.ndarray, available: np.ndarray,
+                 innovation: np.ndarray, rules) -> tuple[np.ndarray, np.ndarray]:
+    """The consumers' month. Users churn with probability `rules.churn`; those who used no
+    assistant at the start of the month adopt with the Bass probability (`innovation` p_i,
+    `rules.bass_q`, word of mouth over the network or fully mixed); new adopters, users who
+    reconsider (`rules.switch_rate`) and users whose vendor left (`orphaned`) choose by logit
+    over the available vendors. `rules` is the consumers config section. Returns (vendor row
+    used after the month, -1 none; rows that now use a different vendor)."""
+    vendor = vendor.copy()
+    n = vendor.size
+    adopted = vendor >= 0
+    vendor[adopted & (rng.random(n) < rules.churn)] = -1
+    if rules.word_of_mouth == "network":
+        adopted_share = neighbour_adopted_share(vendor, neighbours)
+    else:
+        adopted_share = population_adopted_share(vendor, weight)
+    new = ~adopted & ~orphaned & (rng.random(n) < adoption_probability(innovation, rules.bass_q, adopted_share))
+    switching = (vendor >= 0) & (rng.random(n) < rules.switch_rate)
+    choosers = np.flatnonzero(new | switching | orphaned)
+    if choosers.size == 0 or not available.any():
+        return vendor, choosers
+    contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)
+    u = chooser_utility(vendor_utility, superapp[choosers], contacts, vendor[choosers],
+                        rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent)
+    pick = logit_choice(rng, u, available)
+    moved = choosers[pick != vendor[choosers]]
+    vendor[choosers] = pick
+    return vendor, moved

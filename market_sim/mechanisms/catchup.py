@@ -127,3 +127,33 @@ def catch_up(rng: np.random.Generator, capability: np.ndarray, best_public: np.n
                                    can_copy, copy_share)
     diffused = diffuse(capability, best_public, expected_lag_months, can_copy)
     return np.where(diffuses[None, :], diffused, copied_level), copied & ~diffuses[None, :]
+
+
+def month_of_releases(rng: np.random.Generator, capability: np.ndarray, best_public: np.ndarray, leader: np.ndarray,
+                      active: np.ndarray, focused: np.ndarray, headcount: np.ndarray, skill: np.ndarray,
+                      gpus: np.ndarray, open_weights: np.ndarray, frontier: np.ndarray, features,
+                      rules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A month of own R&D (`innovate`, at `release_rates` from `rd_strength`) and then
+    catch-up toward last month's public best (`catch_up`, with lags from `expected_copy_lag`
+    shortened when the leader on a feature publishes weights). `features` is the run's
+    FeatureSpace, `rules` the catch_up config section. Returns (capability, innovated mask,
+    copied mask)."""
+    strength = rd_strength(headcount, skill, gpus, rules.talent_elasticity, rules.compute_elasticity)
+    rate = release_rates(strength, rules.innovation_rate, focused, rules.focused_innovation_factor, active,
+                         features.release_rate_factor)
+    # past the global frontier, progress is damped on the scale of a month of releases
+    capability, innovated = innovate(rng, capability, frontier, rate, features.innovation_step,
+                                     features.innovation_step * features.release_rate_factor)
+    lag = expected_copy_lag(rules.copy_lag_months, strength, open_weights[leader],
+                            rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
+    capability, copied = catch_up(rng, capability, best_public, frontier, lag, features.leapfrog,
+                                  active & (strength > 0), features.copy_share, features.diffuses)
+    return capability, innovated, copied
+
+
+def compute_after_growth(gpus: np.ndarray, racing: np.ndarray, doubling_months: float | None) -> np.ndarray:
+    """GPUs after a month in which racing vendors keep pace with the frontier's compute,
+    doubling every `doubling_months` (None or 0: compute stays fixed)."""
+    if not doubling_months:
+        return gpus.copy()
+    return np.where(racing, gpus * 2.0 ** (1.0 / doubling_months), gpus)

@@ -105,3 +105,19 @@ def review_months(rng: np.random.Generator, mean_months: float, size: int) -> np
     """Months until each reviewing buyer's next review: geometric with mean `mean_months`
     (at least 1)."""
     return rng.geometric(1.0 / mean_months, size)
+
+
+def review_portfolios(rng: np.random.Generator, month: int, utility: np.ndarray, portfolio: np.ndarray,
+                      next_review: np.ndarray, available: np.ndarray, rules) -> tuple[np.ndarray, np.ndarray]:
+    """Portfolios lose vendors that left the market; buyers whose review is due, or who lost a
+    vendor, choose a new garden (`choose_portfolio`) and draw their next review month.
+    `rules` is the enterprises config section. Returns (portfolio, next review month)."""
+    portfolio, next_review = portfolio.copy(), next_review.copy()
+    gone = (portfolio >= 0) & ~available[np.maximum(portfolio, 0)]
+    portfolio[gone] = -1
+    review = np.flatnonzero((next_review <= month) | gone.any(axis=1))
+    if review.size:
+        portfolio[review], _ = choose_portfolio(rng, utility[review], available, rules.portfolio_size,
+                                                rules.spend_softmax_scale)
+        next_review[review] = month + review_months(rng, rules.review_months, review.size)
+    return portfolio, next_review

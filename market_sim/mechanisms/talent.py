@@ -92,3 +92,22 @@ def merged_skill(skill: float, headcount: int, joining_skill: float, joining: in
     """Mean skill of a team of `headcount` at `skill` after `joining` people at `joining_skill`
     arrive (an acquisition)."""
     return (skill * headcount + joining_skill * joining) / max(headcount + joining, 1)
+
+
+def month_of_moves(rng: np.random.Generator, headcount: np.ndarray, skill: np.ndarray, capability: np.ndarray,
+                   salary: np.ndarray, gpus: np.ndarray, momentum: np.ndarray, active: np.ndarray,
+                   hiring: np.ndarray, pool: int, pool_skill: float, rules) -> dict[str, np.ndarray]:
+    """The talent market's month: researchers of active vendors look around and move
+    (`talent_moves`), the free pool is hired (`pool_hires`), some movers are key hires who
+    carry know-how (`key_hires`, `knowhow_transfer`). Only `hiring` vendors take people.
+    `rules` is the talent config section. Returns new arrays: moves (source x destination),
+    hires, key (source x destination), headcount, skill, capability."""
+    attraction = log_attractiveness(salary, gpus, headcount, momentum, rules.pay_weight, rules.compute_weight,
+                                    rules.momentum_weight)
+    moves = talent_moves(rng, headcount, active, attraction, hiring, rules.mobility, rules.noncompete_friction)
+    hires = pool_hires(rng, pool, rules.hiring_rate, attraction, hiring)
+    key = key_hires(rng, moves, skill, rules.key_hire_rate)
+    return {"moves": moves, "hires": hires, "key": key,
+            "skill": skill_after_moves(headcount, skill, moves, hires, pool_skill),
+            "capability": knowhow_transfer(capability, key, rules.knowhow_transfer),
+            "headcount": headcount - moves.sum(axis=1) + moves.sum(axis=0) + hires}

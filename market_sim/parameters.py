@@ -1,8 +1,9 @@
-"""The model's plain keyword parameters (mesa.batch_run, the browser app) and the config
-they stand for."""
+"""The model's Mesa interface: plain keyword parameters (mesa.batch_run, the browser app),
+the config they stand for, and what the DataCollector reports each month."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,3 +33,15 @@ def config_from(config: str | Path | dict | Config | None, params: dict[str, Any
         return config
     overrides = {PARAMETER_KEYS.get(k, k.replace("__", ".")): v for k, v in params.items()}
     return load_config(config if config is not None else DEFAULT_CONFIG, overrides)
+
+
+def _market_value(indicator: str, model) -> float:
+    return getattr(model.market, indicator)
+
+
+# what mesa.batch_run and the DataCollector see each month (partials of a module-level
+# function, so that they pickle)
+MODEL_REPORTERS = {"month": "month_label"} | {
+    name: partial(_market_value, indicator) for name, indicator in (
+        ("price_index", "price_index"), ("hhi_consumer", "hhi_consumer"), ("hhi_enterprise", "hhi_enterprise"),
+        ("frontier_vendors", "n_frontier"), ("total_mau", "total_mau"), ("enterprise_spend_rmb", "enterprise_spend"))}
