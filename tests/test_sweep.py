@@ -134,10 +134,11 @@ def test_sigkill_mid_sweep_then_resume_has_every_run_exactly_once(tmp_path):
     _assert_same(_tables(out), _tables(tmp_path / "whole"))
 
 
-def test_failing_runs_are_recorded_not_fatal(tmp_path, monkeypatch):
-    monkeypatch.setenv("MARKET_SIM_FAULT_RUNS", "1,4")  # inherited by the worker processes
+def test_failing_runs_are_recorded_not_fatal(tmp_path):
+    from .faults import FailingRuns
+
     f = write_sweep(tmp_path, GRID)
-    outcome = run_sweep(f, tmp_path / "out", workers=2, progress=False)
+    outcome = run_sweep(f, tmp_path / "out", workers=2, progress=False, simulate=FailingRuns(frozenset({1, 4})))
     assert (outcome.done, outcome.failed) == (10, 2)
     runs = load_results(tmp_path / "out")["runs"].set_index("run_id")
     assert list(runs.index[runs["status"] == "failed"]) == [1, 4]
