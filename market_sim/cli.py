@@ -105,6 +105,7 @@ def validate(
 ) -> None:
     """Check the history-friendly targets (validation/targets.yaml); exit 1 if any fails."""
     from .model import DEFAULT_CONFIG
+    from .reporting import markdown_table
     from .runner import run as run_replications
     from .validation import load_targets
     from .validation import validate as check_targets
@@ -120,12 +121,12 @@ def validate(
     out = out or Path("results") / "validation" / Path(config).stem
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "validation.csv", index=False)
-    lines = ["| target | expected | simulated mean | 90% range | share of replications met | pass |", "|---|---|---|---|---|---|"]
-    for r in table.itertuples():
-        lines.append(f"| {r.target} | {r.expected} | {r.simulated_mean:.3g} | {r.simulated_p05:.3g} - {r.simulated_p95:.3g} | "
-                     f"{r.share_met:.2f} (needs {r.pass_share:.2f}) | {'pass' if r.passed else 'FAIL'} |")
+    md = markdown_table(["target", "expected", "simulated mean", "90% range", "share of replications met", "pass"],
+                        [(r.target, r.expected, f"{r.simulated_mean:.3g}", f"{r.simulated_p05:.3g} - {r.simulated_p95:.3g}",
+                          f"{r.share_met:.2f} (needs {r.pass_share:.2f})", "pass" if r.passed else "FAIL")
+                         for r in table.itertuples()])
     (out / "validation.md").write_text(f"# Validation of {config} ({replications} replications, base seed "
-                                       f"{results.base_seed})\n\n" + "\n".join(lines) + "\n")
+                                       f"{results.base_seed})\n\n" + md + "\n")
     typer.echo(f"\n{'target':<27} {'simulated mean':>14} {'90% range':>19} {'met':>6} {'needs':>6}  result")
     for r in table.itertuples():
         typer.echo(f"{r.target:<27} {r.simulated_mean:>14.3g} {r.simulated_p05:>9.3g} - {r.simulated_p95:<7.3g} "
