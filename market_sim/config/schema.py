@@ -275,51 +275,52 @@ class Config(Strict):
 
     @field_validator("features")
     @classmethod
-    def _features_known(cls, v: dict[str, FeatureConfig]) -> dict[str, FeatureConfig]:
-        missing = [f for f in FEATURES if f not in v]
+    def _features_known(cls, features: dict[str, FeatureConfig]) -> dict[str, FeatureConfig]:
+        missing = [feature for feature in FEATURES if feature not in features]
         if missing:
             raise ValueError(f"missing features {missing}; the model needs all of {list(FEATURES)}")
-        extra = [f for f in v if f not in FEATURES]
+        extra = [feature for feature in features if feature not in FEATURES]
         if extra:
             raise ValueError(f"unknown features {extra}; allowed: {list(FEATURES)}")
-        return v
+        return features
 
     @model_validator(mode="after")
     def _references(self) -> Config:
         # Cross-references: every vendor, feature and sector a config names must exist.
-        vendors = set(self.vendors)
-        big_techs = {k for k, v in self.vendors.items() if v.kind == "big_tech"}
+        vendor_ids = set(self.vendors)
+        big_techs = {vid for vid, vendor in self.vendors.items() if vendor.kind == "big_tech"}
         sectors = set(self.enterprises.sectors)
         if not big_techs:
             raise CrossReferenceError("vendors", "", "at least one big_tech vendor (it hosts a cloud)")
-        for vid, v in self.vendors.items():
-            for f in v.capability:
-                if f not in FEATURES:
-                    raise CrossReferenceError(f"vendors.{vid}.capability.{f}", f, f"a feature in {list(FEATURES)}")
-            for f in FEATURES:
-                if f not in v.capability:
-                    raise CrossReferenceError(f"vendors.{vid}.capability", None, f"a level for every feature {list(FEATURES)}; '{f}' is missing")
-            for s in v.focus_sectors:
-                if s not in sectors:
-                    raise CrossReferenceError(f"vendors.{vid}.focus_sectors", s, f"a sector defined under enterprises.sectors {sorted(sectors)}")
-            if v.kind == "startup" and (v.cloud_share or v.superapp_reach or v.strategic_investor):
-                raise CrossReferenceError(f"vendors.{vid}", v.kind, "cloud_share, superapp_reach and strategic_investor only on big_tech vendors")
-        if sum(self.vendors[b].cloud_share for b in big_techs) <= 0:
+        for vid, vendor in self.vendors.items():
+            for feature in vendor.capability:
+                if feature not in FEATURES:
+                    raise CrossReferenceError(f"vendors.{vid}.capability.{feature}", feature, f"a feature in {list(FEATURES)}")
+            for feature in FEATURES:
+                if feature not in vendor.capability:
+                    raise CrossReferenceError(f"vendors.{vid}.capability", None, f"a level for every feature {list(FEATURES)}; '{feature}' is missing")
+            for sector in vendor.focus_sectors:
+                if sector not in sectors:
+                    raise CrossReferenceError(f"vendors.{vid}.focus_sectors", sector, f"a sector defined under enterprises.sectors {sorted(sectors)}")
+            if vendor.kind == "startup" and (vendor.cloud_share or vendor.superapp_reach or vendor.strategic_investor):
+                raise CrossReferenceError(f"vendors.{vid}", vendor.kind, "cloud_share, superapp_reach and strategic_investor only on big_tech vendors")
+        if sum(self.vendors[vid].cloud_share for vid in big_techs) <= 0:
             raise CrossReferenceError("vendors.*.cloud_share", 0, "a positive cloud_share on at least one big_tech")
-        if sum(v.consumer_share for v in self.vendors.values()) > 1.0 + 1e-9:
-            raise CrossReferenceError("vendors.*.consumer_share", sum(v.consumer_share for v in self.vendors.values()), "initial consumer shares summing to at most 1")
-        for i, r in enumerate(self.scheduled_releases):
-            if r.vendor not in vendors:
-                raise CrossReferenceError(f"scheduled_releases[{i}].vendor", r.vendor, f"a vendor defined under vendors {suggest(r.vendor, vendors)}")
-            if r.feature not in FEATURES:
-                raise CrossReferenceError(f"scheduled_releases[{i}].feature", r.feature, f"a feature in {list(FEATURES)}")
-        for i, s in enumerate(self.strategic_stakes):
-            if s.investor not in big_techs:
-                raise CrossReferenceError(f"strategic_stakes[{i}].investor", s.investor, f"a big_tech vendor {suggest(s.investor, big_techs)}")
-            if s.vendor not in vendors or self.vendors[s.vendor].kind != "startup":
-                raise CrossReferenceError(f"strategic_stakes[{i}].vendor", s.vendor, f"a startup defined under vendors {suggest(s.vendor, vendors)}")
-        for name, sec in self.enterprises.sectors.items():
-            for f in sec.needs:
-                if f not in FEATURES:
-                    raise CrossReferenceError(f"enterprises.sectors.{name}.needs.{f}", f, f"a feature in {list(FEATURES)}")
+        consumer_shares = sum(vendor.consumer_share for vendor in self.vendors.values())
+        if consumer_shares > 1.0 + 1e-9:
+            raise CrossReferenceError("vendors.*.consumer_share", consumer_shares, "initial consumer shares summing to at most 1")
+        for i, release in enumerate(self.scheduled_releases):
+            if release.vendor not in vendor_ids:
+                raise CrossReferenceError(f"scheduled_releases[{i}].vendor", release.vendor, f"a vendor defined under vendors {suggest(release.vendor, vendor_ids)}")
+            if release.feature not in FEATURES:
+                raise CrossReferenceError(f"scheduled_releases[{i}].feature", release.feature, f"a feature in {list(FEATURES)}")
+        for i, stake in enumerate(self.strategic_stakes):
+            if stake.investor not in big_techs:
+                raise CrossReferenceError(f"strategic_stakes[{i}].investor", stake.investor, f"a big_tech vendor {suggest(stake.investor, big_techs)}")
+            if stake.vendor not in vendor_ids or self.vendors[stake.vendor].kind != "startup":
+                raise CrossReferenceError(f"strategic_stakes[{i}].vendor", stake.vendor, f"a startup defined under vendors {suggest(stake.vendor, vendor_ids)}")
+        for name, sector_config in self.enterprises.sectors.items():
+            for feature in sector_config.needs:
+                if feature not in FEATURES:
+                    raise CrossReferenceError(f"enterprises.sectors.{name}.needs.{feature}", feature, f"a feature in {list(FEATURES)}")
         return self
