@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import yaml
 
 from .config import ConfigError, load_config, schema_json
 from .outputs import OutputError, check_output_dir
@@ -21,6 +22,32 @@ EXIT_BAD_INPUT = 2
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def parse_set_option(item: str) -> tuple[str, Any]:
+    """One --set option: 'dotted.key=value' -> ('dotted.key', value parsed as YAML)."""
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected dotted.key=value", path=item)
+    key, raw = item.split("=", 1)
+    key = ".".join(p for p in key.strip().split(".") if p)
+    if not key:
+        raise ConfigError(f"--set {item!r}: empty key", path=item.split("=", 1)[0])
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def set_options(items: list[str] | None) -> dict[str, Any]:
+    """--set options as load_config's overrides, in order (a key given again counts where it
+    was given last)."""
+    overrides: dict[str, Any] = {}
+    for item in items or []:
+        key, value = parse_set_option(item)
+        overrides.pop(key, None)
+        overrides[key] = value
+    return overrides
 
 
 @app.command()
@@ -38,7 +65,7 @@ def run(
     from .runner import run as run_replications
 
     try:
-        cfg = load_config(config, set_ or [])
+        cfg = load_config(config, set_options(set_))
     except ConfigError as e:
         _fail(str(e))
     out = out or Path("results") / config.stem
@@ -78,13 +105,14 @@ def validate(
 ) -> None:
     """Check the history-friendly targets (validation/targets.yaml); exit 1 if any fails."""
     from .model import DEFAULT_CONFIG
+    from .reporting import markdown_table
     from .runner import run as run_replications
     from .validation import load_targets
     from .validation import validate as check_targets
 
     config = config or DEFAULT_CONFIG
     try:
-        cfg = load_config(config, set_ or [])
+        cfg = load_config(config, set_options(set_))
     except ConfigError as e:
         _fail(str(e))
     targets = load_targets()
@@ -93,12 +121,12 @@ def validate(
     out = out or Path("results") / "validation" / Path(config).stem
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "validation.csv", index=False)
-    lines = ["| target | expected | simulated mean | 90% range | share of replications met | pass |", "|---|---|---|---|---|---|"]
-    for r in table.itertuples():
-        lines.append(f"| {r.target} | {r.expected} | {r.simulated_mean:.3g} | {r.simulated_p05:.3g} - {r.simulated_p95:.3g} | "
-                     f"{r.share_met:.2f} (needs {r.pass_share:.2f}) | {'pass' if r.passed else 'FAIL'} |")
+    md = markdown_table(["target", "expected", "simulated mean", "90% range", "share of replications met", "pass"],
+                        [(r.target, r.expected, f"{r.simulated_mean:.3g}", f"{r.simulated_p05:.3g} - {r.simulated_p95:.3g}",
+                          f"{r.share_met:.2f} (needs {r.pass_share:.2f})", "pass" if r.passed else "FAIL")
+                         for r in table.itertuples()])
     (out / "validation.md").write_text(f"# Validation of {config} ({replications} replications, base seed "
-                                       f"{results.base_seed})\n\n" + "\n".join(lines) + "\n")
+                                       f"{results.base_seed})\n\n" + md + "\n")
     typer.echo(f"\n{'target':<27} {'simulated mean':>14} {'90% range':>19} {'met':>6} {'needs':>6}  result")
     for r in table.itertuples():
         typer.echo(f"{r.target:<27} {r.simulated_mean:>14.3g} {r.simulated_p05:>9.3g} - {r.simulated_p95:<7.3g} "
@@ -195,7 +223,7 @@ def check(config: Annotated[Path, typer.Argument(help="experiment config (YAML)"
           set_: Annotated[list[str] | None, typer.Option("--set", help="override: dotted.key=value")] = None) -> None:
     """Validate a config (and overrides) without running it."""
     try:
-        cfg = load_config(config, set_ or [])
+        cfg = load_config(config, set_options(set_))
     except ConfigError as e:
         _fail(str(e))
     typer.echo(f"{config}: ok ({len(cfg.vendors)} named vendors + {cfg.long_tail.count} long-tail, "

@@ -14,7 +14,9 @@ import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 
+from .calendar import month_label
 from .palette import vendor_colour
+from .reporting import annotated_heatmap, atomic_directory, dataframe_table
 from .stats import Z95, wilson_interval
 from .sweep import engine
 
@@ -126,15 +128,9 @@ def rank_figure(ranks: pd.DataFrame, names: dict[str, str], scenario: str) -> Fi
     share = share.div(share.sum(axis=1).replace(0, 1), axis=0)
     fig = Figure(figsize=(8, 4.8))
     ax = fig.subplots()
-    im = ax.imshow(share.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    ax.set_yticks(range(n), [names[v] for v in share.index])
-    ax.set_xticks(range(n), [str(c) for c in share.columns])
+    im = annotated_heatmap(ax, share.to_numpy(), [str(c) for c in share.columns], [names[v] for v in share.index],
+                           cmap="Blues", vmin=0, vmax=1, origin="upper", min_annotated=0.05)
     ax.set_xlabel("rank by consumer + enterprise share at the end of 2025 (1 = largest)")
-    for i in range(n):
-        for j in range(n):
-            val = share.iat[i, j]
-            if val >= 0.05:
-                ax.text(j, i, f"{val:.2f}", ha="center", va="center", fontsize=7, color="white" if val > 0.6 else "black")
     fig.colorbar(im, ax=ax, label="share of replications")
     ax.set_title(f"Rank distribution ({scenario})")
     fig.tight_layout()
@@ -217,16 +213,6 @@ def plain_answer(table: pd.DataFrame, changes: pd.DataFrame, leaving: pd.DataFra
     return "\n".join(lines)
 
 
-def _md_table(df: pd.DataFrame, digits: int = 2) -> str:
-    cols = [f"{c:g}" if isinstance(c, float) else str(c) for c in df.columns]
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in df.itertuples(index=False):
-        cells = [row[0] if not isinstance(row[0], float) else f"{row[0]:g}"]  # the row label as given
-        cells += [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row[1:]]
-        out.append("| " + " | ".join(str(c) for c in cells) + " |")
-    return "\n".join(out)
-
-
 def headline_table(table: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
     """vendor x scenario: 'p (lo-hi)'."""
     cell = table.assign(cell=[f"{p:.2f} ({lo:.2f}-{hi:.2f})" for p, lo, hi in
@@ -238,8 +224,17 @@ def headline_table(table: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------- writers
 def write_report(exp, out: Path) -> Path:
-    if exp.kind == "sweep":
-        return _write_sweep_report(exp, out)
+    """Write the report files into `out` (figures/, CSV tables, report.md): staged in a
+    temporary directory and moved in only when all of them are written."""
+    with atomic_directory(out, merge=True) as staging:
+        if exp.kind == "sweep":
+            _write_sweep_report(exp, out, staging)
+        else:
+            _write_scenario_report(exp, out, staging)
+    return out / "report.md"
+
+
+def _write_scenario_report(exp, out: Path, staging: Path) -> None:
     scenarios = list(exp.scenarios)
     cfg = yaml.safe_load((out / "configs" / f"{exp.reference}.yaml").read_text())
     names = {vid: v["name"] for vid, v in cfg["vendors"].items()}
@@ -248,23 +243,21 @@ def write_report(exp, out: Path) -> Path:
     changes = paired_changes(outcomes, names, exp.reference)
     ranks = rank_distribution(outcomes, names)
     leaving = leaving_months(outcomes, names, scenarios)
-    start, n_months = cfg["run"]["start"], cfg["run"]["months"]
-    y0, m0 = map(int, start.split("-"))
-    months = [f"{y0 + (m0 - 1 + i) // 12}-{(m0 - 1 + i) % 12 + 1:02d}" for i in range(n_months)]
+    months = [month_label(cfg["run"]["start"], i) for i in range(cfg["run"]["months"])]
 
-    fig_dir = out / "figures"
-    fig_dir.mkdir(exist_ok=True)
+    fig_dir = staging / "figures"
+    fig_dir.mkdir()
     figs = {"falls_behind": dot_whisker_figure(table, scenarios), "ranks": rank_figure(ranks, names, exp.reference),
             "leaving": leaving_figure(outcomes, names, exp.reference, months)}
     for key, fig in figs.items():
         fig.savefig(fig_dir / f"{key}.png", dpi=110)
-    table.to_csv(out / "falls_behind.csv", index=False)
-    changes.to_csv(out / "changes_vs_reference.csv", index=False)
-    leaving.to_csv(out / "leaving_months.csv", index=False)
+    table.to_csv(staging / "falls_behind.csv", index=False)
+    changes.to_csv(staging / "changes_vs_reference.csv", index=False)
+    leaving.to_csv(staging / "leaving_months.csv", index=False)
     median_rank = ranks.groupby(["scenario", "vendor"])["rank"].median().unstack("scenario")
     median_rank = median_rank.reindex(index=list(names), columns=scenarios)
     median_rank.index = [names[v] for v in median_rank.index]
-    median_rank.to_csv(out / "median_rank.csv")
+    median_rank.to_csv(staging / "median_rank.csv")
 
     lev_ref = leaving[leaving["scenario"] == exp.reference][["name", "left_in_2024", "left_in_2025", "median_month_left"]]
     md = [f"# {exp.name}", "", f"*{exp.question}*", "",
@@ -272,28 +265,26 @@ def write_report(exp, out: Path) -> Path:
           "(replication r has the same seed in every scenario; scenarios change the world from 2025-01, so each "
           "replication's 2024 is the same history in all of them).", "",
           "## Answer", "", plain_answer(table, changes, leaving, exp.reference, exp.replications), "",
-          "## P(falls behind by the end of 2025), 95% intervals", "", _md_table(headline_table(table, scenarios)), "",
+          "## P(falls behind by the end of 2025), 95% intervals", "", dataframe_table(headline_table(table, scenarios)), "",
           "![P(falls behind)](figures/falls_behind.png)", "",
           "## Change against the baseline (paired, 95% interval)", "",
-          _md_table(changes.pivot(index="name", columns="scenario", values="change")
+          dataframe_table(changes.pivot(index="name", columns="scenario", values="change")
                     .reindex(index=[names[v] for v in names], columns=[s for s in scenarios if s != exp.reference])
                     .reset_index().rename(columns={"name": "vendor"})), "",
           "Intervals and significance per cell: `changes_vs_reference.csv`.", "",
           "## Ranks", "", "Median rank by consumer + enterprise share at the horizon (1 = largest):", "",
-          _md_table(median_rank.reset_index().rename(columns={"index": "vendor"})), "",
+          dataframe_table(median_rank.reset_index().rename(columns={"index": "vendor"})), "",
           f"![ranks]({'figures/ranks.png'})", "",
           "## When vendors leave the race", "",
           f"Share of replications in which each vendor pivoted, was acquired or exited ({exp.reference}); "
-          "all scenarios in `leaving_months.csv`:", "", _md_table(lev_ref.rename(columns={"name": "vendor"})), "",
+          "all scenarios in `leaving_months.csv`:", "", dataframe_table(lev_ref.rename(columns={"name": "vendor"})), "",
           "![leaving](figures/leaving.png)", "",
           "Files: `falls_behind.csv`, `changes_vs_reference.csv`, `median_rank.csv`, `leaving_months.csv`, "
           "`chunks/` (per run and vendor), `configs/` (each scenario as run)."]
-    report = out / "report.md"
-    report.write_text("\n".join(md) + "\n")
-    return report
+    (staging / "report.md").write_text("\n".join(md) + "\n")
 
 
-def _write_sweep_report(exp, out: Path) -> Path:
+def _write_sweep_report(exp, out: Path, staging: Path) -> None:
     tables = engine.load_results(out / "sweep")
     runs, vendors = tables["runs"], tables["vendors"]
     v = vendors[vendors["vendor"] == exp.focus_vendor].merge(runs[["run_id", exp.x, exp.y]], on="run_id")
@@ -301,26 +292,22 @@ def _write_sweep_report(exp, out: Path) -> Path:
     stats = pd.DataFrame({"consumer_share_mean": g["final_consumer_share"].mean(),
                           "consumer_share_sd": g["final_consumer_share"].std(ddof=1),
                           "p_falls_behind": g["falls_behind"].mean(), "replications": g.size()}).reset_index()
-    stats.to_csv(out / f"{exp.focus_vendor}_by_{exp.x}_{exp.y}.csv", index=False)
+    stats.to_csv(staging / f"{exp.focus_vendor}_by_{exp.x}_{exp.y}.csv", index=False)
     fig = Figure(figsize=(11, 4.5))
     axes = fig.subplots(1, 2)
     for ax, col, title, cmap in ((axes[0], "consumer_share_mean", "mean consumer share at the horizon", "viridis"),
                                  (axes[1], "p_falls_behind", "P(falls behind)", "Reds")):
         grid = stats.pivot(index=exp.y, columns=exp.x, values=col)
-        im = ax.imshow(grid.to_numpy(), origin="lower", cmap=cmap, aspect="auto")
-        ax.set_xticks(range(grid.shape[1]), [f"{c:g}" for c in grid.columns])
-        ax.set_yticks(range(grid.shape[0]), [f"{r:g}" for r in grid.index])
+        im = annotated_heatmap(ax, grid.to_numpy(), [f"{c:g}" for c in grid.columns], [f"{r:g}" for r in grid.index],
+                               cmap=cmap, fmt="{:.3f}" if col.startswith("consumer") else "{:.2f}",
+                               tick_fontsize=None, text_colour=lambda _: "white")
         ax.set_xlabel(exp.x)
         ax.set_ylabel(exp.y)
         ax.set_title(f"{exp.focus_vendor}: {title}", fontsize=10)
-        for i in range(grid.shape[0]):
-            for j in range(grid.shape[1]):
-                ax.text(j, i, f"{grid.iat[i, j]:.3f}" if col.startswith("consumer") else f"{grid.iat[i, j]:.2f}",
-                        ha="center", va="center", fontsize=7, color="white")
         fig.colorbar(im, ax=ax)
     fig.tight_layout()
-    (out / "figures").mkdir(exist_ok=True)
-    fig.savefig(out / "figures" / "focus_heatmap.png", dpi=110)
+    (staging / "figures").mkdir()
+    fig.savefig(staging / "figures" / "focus_heatmap.png", dpi=110)
     # the effect of each axis, averaged over the other (with the spread across the other axis)
     by_x = stats.groupby(exp.x)["consumer_share_mean"].agg(["mean", "min", "max"])
     by_y = stats.groupby(exp.y)["consumer_share_mean"].agg(["mean", "min", "max"])
@@ -336,11 +323,9 @@ def _write_sweep_report(exp, out: Path) -> Path:
           f"{by_y.index[0]:g} to {by_y.index[-1]:g}, from {lo_y:.4f} to {hi_y:.4f} (averaged over {exp.x}). "
           f"Largest cell: {grid_mean.max().max():.4f}; smallest: {grid_mean.min().min():.4f}.", "",
           f"## {exp.focus_vendor}: mean consumer share at the horizon", "",
-          _md_table(grid_mean.reset_index().rename(columns={exp.y: f"{exp.y} \\ {exp.x}"}), digits=4), "",
+          dataframe_table(grid_mean.reset_index().rename(columns={exp.y: f"{exp.y} \\ {exp.x}"}), digits=4), "",
           f"## {exp.focus_vendor}: P(falls behind)", "",
-          _md_table(stats.pivot(index=exp.y, columns=exp.x, values="p_falls_behind").reset_index()
+          dataframe_table(stats.pivot(index=exp.y, columns=exp.x, values="p_falls_behind").reset_index()
                     .rename(columns={exp.y: f"{exp.y} \\ {exp.x}"})), "",
           "![heatmap](figures/focus_heatmap.png)", ""]
-    report = out / "report.md"
-    report.write_text("\n".join(md) + "\n")
-    return report
+    (staging / "report.md").write_text("\n".join(md) + "\n")

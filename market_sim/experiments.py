@@ -19,16 +19,12 @@ from typing import Annotated, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from .config import ConfigError, _format_error, _read_yaml, load_config
+from .config import ConfigError, Strict, format_validation_error, load_config, read_yaml
 from .sweep import engine
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ScenarioExperiment(Strict):
@@ -87,11 +83,11 @@ def _relative(path: Path, target: str) -> Path:
 def load_experiment(path: Path) -> tuple[ScenarioExperiment | SweepExperiment, dict]:
     """Validate an experiment file. Returns (experiment, resolved configs): for scenarios,
     name -> validated config dict; for a sweep, {} (the sweep is validated when it runs)."""
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     try:
         exp = _File.model_validate({"experiment": raw}).experiment
     except ValidationError as e:
-        raise ConfigError(_format_error(e, {"experiment": raw}, _File).replace("experiment.", ""), file=path) from None
+        raise ConfigError(format_validation_error(e, {"experiment": raw}, _File).replace("experiment.", ""), file=path) from None
     configs: dict[str, dict] = {}
     if isinstance(exp, ScenarioExperiment):
         for name, rel in exp.scenarios.items():
@@ -123,7 +119,8 @@ def scenario_specs(exp: ScenarioExperiment) -> list[engine.RunSpec]:
     specs = []
     for s, name in enumerate(exp.scenarios):
         for r in range(exp.replications):
-            specs.append(engine.RunSpec(s * exp.replications + r, s, r, {"scenario": name}, exp.seed, r, False))
+            specs.append(engine.RunSpec(run_id=s * exp.replications + r, point_id=s, replication=r,
+                                        params={"scenario": name}, seed=exp.seed, seed_key=r))
     return specs
 
 
@@ -150,7 +147,7 @@ def _prepare_scenarios(path: Path, exp: ScenarioExperiment, configs: dict, out: 
 
 
 def run_experiment(name_or_path: str | Path, out: Path | None = None, workers: int = 2,
-                   progress: bool = True) -> tuple[ScenarioExperiment | SweepExperiment, Path, engine.SweepOutcome]:
+                   progress: bool = True, simulate: engine.Simulate | None = None) -> tuple[ScenarioExperiment | SweepExperiment, Path, engine.SweepOutcome]:
     """Run (or complete) an experiment and write its report. Raises ConfigError on bad input
     before anything is written."""
     path = experiment_path(name_or_path)
@@ -160,11 +157,12 @@ def run_experiment(name_or_path: str | Path, out: Path | None = None, workers: i
         sweep_dir = out / "sweep"
         resume = (sweep_dir / "sweep.yaml").exists()
         outcome = engine.run_sweep(None if resume else _relative(path, exp.sweep), sweep_dir, workers=workers,
-                                   resume=resume, progress=progress)
+                                   resume=resume, progress=progress, simulate=simulate)
     else:
         _prepare_scenarios(path, exp, configs, out)
-        outcome = engine.execute_runs(out, {"scenarios": configs}, scenario_specs(exp), exp.chunk_runs, exp.name,
-                                      workers, progress=progress)
+        job = engine.ScenarioRuns({name: load_config(cfg) for name, cfg in configs.items()})
+        outcome = engine.execute_runs(out, job, scenario_specs(exp), chunk_runs=exp.chunk_runs, name=exp.name,
+                                      workers=workers, progress=progress, simulate=simulate)
     if not outcome.interrupted and outcome.failed == 0:
         from .experiment_report import write_report
 

@@ -5,8 +5,6 @@ interrupted or failed run leaves no partial results directory behind."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +12,7 @@ import yaml
 
 from . import __version__
 from .plots import write_figures
+from .reporting import atomic_directory, markdown_table
 from .runner import Results
 
 MARKER = "summary.json"  # a directory holding this is a market-sim results directory
@@ -65,10 +64,10 @@ def summarise(results: Results, table: pd.DataFrame) -> dict:
 
 def _report(results: Results, table: pd.DataFrame, figures: dict[str, str], summary: dict, config_name: str) -> str:
     named = table[~table["vendor"].str.startswith("tail_")]
-    rows = "\n".join(
-        f"| {r['name']} | {r['p_falls_behind']:.2f} | {r['ci95_low']:.2f}-{r['ci95_high']:.2f} | "
-        f"{r['median_consumer_share']:.3f} | {r['median_enterprise_share']:.3f} |"
-        for _, r in named.iterrows())
+    rows = markdown_table(
+        ["vendor", "P(falls behind)", "95% interval", "median final consumer share", "median final enterprise share"],
+        [(r["name"], f"{r['p_falls_behind']:.2f}", f"{r['ci95_low']:.2f}-{r['ci95_high']:.2f}",
+          f"{r['median_consumer_share']:.3f}", f"{r['median_enterprise_share']:.3f}") for _, r in named.iterrows()])
     tail = summary["long_tail"]
     fm = summary["final_month_medians"]
     ev = results.events
@@ -84,8 +83,6 @@ A vendor *falls behind* if at the horizon its status is one of {rule.statuses}, 
 racing with consumer + enterprise share below {rule.max_combined_share} and more than
 {rule.min_gap_months} months of quality growth behind the domestic best (docs/ODD.md, 7.3).
 
-| vendor | P(falls behind) | 95% interval | median final consumer share | median final enterprise share |
-|---|---|---|---|---|
 {rows}
 
 Long tail: {tail.get('vendors', 0)} vendors; {100 * tail.get('share_falling_behind', 0):.0f}% of them fall behind;
@@ -120,11 +117,7 @@ def write_results(results: Results, out: str | Path, config_name: str = "") -> d
     """Write the results directory atomically; return the paths written."""
     out = Path(out)
     check_output_dir(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_directory(out) as tmp:
         table = results.falls_behind()
         (tmp / "config.yaml").write_text(yaml.safe_dump(results.config.model_dump(), sort_keys=False))
         for name in ("vendor_month", "market_month", "events", "outcomes"):
@@ -134,16 +127,6 @@ def write_results(results: Results, out: str | Path, config_name: str = "") -> d
         summary = summarise(results, table)
         (tmp / "report.md").write_text(_report(results, table, figures, summary, config_name))
         (tmp / MARKER).write_text(json.dumps(summary, indent=2, default=float))
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return {
         "directory": out, "report": out / "report.md", "summary": out / MARKER,
         "tables": out / "vendor_month.parquet", "figures": out / "figures",

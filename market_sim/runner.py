@@ -4,27 +4,24 @@ number of workers."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from .config import Config, load_config
+from .execution import child_seeds, pool_imap
 from .mechanisms.falls_behind import outcomes_from_table
 from .stats import falls_behind_table
-
-# Mesa 3.3 keeps finished models alive (agent-id registry); release_model frees them, so worker
-# memory stays flat (docs/performance.md). Workers are still replaced after this many runs as a
-# guard against leaks elsewhere; more often would cost a ~1.5 s process start each time.
-TASKS_PER_WORKER = 500
 
 
 def replication_seeds(base_seed: int, replications: int) -> list[np.random.SeedSequence]:
     """Replication i's seed is child i of SeedSequence(base_seed): independent of workers."""
-    return np.random.SeedSequence(base_seed).spawn(replications)
+    return child_seeds(base_seed, replications)
 
 
 def release_model(model) -> None:
@@ -83,28 +80,23 @@ class Results:
 
 
 def run(config: str | Path | dict | Config, replications: int = 1, seed: int | None = None,
-        workers: int = 1, overrides: list[str] | None = None, progress: bool = False) -> Results:
+        workers: int = 1, overrides: Mapping[str, Any] | None = None, progress: bool = False) -> Results:
     """Run `replications` replications of a config (path, dict or Config) and collect the
-    tables. `seed` defaults to the config's run.seed; `overrides` are dotted.key=value strings."""
+    tables. `seed` defaults to the config's run.seed; `overrides` map dotted keys to values."""
     cfg = load_config(config, overrides)
     base_seed = cfg.run.seed if seed is None else int(seed)
     seeds = replication_seeds(base_seed, replications)
-    cfg_dict = cfg.model_dump()
     parts: list[dict | None] = [None] * replications
     bar = tqdm(total=replications, desc="replications", unit="run", disable=not progress)
     if workers <= 1:
         for i, s in enumerate(seeds):
-            parts[i] = run_replication(cfg_dict, i, s)
+            parts[i] = run_replication(cfg, i, s)
             bar.update()
     else:
-        # multiprocessing.Pool rather than ProcessPoolExecutor: the latter's
-        # max_tasks_per_child deadlocks on Python 3.11 with the spawn start method once a
-        # worker is retired (seen here with 20 replications on 2 workers).
-        jobs = [(cfg_dict, i, s) for i, s in enumerate(seeds)]
-        with mp.get_context("spawn").Pool(workers, maxtasksperchild=TASKS_PER_WORKER) as pool:
-            for i, part in pool.imap_unordered(_run_indexed, jobs):
-                parts[i] = part
-                bar.update()
+        jobs = [(cfg, i, s) for i, s in enumerate(seeds)]
+        for i, part in pool_imap(_run_indexed, jobs, workers):
+            parts[i] = part
+            bar.update()
     bar.close()
     tables = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
     names = {vid: v.name for vid, v in cfg.vendors.items()}

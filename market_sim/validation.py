@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .config import month_index
+from .calendar import month_index
 
 TARGETS_FILE = Path(__file__).resolve().parent.parent / "validation" / "targets.yaml"
 BIG_TECHS = ("bytedance", "alibaba", "baidu", "tencent")

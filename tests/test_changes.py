@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from market_sim.config import ConfigError, load_config
 from market_sim.runner import simulate
@@ -13,7 +14,7 @@ CHANGE_MONTH = "2024-07"  # month index 6 of the small config (12 months from 20
 
 
 def _tables(changes):
-    cfg = load_config(SMALL, [f"changes={changes}"] if changes else None)
+    cfg = load_config(SMALL, {"changes": yaml.safe_load(changes)} if changes else None)
     return simulate(cfg.model_dump(), np.random.SeedSequence(3))
 
 
@@ -34,7 +35,7 @@ def test_a_vendor_out_of_the_race_does_not_take_up_share_ambition_again():
     from market_sim import MarketModel
     from market_sim.agents import FOCUSED
 
-    cfg = load_config(SMALL, [f'changes=[{{month: "{CHANGE_MONTH}", set: {{vendors.zeroone.share_ambition: 0.5}}}}]'])
+    cfg = load_config(SMALL, {"changes": [{"month": CHANGE_MONTH, "set": {"vendors.zeroone.share_ambition": 0.5}}]})
     model = MarketModel(cfg, rng=1)
     row = model.vendors.row_of["zeroone"]
     for _ in range(6):
@@ -53,6 +54,6 @@ def test_a_vendor_out_of_the_race_does_not_take_up_share_ambition_again():
 ])
 def test_bad_changes_are_rejected_with_their_key_path(changes, needles):
     with pytest.raises(ConfigError) as e:
-        load_config(SMALL, [f"changes={changes}"])
+        load_config(SMALL, {"changes": yaml.safe_load(changes)})
     for needle in needles:
         assert needle in str(e.value), (needle, str(e.value))

@@ -171,11 +171,12 @@ def test_set_reaches_keys_inside_dict_sections(override, get):
     from market_sim.model import DEFAULT_CONFIG
     value = float(override.split("=")[1])
     assert get(load_config(DEFAULT_CONFIG)) != value
-    assert get(load_config(DEFAULT_CONFIG, [override])) == value
+    from market_sim.cli import parse_set_option
+    assert get(load_config(DEFAULT_CONFIG, dict([parse_set_option(override)]))) == value
 
 
 def test_set_on_a_misspelt_key_inside_a_dict_section_is_rejected():
     from market_sim.config import ConfigError, load_config
     from market_sim.model import DEFAULT_CONFIG
     with pytest.raises(ConfigError, match="vendors.tencent.capability.qualty"):
-        load_config(DEFAULT_CONFIG, ["vendors.tencent.capability.qualty=88"])
+        load_config(DEFAULT_CONFIG, {"vendors.tencent.capability.qualty": 88})

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -58,10 +59,37 @@ def test_common_seeds_give_each_replication_the_same_history_before_the_change(f
     pd.testing.assert_series_equal(stored.sort_index(), last.sort_index(), check_names=False)
 
 
-def test_paired_changes_are_zero_against_itself(finished):
-    changes = pd.read_csv(finished / "changes_vs_reference.csv")
+def _stored_falls_behind(directory) -> pd.DataFrame:
+    """vendor x (scenario, replication) -> falls behind (0/1), from the stored per-run tables."""
+    tables = engine.load_results(directory)
+    runs = tables["runs"][["run_id", "scenario", "replication"]]
+    merged = tables["vendors"].merge(runs, on="run_id")
+    return merged.pivot_table(index="vendor", columns=["scenario", "replication"], values="falls_behind",
+                              aggfunc="first").astype(float)
+
+
+def test_paired_changes_are_recomputed_from_the_stored_runs(finished):
+    from market_sim.stats import Z95
+
+    changes = pd.read_csv(finished / "changes_vs_reference.csv").set_index("vendor")
     assert set(changes["scenario"]) == {"deeper"}
-    assert ((changes["ci95_low"] <= changes["change"]) & (changes["change"] <= changes["ci95_high"])).all()
+    wide = _stored_falls_behind(finished).loc[changes.index]
+    # replication r of "deeper" minus replication r of "baseline", per vendor
+    diff = wide["deeper"] - wide["baseline"]
+    assert diff.shape[1] == 4
+    expected = diff.mean(axis=1)
+    half = Z95 * diff.std(axis=1, ddof=1) / np.sqrt(diff.shape[1])
+    assert expected.abs().sum() > 0, "the test data must move someone, or this test cannot catch a zeroed difference"
+    np.testing.assert_allclose(changes["change"], expected, atol=1e-12)
+    np.testing.assert_allclose(changes["ci95_low"], expected - half, atol=1e-12)
+    np.testing.assert_allclose(changes["ci95_high"], expected + half, atol=1e-12)
+    assert (changes["replications"] == 4).all()
+    assert (changes["significant"] == ((expected - half > 0) | (expected + half < 0))).all()
+    # and the per-scenario probabilities are the stored runs' means too
+    table = pd.read_csv(finished / "falls_behind.csv")
+    for scenario in ("baseline", "deeper"):
+        p = table[(table["scenario"] == scenario) & table["vendor"].isin(changes.index)].set_index("vendor")["p"]
+        np.testing.assert_allclose(p.loc[changes.index], wide[scenario].mean(axis=1), atol=1e-12)
 
 
 def test_an_interrupted_experiment_completes_on_the_same_command(tmp_path, finished):
@@ -103,17 +131,14 @@ def test_a_directory_with_other_results_is_refused(tmp_path, finished):
     ("name: x\nquestion: q\nkind: survey\n", ["kind", "survey"]),
 ])
 def test_bad_experiments_are_rejected_before_anything_is_written(tmp_path, body, needles):
-    src = EXP.parent / f"bad_{abs(hash(body))}.yaml"
-    src.write_text(body)
-    try:
-        out = tmp_path / "out"
-        r = invoke("experiment", src, "--out", out, "--quiet")
-        assert r.exit_code == 2, r.output
-        for needle in needles:
-            assert needle in r.output, (needle, r.output)
-        assert not out.exists()
-    finally:
-        src.unlink()
+    src = tmp_path / "bad.yaml"
+    src.write_text(body.replace("../small.yaml", str(EXP.parent.parent / "small.yaml")))
+    out = tmp_path / "out"
+    r = invoke("experiment", src, "--out", out, "--quiet")
+    assert r.exit_code == 2, r.output
+    for needle in needles:
+        assert needle in r.output, (needle, r.output)
+    assert not out.exists()
 
 
 def test_unknown_experiment_name_lists_the_known_ones():
@@ -143,11 +168,22 @@ def test_sweep_experiment_maps_the_focus_vendor(tmp_path):
 
 
 def test_sweep_experiment_axis_must_be_a_sweep_parameter(tmp_path):
-    src = EXP.parent / "bad_axis.yaml"
-    src.write_text((EXP.parent / "focus.yaml").read_text().replace("x: features.context.copy_lag_factor", "x: price_war.intensity"))
-    try:
-        r = invoke("experiment", src, "--out", tmp_path / "o", "--quiet")
-        assert r.exit_code == 2 and "x: " in r.output and "price_war.intensity" in r.output, r.output
-        assert not (tmp_path / "o").exists()
-    finally:
-        src.unlink()
+    src = tmp_path / "bad_axis.yaml"
+    src.write_text((EXP.parent / "focus.yaml").read_text()
+                   .replace("x: features.context.copy_lag_factor", "x: price_war.intensity")
+                   .replace("sweep: small_sweep.yaml", f"sweep: {EXP.parent / 'small_sweep.yaml'}"))
+    r = invoke("experiment", src, "--out", tmp_path / "o", "--quiet")
+    assert r.exit_code == 2 and "x: " in r.output and "price_war.intensity" in r.output, r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_failed_run_leaves_no_report(tmp_path):
+    from market_sim.experiments import run_experiment
+
+    from .faults import FailingRuns
+
+    # scenario runs have seed key = replication: replication 1 fails in both scenarios
+    exp, out, outcome = run_experiment(EXP, tmp_path / "x", workers=1, progress=False,
+                                       simulate=FailingRuns(frozenset({1})))
+    assert (outcome.done, outcome.failed) == (6, 2)
+    assert not (out / "report.md").exists()

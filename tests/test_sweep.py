@@ -134,10 +134,11 @@ def test_sigkill_mid_sweep_then_resume_has_every_run_exactly_once(tmp_path):
     _assert_same(_tables(out), _tables(tmp_path / "whole"))
 
 
-def test_failing_runs_are_recorded_not_fatal(tmp_path, monkeypatch):
-    monkeypatch.setenv("MARKET_SIM_FAULT_RUNS", "1,4")  # inherited by the worker processes
+def test_failing_runs_are_recorded_not_fatal(tmp_path):
+    from .faults import FailingRuns
+
     f = write_sweep(tmp_path, GRID)
-    outcome = run_sweep(f, tmp_path / "out", workers=2, progress=False)
+    outcome = run_sweep(f, tmp_path / "out", workers=2, progress=False, simulate=FailingRuns(frozenset({1, 4})))
     assert (outcome.done, outcome.failed) == (10, 2)
     runs = load_results(tmp_path / "out")["runs"].set_index("run_id")
     assert list(runs.index[runs["status"] == "failed"]) == [1, 4]
@@ -204,6 +205,19 @@ BAD = {
 }
 
 
+BAD.update({
+    "int_range_outside_schema": ("design:\n  kind: latin_hypercube\n  parameters:\n"
+                                 "    financing.raise_cooldown_months: {min: -2, max: 6, kind: int}",
+                                 ["design.parameters.financing.raise_cooldown_months", "-2", ">= 0"]),
+    "float_range_over_int_key": ("design:\n  kind: latin_hypercube\n  parameters:\n"
+                                 "    financing.raise_cooldown_months: {min: 2, max: 12}",
+                                 ["design.parameters.financing.raise_cooldown_months", "integer", "kind: int"]),
+    "int_range_fractional_ends": ("design:\n  kind: latin_hypercube\n  parameters:\n"
+                                  "    financing.raise_cooldown_months: {min: 1.5, max: 6, kind: int}",
+                                  ["whole-number ends"]),
+})
+
+
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_sweep_configs_are_rejected(tmp_path, case):
     design, expected = BAD[case]
@@ -267,3 +281,30 @@ def test_ctrl_c_writes_what_is_done_and_resume_completes(tmp_path):
     r = runner.invoke(app, ["sweep", "--resume", str(out), "--quiet"])
     assert r.exit_code == 0, r.output
     assert sorted(load_results(out)["runs"]["run_id"]) == list(range(30))
+
+
+def test_a_sampled_sweep_over_an_integer_key_runs(tmp_path):
+    design = """design:
+  kind: latin_hypercube
+  samples: 6
+  seed: 3
+  parameters:
+    financing.raise_cooldown_months: {min: 1, max: 12, kind: int}"""
+    f = write_sweep(tmp_path, design, replications=1, chunk_runs=3)
+    outcome = run_sweep(f, tmp_path / "int", workers=1, progress=False)
+    assert (outcome.done, outcome.failed) == (6, 0), outcome.errors
+    runs = load_results(tmp_path / "int")["runs"]
+    values = runs["financing.raise_cooldown_months"]
+    assert pd.api.types.is_integer_dtype(values) and values.between(1, 12).all()
+    assert values.nunique() == 6  # a Latin hypercube: one sample per stratum
+
+
+def test_int_ranges_sample_every_whole_number_deterministically():
+    from market_sim.sweep.config import Design
+    from market_sim.sweep.design import design_points
+
+    design = Design.model_validate({"kind": "latin_hypercube", "samples": 400, "seed": 1,
+                                    "parameters": {"a": {"min": 0, "max": 3, "kind": "int"}}})
+    first, again = design_points(design)["a"], design_points(design)["a"]
+    pd.testing.assert_series_equal(first, again)
+    assert sorted(first.unique()) == [0, 1, 2, 3] and first.value_counts().min() == 100

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..numerics import softmax
+
 
 def bass_closed_form(p: float, q: float, t: np.ndarray | float) -> np.ndarray:
     """Cumulative adoption share F(t) of the continuous Bass model."""
@@ -73,10 +75,7 @@ def logit_choice(rng: np.random.Generator, utility: np.ndarray, available: np.nd
 
 def logit_shares(utility: np.ndarray, available: np.ndarray) -> np.ndarray:
     """Expected logit choice shares (row-wise softmax over available columns)."""
-    u = np.where(available[None, :], utility, -np.inf)
-    u = u - u.max(axis=1, keepdims=True)
-    e = np.exp(u)
-    return e / e.sum(axis=1, keepdims=True)
+    return softmax(np.where(available[None, :], utility, -np.inf), axis=1)
 
 
 def weighted_counts(vendor: np.ndarray, weight: np.ndarray, n_vendors: int) -> np.ndarray:

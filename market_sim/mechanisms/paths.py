@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import month_index
+from ..calendar import month_index
 
 
 def path_value(points: dict[str, float], start: str, t: float, growth_after: float = 0.0) -> float:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..numerics import softmax
+
 FREE_PRICE_FLOOR = 0.1  # RMB per million tokens: keeps log(price) finite for free tiers
 
 
@@ -95,10 +97,8 @@ def garden_weights(utility: np.ndarray, portfolio: np.ndarray, softmax_scale: fl
     vendors' utilities with temperature `softmax_scale`; empty slots get nothing."""
     held = portfolio >= 0
     u = np.where(held, np.take_along_axis(utility, np.maximum(portfolio, 0), axis=1), -np.inf)
-    z = (u - np.max(u, axis=1, keepdims=True, initial=-1e300)) / softmax_scale
-    w = np.where(held, np.exp(z), 0.0)
-    s = w.sum(axis=1, keepdims=True)
-    return np.divide(w, s, out=np.zeros_like(w), where=s > 0)
+    # centred before scaling, so that the weights do not depend on the utilities' level
+    return softmax((u - np.max(u, axis=1, keepdims=True, initial=-1e300)) / softmax_scale, axis=1, where=held)
 
 
 def review_months(rng: np.random.Generator, mean_months: float, size: int) -> np.ndarray:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..numerics import softmax
+
 
 def log_attractiveness(salary: np.ndarray, gpus: np.ndarray, headcount: np.ndarray,
                        momentum: np.ndarray, pay_weight: float, compute_weight: float,
@@ -31,9 +33,7 @@ def destination_probabilities(log_attr: np.ndarray, open_to_hire: np.ndarray) ->
     u = np.where(open_to_hire[None, :], log_attr[None, :], -np.inf)
     u = np.broadcast_to(u, (n, n)).copy()
     u[np.arange(n), np.arange(n)] = log_attr
-    u -= u.max(axis=1, keepdims=True)
-    e = np.exp(u)
-    return e / e.sum(axis=1, keepdims=True)
+    return softmax(u, axis=1)
 
 
 def talent_moves(rng: np.random.Generator, headcount: np.ndarray, active: np.ndarray,
@@ -55,9 +55,7 @@ def pool_hires(rng: np.random.Generator, pool: int, hiring_rate: float, log_attr
     n_hired = rng.binomial(int(pool), hiring_rate) if pool > 0 else 0
     if n_hired == 0 or not open_to_hire.any():
         return np.zeros(log_attr.shape[0], np.int64)
-    u = np.where(open_to_hire, log_attr, -np.inf)
-    e = np.exp(u - u[open_to_hire].max())
-    return rng.multinomial(n_hired, e / e.sum())
+    return rng.multinomial(n_hired, softmax(np.where(open_to_hire, log_attr, -np.inf)))
 
 
 def skill_after_moves(headcount: np.ndarray, skill: np.ndarray, moves: np.ndarray,

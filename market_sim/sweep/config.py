@@ -8,32 +8,56 @@ import copy
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import numpy as np
+from pydantic import Field, ValidationError, model_validator
 
 from ..config import (
     Config,
     ConfigError,
-    _format_error,
-    _read_yaml,
-    _resolve_extends,
+    Strict,
     apply_override,
+    format_validation_error,
+    read_yaml,
+    resolve_extends,
     validate_config,
 )
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# an interior point of a float range checked at load time: not a whole number for whole-number
+# ends, so a float range over an integer key is refused up front
+_INTERIOR = 0.4142135623730951
 
 
 class Range(Strict):
+    """A sampled parameter: floats in [min, max], or (kind: int) whole numbers min..max."""
+
     min: float
     max: float
+    kind: Literal["float", "int"] = Field("float", description="int: whole numbers from min to max, each equally likely")
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
         if not self.max > self.min:
             raise ValueError(f"max ({self.max}) must be greater than min ({self.min})")
+        if self.kind == "int" and not (float(self.min).is_integer() and float(self.max).is_integer()):
+            raise ValueError(f"an int range needs whole-number ends, got min {self.min}, max {self.max}")
         return self
+
+    def bounds(self) -> tuple[float, float]:
+        """Bounds of the unit-scaled samples: an int range samples [min, max + 1) and floors."""
+        return (self.min, self.max + 1.0) if self.kind == "int" else (self.min, self.max)
+
+    def values(self, samples: np.ndarray) -> np.ndarray:
+        """Samples within bounds() -> parameter values (int: floored, max + 1 kept at max)."""
+        if self.kind == "float":
+            return np.asarray(samples, float)
+        return np.minimum(np.floor(np.asarray(samples, float)), self.max).astype(np.int64)
+
+    def checked_values(self) -> list[float | int]:
+        """The values validated against the base config when the sweep is loaded."""
+        if self.kind == "int":
+            lo, hi = int(self.min), int(self.max)
+            return [lo, (lo + hi) // 2, hi]
+        return [self.min, self.min + _INTERIOR * (self.max - self.min), self.max]
 
 
 class Design(Strict):
@@ -81,18 +105,18 @@ class SweepConfig(Strict):
 
 def load_sweep(path: str | Path) -> tuple[SweepConfig, Config, dict]:
     """Load a sweep file; return (sweep, base config with the fixed overrides, base as dict).
-    Every parameter must be an existing config key, and its extreme values must give a valid
-    config."""
+    Every parameter must be an existing config key, and its values (a range: its ends and an
+    interior point) must give a valid config."""
     path = Path(path)
-    raw = _read_yaml(path)  # missing file, malformed YAML, not a mapping: ConfigError
+    raw = read_yaml(path)  # missing file, malformed YAML, not a mapping: ConfigError
     try:
         sweep = SweepConfig.model_validate(raw)
     except ValidationError as e:
-        raise ConfigError(_format_error(e, raw, SweepConfig), file=path) from None
+        raise ConfigError(format_validation_error(e, raw, SweepConfig), file=path) from None
     base_path = (path.parent / sweep.base) if not Path(sweep.base).is_absolute() else Path(sweep.base)
     if not base_path.exists():
         raise ConfigError(f"base file {base_path} not found", file=path, path="base", value=sweep.base)
-    base = _resolve_extends(base_path)
+    base = resolve_extends(base_path)
     for key, value in sweep.set.items():
         try:
             apply_override(base, key.split("."), value, path)
@@ -100,9 +124,9 @@ def load_sweep(path: str | Path) -> tuple[SweepConfig, Config, dict]:
             raise ConfigError(str(e).split(": ", 1)[-1], file=path, path=f"set.{key}") from None
     base_cfg = validate_config(base, base_path)
     base_dict = base_cfg.model_dump()
-    # each parameter: an existing key, and its extreme values valid
+    # each parameter: an existing key, and its values valid (a range: both ends and an interior point)
     for key, spec in sweep.design.parameters.items():
-        values = spec if isinstance(spec, list) else [spec.min, spec.max]
+        values = spec if isinstance(spec, list) else spec.checked_values()
         for v in values:
             trial = copy.deepcopy(base_dict)
             try:
@@ -110,6 +134,8 @@ def load_sweep(path: str | Path) -> tuple[SweepConfig, Config, dict]:
                 validate_config(trial, path)
             except ConfigError as e:
                 msg = str(e).split("\n")[0].split(": ", 1)[-1]
+                if isinstance(spec, Range) and spec.kind == "float" and "integer" in msg:
+                    msg += " (a range over a whole-number key needs kind: int)"
                 raise ConfigError(f"value {v!r} does not give a valid config: {msg}", file=path,
                                   path=f"design.parameters.{key}") from None
     return sweep, base_cfg, base_dict

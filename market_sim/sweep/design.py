@@ -15,7 +15,7 @@ def problem(design: Design) -> dict:
     """The SALib problem of a sampled design."""
     names = list(design.parameters)
     return {"num_vars": len(names), "names": names,
-            "bounds": [[design.parameters[n].min, design.parameters[n].max] for n in names]}
+            "bounds": [list(design.parameters[n].bounds()) for n in names]}
 
 
 def design_points(design: Design) -> pd.DataFrame:
@@ -37,4 +37,5 @@ def design_points(design: Design) -> pd.DataFrame:
         from SALib.sample import morris
 
         x = morris.sample(prob, design.samples, num_levels=design.morris_levels, seed=design.seed)
-    return pd.DataFrame(np.asarray(x, float), columns=names)
+    x = np.asarray(x, float)
+    return pd.DataFrame({n: design.parameters[n].values(x[:, i]) for i, n in enumerate(names)}, columns=names)

@@ -17,14 +17,11 @@ killed sweep ends with every run exactly once.
 
 from __future__ import annotations
 
-import json
-import multiprocessing as mp
-import os
 import shutil
 import signal
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,47 +30,71 @@ import pandas as pd
 import yaml
 from tqdm import tqdm
 
-from ..config import ConfigError, overrides_from
+from ..config import Config, ConfigError, load_config
+from ..execution import child_seed, pool_imap
+from .chunks import ChunkWriter, load_results, write_json_atomic
 from .config import SweepConfig, load_sweep
 from .design import design_points
 
-TASKS_PER_WORKER = 500       # recycle workers now and then (a guard; runner.release_model keeps them flat)
-FLUSH_SECONDS = 5.0          # write a chunk at least this often while runs finish
-FAULT_ENV = "MARKET_SIM_FAULT_RUNS"  # testing aid: comma-separated run ids that raise
+__all__ = ["ChunkWriter", "Job", "ParameterPoints", "RunSpec", "ScenarioRuns", "SweepOutcome", "execute_run",
+           "execute_runs", "load_results", "run_sweep", "run_specs"]
 
-
-def run_seed(base_seed: int, key: int) -> np.random.SeedSequence:
-    """Child `key` of SeedSequence(base_seed): the run's index (seeds: per_run) or its
-    replication (seeds: common); never the engine, worker or time."""
-    return np.random.SeedSequence(base_seed, spawn_key=(key,))
+# simulate(config, seed) -> {"market_month", "outcomes", ...} tables: runner.simulate unless
+# a caller (a test) passes another picklable function
+Simulate = Callable[[Config, np.random.SeedSequence], dict]
 
 
 @dataclass(frozen=True)
+class ParameterPoints:
+    """The runs of a parameter sweep: each is the base config with its point's parameters."""
+
+    base: dict
+
+    def config_for(self, spec: RunSpec) -> Config:
+        return load_config(self.base, spec.params)
+
+
+@dataclass(frozen=True)
+class ScenarioRuns:
+    """The runs of a scenario experiment: each is one of the named, validated configs."""
+
+    configs: dict[str, Config]
+
+    def config_for(self, spec: RunSpec) -> Config:
+        return self.configs[spec.params["scenario"]]
+
+
+Job = ParameterPoints | ScenarioRuns
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunSpec:
+    """One run: its ids, the parameters it records (a sweep's point, or {"scenario": name}),
+    and its seed: child `seed_key` of SeedSequence(seed)."""
+
     run_id: int
-    point_id: int
-    replication: int
-    params: dict
-    seed: int
-    seed_key: int    # run_id (per_run) or replication (common random numbers)
-    monthly: bool
+    point_id: int = 0
+    replication: int = 0
+    params: dict = field(default_factory=dict)
+    seed: int = 0
+    seed_key: int = 0    # run_id (per_run) or replication (common random numbers)
+    monthly: bool = False
 
 
-def execute_run(base: dict, spec: RunSpec) -> dict:
+def run_seed(spec: RunSpec) -> np.random.SeedSequence:
+    """The run's seed; never the engine, worker or time."""
+    return child_seed(spec.seed, spec.seed_key)
+
+
+def execute_run(job: Job, spec: RunSpec, simulate: Simulate | None = None) -> dict:
     """Run one sweep run. Never raises: a failure is returned as a failed run with its error."""
-    from ..config import load_config
-    from ..runner import simulate
+    if simulate is None:
+        from ..runner import simulate
 
     started = time.perf_counter()
     row = {"run_id": spec.run_id, "point_id": spec.point_id, "replication": spec.replication, **spec.params}
     try:
-        if str(spec.run_id) in os.environ.get(FAULT_ENV, "").split(","):
-            raise RuntimeError(f"injected failure for run {spec.run_id} ({FAULT_ENV})")
-        if "scenarios" in base:  # a scenario experiment: the run's config is one of the named scenarios
-            config = base["scenarios"][spec.params["scenario"]]
-        else:
-            config = load_config(base, overrides_from(spec.params))
-        tables = simulate(config, run_seed(spec.seed, spec.seed_key))
+        tables = simulate(job.config_for(spec), run_seed(spec))
         market, outcomes = tables["market_month"], tables["outcomes"]
         last = market.iloc[-1]
         tail = outcomes["vendor"].str.startswith("tail_")
@@ -94,125 +115,30 @@ def execute_run(base: dict, spec: RunSpec) -> dict:
     return result
 
 
-# ---------------------------------------------------------------------------------------- disk
-class ChunkWriter:
-    """Buffers finished runs and writes them as Parquet chunks, atomically."""
-
-    def __init__(self, directory: Path, chunk_runs: int, total: int):
-        self.dir = directory
-        self.chunks = directory / "chunks"
-        self.chunks.mkdir(parents=True, exist_ok=True)
-        self.chunk_runs = chunk_runs
-        self.total = total
-        self.buffer: list[dict] = []
-        self.last_flush = time.monotonic()
-        self.seq = 1 + max((int(p.stem.split("-")[1]) for p in self.chunks.glob("*-*.parquet")), default=0)
-        self.done, self.failed = done_run_ids(directory)
-
-    def add(self, result: dict) -> None:
-        self.buffer.append(result)
-        if len(self.buffer) >= self.chunk_runs or time.monotonic() - self.last_flush > FLUSH_SECONDS:
-            self.flush()
-
-    def flush(self) -> None:
-        self.last_flush = time.monotonic()
-        if not self.buffer:
-            return
-        tables: dict[str, list] = {"runs": [], "vendors": [], "market": []}
-        for r in self.buffer:
-            tables["runs"].append(r["runs"])
-            for k in ("vendors", "market"):
-                if k in r:
-                    tables[k].append(r[k])
-        # vendors and market first: a runs chunk is the commit, so it goes last
-        for name in ("vendors", "market", "runs"):
-            parts = tables[name]
-            if not parts:
-                continue
-            df = pd.DataFrame(parts) if name == "runs" else pd.concat(parts, ignore_index=True)
-            final = self.chunks / f"{name}-{self.seq:06d}.parquet"
-            tmp = final.with_suffix(".parquet.tmp")
-            df.to_parquet(tmp, index=False)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-        for r in tables["runs"]:
-            (self.failed if r["status"] == "failed" else self.done).add(int(r["run_id"]))
-        self.seq += 1
-        self.buffer.clear()
-        write_json_atomic(self.dir / "manifest.json", {
-            "total_runs": self.total, "done": len(self.done), "failed": len(self.failed),
-            "chunks": sorted(p.name for p in self.chunks.glob("runs-*.parquet")),
-        })
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
-
-
-def done_run_ids(directory: Path) -> tuple[set[int], set[int]]:
-    """Runs committed in runs chunks (ok, failed). Cleans up what an interrupted write left:
-    temporary files, and vendors/market chunks whose runs chunk was never written."""
-    chunks = directory / "chunks"
-    for tmp in chunks.glob("*.tmp"):
-        tmp.unlink()
-    committed = {p.stem.split("-")[1] for p in chunks.glob("runs-*.parquet")}
-    for p in chunks.glob("*-*.parquet"):
-        if p.stem.split("-")[1] not in committed:
-            p.unlink()
-    ok, failed = set(), set()
-    for p in chunks.glob("runs-*.parquet"):
-        df = pd.read_parquet(p, columns=["run_id", "status"])
-        ok |= set(df.loc[df["status"] == "ok", "run_id"].astype(int))
-        failed |= set(df.loc[df["status"] != "ok", "run_id"].astype(int))
-    return ok, failed
-
-
-def load_results(directory: str | Path) -> dict[str, pd.DataFrame]:
-    """All chunks of a sweep directory as tables sorted by run (and vendor / month)."""
-    directory = Path(directory)
-    out = {}
-    for name, keys in (("runs", ["run_id"]), ("vendors", ["run_id", "vendor"]), ("market", ["run_id", "month_index"])):
-        files = sorted((directory / "chunks").glob(f"{name}-*.parquet"))
-        if files:
-            df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-            out[name] = df.sort_values(keys, kind="stable").reset_index(drop=True)
-    out["points"] = pd.read_parquet(directory / "points.parquet")
-    return out
-
-
 # ---------------------------------------------------------------------------------------- engines
-_WORKER_BASE: dict | None = None
+_WORKER_JOB: tuple[Job, Simulate | None] | None = None
 
 
-def _init_worker(base: dict) -> None:
-    global _WORKER_BASE
-    _WORKER_BASE = base
+def _init_worker(job: Job, simulate: Simulate | None) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = (job, simulate)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
 def _run_in_worker(spec: RunSpec) -> dict:
-    return execute_run(_WORKER_BASE, spec)
+    job, simulate = _WORKER_JOB
+    return execute_run(job, spec, simulate)
 
 
-def _local(base: dict, specs: list[RunSpec], workers: int) -> Iterator[dict]:
+def _local(job: Job, specs: list[RunSpec], workers: int, simulate: Simulate | None) -> Iterator[dict]:
     if workers <= 1:
         for s in specs:
-            yield execute_run(base, s)
+            yield execute_run(job, s, simulate)
         return
-    pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(base,),
-                                        maxtasksperchild=TASKS_PER_WORKER)
-    try:
-        yield from pool.imap_unordered(_run_in_worker, specs, chunksize=1)
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
+    yield from pool_imap(_run_in_worker, specs, workers, initializer=_init_worker, initargs=(job, simulate))
 
 
-def _dask(base: dict, specs: list[RunSpec], address: str, workers: int) -> Iterator[dict]:
+def _dask(job: Job, specs: list[RunSpec], address: str, workers: int, simulate: Simulate | None) -> Iterator[dict]:
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -224,12 +150,12 @@ def _dask(base: dict, specs: list[RunSpec], address: str, workers: int) -> Itera
         client = Client(address, timeout="30s")
     try:
         n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
-        base_future = client.scatter(base, broadcast=True)
+        job_future = client.scatter(job, broadcast=True)
         queue = iter(specs)
         in_flight = 4 * n_workers  # bounded: memory stays flat however many runs the sweep has
         futures = as_completed()
         for spec in queue:
-            futures.add(client.submit(execute_run, base_future, spec, pure=False))
+            futures.add(client.submit(execute_run, job_future, spec, simulate, pure=False))
             if futures.count() >= in_flight:
                 break
         for fut in futures:
@@ -237,7 +163,7 @@ def _dask(base: dict, specs: list[RunSpec], address: str, workers: int) -> Itera
             fut.release()
             nxt = next(queue, None)
             if nxt is not None:
-                futures.add(client.submit(execute_run, base_future, nxt, pure=False))
+                futures.add(client.submit(execute_run, job_future, nxt, simulate, pure=False))
     finally:
         client.close()
         if cluster is not None:
@@ -291,23 +217,26 @@ def run_specs(sweep: SweepConfig, points: pd.DataFrame) -> list[RunSpec]:
         for r in range(sweep.replications):
             run_id = p * sweep.replications + r
             key = r if sweep.seeds == "common" else run_id
-            specs.append(RunSpec(run_id, p, r, params, sweep.seed, key, sweep.outputs.monthly))
+            specs.append(RunSpec(run_id=run_id, point_id=p, replication=r, params=params, seed=sweep.seed,
+                                 seed_key=key, monthly=sweep.outputs.monthly))
     return specs
 
 
 def run_sweep(sweep_path: str | Path | None, out: str | Path, workers: int = 1, dask: str | None = None,
-              resume: bool = False, progress: bool = True) -> SweepOutcome:
-    """Run (or, with resume=True, complete) a sweep into `out`."""
+              resume: bool = False, progress: bool = True, simulate: Simulate | None = None) -> SweepOutcome:
+    """Run (or, with resume=True, complete) a sweep into `out`. `simulate` (picklable) replaces
+    runner.simulate, for tests."""
     out = Path(out)
     if resume:
         sweep, base, points = reopen(out)
     else:
         sweep, base, points = prepare(Path(sweep_path), out)
-    return execute_runs(out, base, run_specs(sweep, points), sweep.chunk_runs, sweep.name, workers, dask, progress)
+    return execute_runs(out, ParameterPoints(base), run_specs(sweep, points), chunk_runs=sweep.chunk_runs,
+                        name=sweep.name, workers=workers, dask=dask, progress=progress, simulate=simulate)
 
 
-def execute_runs(out: Path, base: dict, specs: list[RunSpec], chunk_runs: int, name: str, workers: int = 1,
-                 dask: str | None = None, progress: bool = True) -> SweepOutcome:
+def execute_runs(out: Path, job: Job, specs: list[RunSpec], *, chunk_runs: int, name: str, workers: int = 1,
+                 dask: str | None = None, progress: bool = True, simulate: Simulate | None = None) -> SweepOutcome:
     """Run the specs not yet committed in `out`'s chunks (all of them the first time), stream
     the results to chunks, and count what is done. Ctrl-C stops cleanly: what finished is kept."""
     writer = ChunkWriter(out, chunk_runs, len(specs))
@@ -316,7 +245,7 @@ def execute_runs(out: Path, base: dict, specs: list[RunSpec], chunk_runs: int, n
     started = time.perf_counter()
     ran = 0
     interrupted = False
-    engine = _dask(base, pending, dask, workers) if dask else _local(base, pending, workers)
+    engine = _dask(job, pending, dask, workers, simulate) if dask else _local(job, pending, workers, simulate)
     bar = tqdm(total=len(specs), initial=len(finished), desc=name, unit="run", disable=not progress,
                smoothing=0.05)
     try:

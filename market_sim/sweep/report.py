@@ -12,8 +12,6 @@ Figures (PNG) and report.md go to SWEEP_DIR/report/, written atomically.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import warnings
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from matplotlib.figure import Figure
 
 from ..config import ConfigError
 from ..palette import vendor_colour
+from ..reporting import annotated_heatmap, atomic_directory, markdown_table
 from .design import problem
 from .engine import load_results, reopen
 
@@ -54,14 +53,9 @@ def heatmap_figure(points: pd.DataFrame, table: pd.DataFrame, params: list[str],
         for pid, row in points.set_index("point_id").iterrows():
             if pid in table.index:
                 grid[ys.index(row[b]), xs.index(row[a])] = table.loc[pid, v]
-        im = ax.imshow(grid, origin="lower", vmin=0, vmax=1, cmap="Reds", aspect="auto")
-        ax.set_xticks(range(len(xs)), [f"{x:g}" for x in xs], fontsize=7)
-        ax.set_yticks(range(len(ys)), [f"{y:g}" for y in ys], fontsize=7)
+        im = annotated_heatmap(ax, grid, [f"{x:g}" for x in xs], [f"{y:g}" for y in ys], vmin=0, vmax=1,
+                               fontsize=6, tick_fontsize=7)
         ax.set_title(v, fontsize=9)
-        for (i, j), val in np.ndenumerate(grid):
-            if np.isfinite(val):
-                ax.text(j, i, f"{val:.2f}", ha="center", va="center", fontsize=6,
-                        color="white" if val > 0.6 else "black")
     for ax in axes[len(named):]:
         ax.set_axis_off()
     fig.supxlabel(a)
@@ -241,11 +235,9 @@ def write_report(sweep_dir: str | Path, vendor: str | None = None, threshold: fl
         raise ConfigError(f"unknown vendor {vendor!r}; vendors: {named}", path="--vendor", value=vendor)
     table = per_point(runs, vendors, params)
     out = sweep_dir / "report"
-    tmp = sweep_dir / f".report.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "figures").mkdir(parents=True)
     figs: dict[str, str] = {}
-    try:
+    with atomic_directory(out) as tmp:
+        (tmp / "figures").mkdir()
         grid2 = sweep.design.kind == "grid" and len(params) == 2
         fig = heatmap_figure(points, table, params, named) if grid2 else partial_dependence_figure(points, table, params, named)
         figs["falls_behind"] = "figures/falls_behind_over_parameters.png"
@@ -271,12 +263,6 @@ def write_report(sweep_dir: str | Path, vendor: str | None = None, threshold: fl
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
         (tmp / "report.md").write_text(_markdown(sweep, summary, overall, indices, found, figs, runs))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return {"report": out / "report.md", "figures": out / "figures", "summary": out / "summary.json"}
 
 
@@ -284,8 +270,8 @@ def _markdown(sweep, summary, overall, indices, found, figs, runs) -> str:
     lines = [f"# Sweep report: {sweep.name}", "",
              f"{summary['design']} design over {', '.join(summary['parameters'])}; {summary['points']} points x "
              f"{sweep.replications} replications = {summary['runs']} runs ({summary['failed']} failed); base seed {sweep.seed}.", "",
-             "## P(falls behind) over the whole sweep", "", "| vendor | P(falls behind) |", "|---|---|"]
-    lines += [f"| {v} | {p:.2f} |" for v, p in overall.items()]
+             "## P(falls behind) over the whole sweep", "",
+             markdown_table(["vendor", "P(falls behind)"], [(v, f"{p:.2f}") for v, p in overall.items()])]
     lines += ["", f"![P(falls behind) over the parameters]({figs['falls_behind']})", ""]
     lines += ["## Sensitivity", ""]
     noise = summary.get("replication_noise_share")
@@ -303,15 +289,15 @@ def _markdown(sweep, summary, overall, indices, found, figs, runs) -> str:
                .groupby("vendor").head(2))
         lines += ["Indices of each vendor's P(falls behind) (per design point), with 95% confidence intervals "
                   "(`sensitivity.csv` has them all). The two largest per vendor:", "",
-                  "| vendor | parameter | index | value | +/- 95% |", "|---|---|---|---|---|"]
-        lines += [f"| {r.vendor} | {r.parameter} | {r.index} | {r.value:.3f} | {r.ci95:.3f} |" for r in top.itertuples()]
+                  markdown_table(["vendor", "parameter", "index", "value", "+/- 95%"],
+                                 [(r.vendor, r.parameter, r.index, f"{r.value:.3f}", f"{r.ci95:.3f}") for r in top.itertuples()])]
         lines += ["", f"![sensitivity]({figs['sensitivity']})", ""]
     lines += ["## Scenario discovery (PRIM)", ""]
     if "box" in found:
         lines += [f"Vendor: **{found['vendor']}** (falls behind in {100 * found['base_rate']:.0f}% of {found['runs']} runs). "
                   f"Box where it falls behind with probability above {found['threshold']:.2f}:", "",
-                  "| parameter | from | to |", "|---|---|---|"]
-        lines += [f"| {b['parameter']} | {b['min']:.4g} | {b['max']:.4g} |" for b in found["box"]]
+                  markdown_table(["parameter", "from", "to"],
+                                 [(b["parameter"], f"{b['min']:.4g}", f"{b['max']:.4g}") for b in found["box"]])]
         lines += ["", f"Coverage {found['coverage']:.2f} (share of its falls-behind runs inside the box), density "
                   f"{found['density']:.2f} (share of runs in the box where it falls behind), mass {found['mass']:.2f}.", "",
                   f"![PRIM]({figs['prim']})", ""]
@@ -319,6 +305,5 @@ def _markdown(sweep, summary, overall, indices, found, figs, runs) -> str:
         lines += [found.get("note", "no box found"), ""]
     failed = runs[runs["status"] != "ok"]
     if len(failed):
-        lines += ["## Failed runs", "", "| run | error |", "|---|---|"]
-        lines += [f"| {r.run_id} | {r.error} |" for r in failed.head(20).itertuples()]
+        lines += ["## Failed runs", "", markdown_table(["run", "error"], [(r.run_id, r.error) for r in failed.head(20).itertuples()])]
     return "\n".join(lines) + "\n"

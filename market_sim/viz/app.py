@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import solara
-import yaml
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
@@ -76,13 +75,13 @@ class VizMarketModel(MarketModel):
             x, lo, hi = scaled[key]
             return float(np.clip(value * x, lo, hi))
 
-        overrides = [f"{key}={times(key, _get(cfg, key))}" for key in scaled]
-        overrides += [f"scale.consumers={consumers}", f"scale.enterprises={max(consumers // 10, 50)}"]
+        overrides = {key: times(key, _get(cfg, key)) for key in scaled}
+        overrides.update({"scale.consumers": consumers, "scale.enterprises": max(consumers // 10, 50)})
         # a scenario's dated changes are scaled too: the slider multiplies the scenario's value before and after 2025-01
         changes = [{**c.model_dump(), "set": {k: (times(k, v) if k in scaled else v) for k, v in c.set.items()}}
                    for c in cfg.changes]
         if changes:
-            overrides.append(f"changes={yaml.safe_dump(changes, default_flow_style=True).strip()}")
+            overrides["changes"] = changes
         try:
             rng = int(str(seed).strip() or 0)
         except ValueError:

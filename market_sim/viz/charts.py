@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..agents import STATUS_NAMES
-from ..config import FEATURES, month_label
+from ..calendar import month_label
+from ..config import FEATURES
 from ..palette import LONG_TAIL_COLOUR, vendor_colour
 
 WIDTH, HEIGHT = 520, 190

@@ -1,0 +1,24 @@
+"""Fault injection for engine tests: a picklable `simulate` that fails chosen runs. Spawned
+workers get the parent's sys.path, so they import this module by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FailingRuns:
+    """runner.simulate, except that the runs whose seed key is in `run_ids` raise (with
+    seeds: per_run a run's seed key is its run id)."""
+
+    run_ids: frozenset[int]
+
+    def __call__(self, config, seed: np.random.SeedSequence) -> dict:
+        from market_sim.runner import simulate
+
+        key = seed.spawn_key[-1]
+        if key in self.run_ids:
+            raise RuntimeError(f"injected failure for run {key}")
+        return simulate(config, seed)
