@@ -148,7 +148,7 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     switching = (vendor >= 0) & (rng.random(n) < rules.switch_rate)
     choosers = np.flatnonzero(new | switching | orphaned)
     if choosers.size == 0 or not available.any():
-        return vendor, choosers
+        return vendor, choosers[:0]
     contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)
     u = chooser_utility(vendor_utility, superapp[choosers], contacts, vendor[choosers],
                         rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent)
