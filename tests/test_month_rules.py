@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market_sim.config.schema import CatchUpConfig, ConsumerConfig, EnterpriseConfig, FinancingConfig, TalentConfig
+from market_sim.config.schema import (
+    CatchUpConfig,
+    ConsumerConfig,
+    EnterpriseConfig,
+    FinancingConfig,
+    TalentConfig,
+)
 from market_sim.mechanisms import adoption, catchup, financing, indicators, procurement, talent
 
 # ---------------------------------------------------------------- consumers

@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from market_sim.agents import ACQUIRED, BIG_TECH, EXITED, FOCUSED, FRONTIER, STARTUP, InvestorTable, VendorTable
+from market_sim.agents import (
+    ACQUIRED,
+    BIG_TECH,
+    EXITED,
+    FOCUSED,
+    FRONTIER,
+    STARTUP,
+    InvestorTable,
+    VendorTable,
+)
 from market_sim.agents.investors import Investor
 from market_sim.build import build_buyers, build_consumers, build_vendors
 from market_sim.config import load_config
