@@ -109,7 +109,8 @@ def scaling(sizes: list[int], runs: int) -> list[dict]:
     for n in sizes:
         got = []
         for _ in range(runs):
-            out = subprocess.run([sys.executable, __file__, "--child", str(n)], capture_output=True, text=True, check=True)
+            out = subprocess.run([sys.executable, __file__, "--child", str(n)],
+                                 capture_output=True, text=True, check=True)
             got.append(json.loads(out.stdout.strip().splitlines()[-1]))
         wall = statistics.median(g["wall_s"] for g in got)
         rows.append({
@@ -208,8 +209,10 @@ def main() -> None:
     ref = reference_ratio(args.runs)
     result["reference"] = ref
     print(f"\nReference (one process, medians of {ref['runs']} runs after warm-up)")
-    print(f"  BoltzmannWealth 10,000 agents x 24 steps : {ref['boltzmann_median_s']:.3f} s = {ref['boltzmann_us_per_agent_step']:.2f} us per agent-step")
-    print(f"  market-sim 20,000 consumers x 24 months  : {ref['market_median_s']:.3f} s = {ref['market_us_per_consumer_month']:.3f} us per consumer-month")
+    print(f"  BoltzmannWealth 10,000 agents x 24 steps : {ref['boltzmann_median_s']:.3f} s = "
+          f"{ref['boltzmann_us_per_agent_step']:.2f} us per agent-step")
+    print(f"  market-sim 20,000 consumers x 24 months  : {ref['market_median_s']:.3f} s = "
+          f"{ref['market_us_per_consumer_month']:.3f} us per consumer-month")
     print(f"  ratio (ours per consumer-month / Boltzmann per agent-step): {ref['ratio']:.3f}  (target <= 0.2)")
 
     rows = scaling(args.sizes, args.scale_runs)
@@ -217,14 +220,16 @@ def main() -> None:
     print(f"\nScaling (each run in a fresh process; median wall of {args.scale_runs}, max peak RSS)")
     print(f"  {'consumers':>10} {'enterprises':>11} {'wall s':>8} {'us/consumer-month':>18} {'peak RSS MB':>12}")
     for r in rows:
-        print(f"  {r['consumers']:>10,} {r['enterprises']:>11,} {r['wall_s']:>8.2f} {r['us_per_consumer_month']:>18.3f} {r['peak_rss_mb']:>12.0f}")
+        print(f"  {r['consumers']:>10,} {r['enterprises']:>11,} {r['wall_s']:>8.2f} "
+              f"{r['us_per_consumer_month']:>18.3f} {r['peak_rss_mb']:>12.0f}")
 
     if args.memory_runs:
         flat = memory_across_runs(args.memory_runs, release=True)   # first: the leak would inflate it
         leak = memory_across_runs(min(30, args.memory_runs), release=False)
         result["memory"] = {"without_release": leak, "with_release": flat}
         print("\nMemory across sequential baseline runs in one process (RSS, MB)")
-        print(f"  models left to Mesa 3.3, {leak['runs']} runs : {leak['rss_first_mb']:.0f} -> {leak['rss_last_mb']:.0f} "
+        print(f"  models left to Mesa 3.3, {leak['runs']} runs : "
+              f"{leak['rss_first_mb']:.0f} -> {leak['rss_last_mb']:.0f} "
               f"({leak['mb_per_run_second_half']:.2f} MB per run)")
         marks = [0, 49, 99, 149, 199]
         pts = ", ".join(f"run {i + 1}: {flat['rss_mb'][i]:.0f}" for i in marks if i < flat["runs"])

@@ -114,7 +114,8 @@ def in_browser(steps: int = 12) -> dict | None:
 def main() -> None:
     server = server_side()
     print(f"server side ({server['consumers']:,} consumers, median of {server['steps']} steps): "
-          f"step {server['step_ms']:.1f} ms + chart specs {server['specs_ms']:.1f} ms = {server['step_plus_specs_ms']:.1f} ms")
+          f"step {server['step_ms']:.1f} ms + chart specs {server['specs_ms']:.1f} ms = "
+          f"{server['step_plus_specs_ms']:.1f} ms")
     browser = in_browser()
     if browser:
         print(f"in chromium (click Step -> month label and every chart redrawn), median of {browser['steps']}: "

@@ -82,7 +82,8 @@ def run(
     named = table[~table["vendor"].str.startswith("tail_")]
     typer.echo(f"\n{results.replications} replications of {config} in {elapsed:.1f} s "
                f"(base seed {results.base_seed}, {workers} worker(s))\n")
-    typer.echo(f"{'vendor':<12} {'P(falls behind)':>16} {'95% interval':>14} {'consumer share':>15} {'enterprise share':>17}")
+    typer.echo(f"{'vendor':<12} {'P(falls behind)':>16} {'95% interval':>14} {'consumer share':>15} "
+               f"{'enterprise share':>17}")
     for _, r in named.iterrows():
         typer.echo(f"{r['name']:<12} {r['p_falls_behind']:>16.2f} {r['ci95_low']:>8.2f}-{r['ci95_high']:<5.2f} "
                    f"{r['median_consumer_share']:>15.3f} {r['median_enterprise_share']:>17.3f}")
@@ -122,7 +123,8 @@ def validate(
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "validation.csv", index=False)
     md = markdown_table(["target", "expected", "simulated mean", "90% range", "share of replications met", "pass"],
-                        [(r.target, r.expected, f"{r.simulated_mean:.3g}", f"{r.simulated_p05:.3g} - {r.simulated_p95:.3g}",
+                        [(r.target, r.expected, f"{r.simulated_mean:.3g}",
+                          f"{r.simulated_p05:.3g} - {r.simulated_p95:.3g}",
                           f"{r.share_met:.2f} (needs {r.pass_share:.2f})", "pass" if r.passed else "FAIL")
                          for r in table.itertuples()])
     (out / "validation.md").write_text(f"# Validation of {config} ({replications} replications, base seed "
@@ -140,7 +142,9 @@ def validate(
 def sweep(
     sweep_file: Annotated[Path | None, typer.Argument(help="sweep config (configs/sweeps/*.yaml)")] = None,
     workers: Annotated[int, typer.Option(min=1, help="local worker processes (or Dask workers with --dask local)")] = 1,
-    dask: Annotated[str | None, typer.Option(help="run on a Dask cluster: tcp://host:port, or 'local' to start one")] = None,
+    dask: Annotated[
+        str | None, typer.Option(help="run on a Dask cluster: tcp://host:port, or 'local' to start one")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="sweep directory (default: results/sweeps/<sweep name>)")] = None,
     resume: Annotated[Path | None, typer.Option(help="complete an interrupted sweep directory")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
@@ -154,7 +158,8 @@ def sweep(
         _fail("give either a sweep config or --resume DIR, not both")
     target = resume or out or Path("results") / "sweeps" / sweep_file.stem
     try:
-        outcome = run_sweep(sweep_file, target, workers=workers, dask=dask, resume=resume is not None, progress=not quiet)
+        outcome = run_sweep(sweep_file, target, workers=workers, dask=dask, resume=resume is not None,
+                            progress=not quiet)
     except ConfigError as e:
         _fail(str(e))
     rate = outcome.ran_now / outcome.seconds if outcome.seconds > 0 else 0.0
@@ -190,8 +195,8 @@ def experiment(
     for err in outcome.errors:
         typer.echo(f"  failed: {err}")
     if outcome.interrupted:
-        typer.echo(f"interrupted: run  market-sim experiment {name}{f' --out {directory}' if out else ''}  to complete it",
-                   err=True)
+        typer.echo(f"interrupted: run  market-sim experiment {name}{f' --out {directory}' if out else ''}  "
+                   "to complete it", err=True)
         raise typer.Exit(130)
     if outcome.failed:
         typer.echo("some runs failed: no report written", err=True)
@@ -202,8 +207,12 @@ def experiment(
 @app.command()
 def report(
     sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory written by market-sim sweep")],
-    vendor: Annotated[str | None, typer.Option(help="vendor for scenario discovery (default: the most uncertain)")] = None,
-    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="PRIM: boxes where P(falls behind) exceeds this")] = 0.5,
+    vendor: Annotated[
+        str | None, typer.Option(help="vendor for scenario discovery (default: the most uncertain)")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="PRIM: boxes where P(falls behind) exceeds this")
+    ] = 0.5,
 ) -> None:
     """Figures and a Markdown report of a sweep: P(falls behind) over the parameters,
     sensitivity indices, and scenario discovery (PRIM)."""
@@ -227,7 +236,8 @@ def check(config: Annotated[Path, typer.Argument(help="experiment config (YAML)"
     except ConfigError as e:
         _fail(str(e))
     typer.echo(f"{config}: ok ({len(cfg.vendors)} named vendors + {cfg.long_tail.count} long-tail, "
-               f"{cfg.scale.consumers} consumers, {cfg.scale.enterprises} enterprises, {cfg.run.months} months from {cfg.run.start})")
+               f"{cfg.scale.consumers} consumers, {cfg.scale.enterprises} enterprises, "
+               f"{cfg.run.months} months from {cfg.run.start})")
 
 
 @app.command()

@@ -187,7 +187,8 @@ def plain_answer(table: pd.DataFrame, changes: pd.DataFrame, leaving: pd.DataFra
     early = lev[lev["left_in_2024"] >= 0.25]
     if len(early):
         lines.append("Most of the falling behind is decided early: " + ", ".join(
-            f"{r.name} has left the race by the end of 2024 in {r.left_in_2024:.0%} of histories (median {r.median_month_left})"
+            f"{r.name} has left the race by the end of 2024 in {r.left_in_2024:.0%} of histories "
+            f"(median {r.median_month_left})"
             for r in early.itertuples()) + ".")
     lines.append("")
     lines.append(f"**How sure.** Intervals are 95% Wilson intervals over {replications} replications (about "
@@ -259,13 +260,15 @@ def _write_scenario_report(exp, out: Path, staging: Path) -> None:
     median_rank.index = [names[v] for v in median_rank.index]
     median_rank.to_csv(staging / "median_rank.csv")
 
-    lev_ref = leaving[leaving["scenario"] == exp.reference][["name", "left_in_2024", "left_in_2025", "median_month_left"]]
+    lev_ref = leaving[leaving["scenario"] == exp.reference][
+        ["name", "left_in_2024", "left_in_2025", "median_month_left"]]
     md = [f"# {exp.name}", "", f"*{exp.question}*", "",
           f"{len(scenarios)} scenarios x {exp.replications} replications, base seed {exp.seed}, common seeds "
           "(replication r has the same seed in every scenario; scenarios change the world from 2025-01, so each "
           "replication's 2024 is the same history in all of them).", "",
           "## Answer", "", plain_answer(table, changes, leaving, exp.reference, exp.replications), "",
-          "## P(falls behind by the end of 2025), 95% intervals", "", dataframe_table(headline_table(table, scenarios)), "",
+          "## P(falls behind by the end of 2025), 95% intervals", "",
+          dataframe_table(headline_table(table, scenarios)), "",
           "![P(falls behind)](figures/falls_behind.png)", "",
           "## Change against the baseline (paired, 95% interval)", "",
           dataframe_table(changes.pivot(index="name", columns="scenario", values="change")

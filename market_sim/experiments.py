@@ -87,7 +87,8 @@ def load_experiment(path: Path) -> tuple[ScenarioExperiment | SweepExperiment, d
     try:
         exp = _File.model_validate({"experiment": raw}).experiment
     except ValidationError as e:
-        raise ConfigError(format_validation_error(e, {"experiment": raw}, _File).replace("experiment.", ""), file=path) from None
+        raise ConfigError(format_validation_error(e, {"experiment": raw}, _File).replace("experiment.", ""),
+                          file=path) from None
     configs: dict[str, dict] = {}
     if isinstance(exp, ScenarioExperiment):
         for name, rel in exp.scenarios.items():
@@ -105,11 +106,12 @@ def load_experiment(path: Path) -> tuple[ScenarioExperiment | SweepExperiment, d
         for axis in ("x", "y"):
             key = getattr(exp, axis)
             if key not in sweep.design.parameters:
-                raise ConfigError(f"got {key!r}, not a parameter of {sweep_path.name}; its parameters: {list(sweep.design.parameters)}",
+                raise ConfigError(f"got {key!r}, not a parameter of {sweep_path.name}; "
+                                  f"its parameters: {list(sweep.design.parameters)}",
                                   file=path, path=axis, value=key)
         if exp.focus_vendor not in base.vendors:
-            raise ConfigError(f"got {exp.focus_vendor!r}, not a vendor of the base config: {list(base.vendors)}", file=path,
-                              path="focus_vendor", value=exp.focus_vendor)
+            raise ConfigError(f"got {exp.focus_vendor!r}, not a vendor of the base config: {list(base.vendors)}",
+                              file=path, path="focus_vendor", value=exp.focus_vendor)
     return exp, configs
 
 
@@ -131,7 +133,8 @@ def _prepare_scenarios(path: Path, exp: ScenarioExperiment, configs: dict, out: 
     if out.exists() and any(out.iterdir()):
         stored = out / "experiment.yaml"
         same = stored.exists() and stored.read_text() == definition and all(
-            (out / "configs" / f"{n}.yaml").exists() and yaml.safe_load((out / "configs" / f"{n}.yaml").read_text()) == c
+            (out / "configs" / f"{n}.yaml").exists()
+            and yaml.safe_load((out / "configs" / f"{n}.yaml").read_text()) == c
             for n, c in configs.items())
         if not same:
             raise ConfigError(f"{out} holds other results (a different experiment or changed configs); "
@@ -142,12 +145,14 @@ def _prepare_scenarios(path: Path, exp: ScenarioExperiment, configs: dict, out: 
     shutil.copyfile(path, out / "experiment.yaml")
     for name, cfg in configs.items():
         (out / "configs" / f"{name}.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    pd.DataFrame({"point_id": range(len(configs)), "scenario": list(configs)}).to_parquet(out / "points.parquet", index=False)
+    pd.DataFrame({"point_id": range(len(configs)), "scenario": list(configs)}).to_parquet(
+        out / "points.parquet", index=False)
     return False
 
 
 def run_experiment(name_or_path: str | Path, out: Path | None = None, workers: int = 2,
-                   progress: bool = True, simulate: engine.Simulate | None = None) -> tuple[ScenarioExperiment | SweepExperiment, Path, engine.SweepOutcome]:
+                   progress: bool = True, simulate: engine.Simulate | None = None,
+                   ) -> tuple[ScenarioExperiment | SweepExperiment, Path, engine.SweepOutcome]:
     """Run (or complete) an experiment and write its report. Raises ConfigError on bad input
     before anything is written."""
     path = experiment_path(name_or_path)

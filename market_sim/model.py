@@ -131,7 +131,8 @@ class MarketModel(Model):
         not take up a share ambition again."""
         for change in self.changes.get(t, []):
             self.cfg = apply_change(self.cfg, change)
-            self.vendors.set_strategy({k: v for k, v in change.set.items() if k.startswith("vendors.")}, LIVE_VENDOR_KEYS)
+            self.vendors.set_strategy({k: v for k, v in change.set.items() if k.startswith("vendors.")},
+                                      LIVE_VENDOR_KEYS)
             self.events.change(t, change.why, change.set)
 
     def gaps(self) -> np.ndarray:

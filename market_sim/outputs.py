@@ -73,6 +73,8 @@ def _report(results: Results, table: pd.DataFrame, figures: dict[str, str], summ
     ev = results.events
     counts = ev.groupby("event").size().div(results.replications).round(1).to_dict() if len(ev) else {}
     rule = results.config.falls_behind
+    price_index = fm["price_index_rmb_per_mtok"]
+    tables = "`vendor_month.parquet`, `market_month.parquet`, `events.parquet`, `outcomes.parquet`"
     return f"""# market-sim results: {config_name}
 
 {results.replications} replications, base seed {results.base_seed}, months {summary['months']}.
@@ -92,7 +94,7 @@ median survivors per replication {tail.get('median_survivors', 0):.0f}.
 
 ## The market at the horizon (medians)
 
-Frontier vendors: {fm['frontier_vendors']:.0f}; token-weighted API price index: {fm['price_index_rmb_per_mtok']:.3f} RMB per
+Frontier vendors: {fm['frontier_vendors']:.0f}; token-weighted API price index: {price_index:.3f} RMB per
 million tokens; assistant users: {fm['total_mau'] / 1e6:.0f}M; consumer HHI: {fm['hhi_consumer']:.3f}.
 
 Events per replication (mean): {', '.join(f'{k} {v}' for k, v in counts.items())}.
@@ -108,7 +110,7 @@ Events per replication (mean): {', '.join(f'{k} {v}' for k, v in counts.items())
 ## Files
 
 - `config.yaml`: the resolved config of this run
-- `vendor_month.parquet`, `market_month.parquet`, `events.parquet`, `outcomes.parquet`: tables (column meanings: docs/ODD.md, 7)
+- {tables}: tables (column meanings: docs/ODD.md, 7)
 - `falls_behind.csv`, `summary.json`: the table above, machine-readable
 """
 

@@ -89,7 +89,8 @@ class Recorder:
         m["unit_cost_reference"][t] = vendors.unit_cost[0] / max(vendors.cost_efficiency[0], 1e-12)
         self.months_done = t + 1
 
-    def frames(self, start: str, vendors: VendorTable, features, sectors: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def frames(self, start: str, vendors: VendorTable, features,
+               sectors: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(vendor-month, market-month) DataFrames of the months recorded so far; `features` is
         the run's FeatureSpace (to write capabilities in their own units)."""
         T, n = self.months_done, vendors.size

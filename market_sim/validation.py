@@ -34,7 +34,8 @@ def context_catch_up(vm, events, ctx, level_tokens, within_months, min_big_techs
     return float(caught), caught >= min_big_techs
 
 
-def price_war_cluster(vm, events, ctx, cut_to, min_big_techs, spread_months, window, startup_cut_to, startup_refuse_above):
+def price_war_cluster(vm, events, ctx, cut_to, min_big_techs, spread_months, window, startup_cut_to,
+                      startup_refuse_above):
     price = vm.pivot(index="month_index", columns="vendor", values="api_price")
     # relative to the list price before the simulation (a cut in the first month counts)
     before = pd.Series(ctx.get("initial_price", {})).reindex(price.columns).fillna(price.iloc[0])

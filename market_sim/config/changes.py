@@ -40,7 +40,8 @@ def check_changes(cfg: Config, data: dict, file: str | Path | None) -> None:
         where = f"changes.{i}"
         t = month_index(change.month, cfg.run.start)
         if not 0 <= t < cfg.run.months:
-            raise ConfigError(f"got {change.month!r}; expected a month inside the run ({cfg.run.start} plus {cfg.run.months} months)",
+            raise ConfigError(f"got {change.month!r}; expected a month inside the run "
+                              f"({cfg.run.start} plus {cfg.run.months} months)",
                               file=file, path=f"{where}.month", value=change.month)
         after = copy.deepcopy(data)
         for key, value in change.set.items():

@@ -109,7 +109,8 @@ def _describe_allowed(e: dict) -> str:
     if kind == "literal_error":
         return f"one of {ctx.get('expected')}"
     if kind == "string_pattern_mismatch":
-        return "a month written YYYY-MM" if "\\d{4}" in str(ctx.get("pattern")) else f"a string matching {ctx.get('pattern')}"
+        return ("a month written YYYY-MM" if "\\d{4}" in str(ctx.get("pattern"))
+                else f"a string matching {ctx.get('pattern')}")
     if kind == "missing":
         return "a value (this key is required)"
     return e["msg"].lower()

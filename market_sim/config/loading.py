@@ -54,7 +54,8 @@ def resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if parent is None:
         return data
     if not isinstance(parent, str):
-        raise ConfigError(f"got {parent!r}; expected a relative or absolute path to a YAML file", file=path, path="extends")
+        raise ConfigError(f"got {parent!r}; expected a relative or absolute path to a YAML file",
+                          file=path, path="extends")
     parent_path = (path.parent / parent) if not Path(parent).is_absolute() else Path(parent)
     if not parent_path.exists():
         raise ConfigError(f"extends file {parent_path} not found", file=path, path="extends", value=parent)
@@ -90,7 +91,8 @@ def apply_override(data: dict, key: str | list[str], value: Any, file: str | Pat
             if not isinstance(node.get(part), dict):
                 node[part] = {} if node.get(part) is None else node[part]
                 if not isinstance(node[part], dict):
-                    raise ConfigError("cannot descend into a non-mapping value", file=file, path=so_far, value=node[part])
+                    raise ConfigError("cannot descend into a non-mapping value",
+                                      file=file, path=so_far, value=node[part])
             node = node[part]
 
 

@@ -39,7 +39,9 @@ class ScaleConfig(Strict):
     enterprises: Annotated[int, Field(ge=1, description="enterprise-buyer agents")] = 2_000
     consumer_population: Annotated[float, Field(gt=0, description="people the consumer agents stand for")] = 6.0e8
     enterprise_population: Annotated[float, Field(gt=0, description="enterprises the buyer agents stand for")] = 1.0e5
-    initial_adoption: Annotated[float, Field(ge=0.0, lt=1.0, description="share of people using an assistant at start")] = 0.05
+    initial_adoption: Annotated[
+        float, Field(ge=0.0, lt=1.0, description="share of people using an assistant at start")
+    ] = 0.05
 
 
 class FeatureConfig(Strict):
@@ -49,18 +51,24 @@ class FeatureConfig(Strict):
     unit: str
     log_scale: bool = False
     frontier: dict[Month, Pos] = Field(description="global frontier path: month -> level (piecewise linear)")
-    frontier_growth_per_month: NonNeg = Field(description="growth after the last frontier point, internal units per month")
+    frontier_growth_per_month: NonNeg = Field(
+        description="growth after the last frontier point, internal units per month")
     innovation_step: Pos = Field(description="mean size of one release, internal units")
     leapfrog: NonNeg = Field(description="mean overshoot past the copied level on imitation, internal units")
-    copy_lag_factor: Pos = Field(1.0, description="multiplies catch_up.copy_lag_months for this feature (engineering features copy fast, general quality slowly)")
+    copy_lag_factor: Pos = Field(
+        1.0, description="multiplies catch_up.copy_lag_months for this feature (engineering features copy fast, "
+        "general quality slowly)")
     copy_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         1.0, description="share of the gap to the public best one copy closes (absorptive capacity; 1: a full copy)")
     catch_up: Literal["copy", "diffusion"] = Field(
         "copy", description="copy: a follower copies in one release, after a random lag, and may leapfrog (engineering "
-        "features); diffusion: every month a follower closes 1 - exp(-1/lag) of its gap (Nelson-Phelps catch-up of general capability)")
+        "features); diffusion: every month a follower closes 1 - exp(-1/lag) of its gap (Nelson-Phelps catch-up of "
+        "general capability)")
     release_rate_factor: Pos = Field(
-        1.0, description="multiplies a vendor's release rate on this feature (general quality moves in frequent small updates)")
-    consumer_saturation: Pos | None = Field(default=None, description="level past which consumers value no more (unit of the feature)")
+        1.0, description="multiplies a vendor's release rate on this feature (general quality moves in frequent "
+        "small updates)")
+    consumer_saturation: Pos | None = Field(
+        default=None, description="level past which consumers value no more (unit of the feature)")
 
 
 class UnitCostConfig(Strict):
@@ -70,8 +78,9 @@ class UnitCostConfig(Strict):
 
 class MarketConfig(Strict):
     unit_cost: UnitCostConfig = UnitCostConfig()
-    funding_climate: dict[Month, NonNeg] = Field(default_factory=lambda: {"2024-01": 0.6},
-                                                 description="venture funding climate path: month -> index (1 = normal)")
+    funding_climate: dict[Month, NonNeg] = Field(
+        default_factory=lambda: {"2024-01": 0.6},
+        description="venture funding climate path: month -> index (1 = normal)")
     funding_climate_scale: NonNeg = Field(1.0, description="multiplies the whole funding-climate path")
     gpu_cost_rmb_per_month: Pos = 10_000.0
     frontier_compute_doubling_months: Pos | None = Field(
@@ -82,11 +91,15 @@ class PriceWarConfig(Strict):
     intensity: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
         1.0, description="scales every vendor's aggressiveness (the product is capped at 1)")
     undercut: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
-    min_rival_share: Fraction = Field(0.0, description="rivals with a smaller share of enterprise tokens are not followed")
-    tolerance: NonNeg = Field(1.0, description="a vendor re-prices only when a rival's quality-adjusted price is below its own / (1 + tolerance)")
+    min_rival_share: Fraction = Field(
+        0.0, description="rivals with a smaller share of enterprise tokens are not followed")
+    tolerance: NonNeg = Field(
+        1.0, description="a vendor re-prices only when a rival's quality-adjusted price is below its own "
+        "/ (1 + tolerance)")
     max_markup: NonNeg = Field(29.0, description="list price never exceeds unit cost x (1 + max_markup)")
     cut_event_threshold: Fraction = 0.2
-    ambition_ready_gap_months: NonNeg = Field(4.0, description="a share-seeking vendor cuts to its floor once within this many months of the domestic best")
+    ambition_ready_gap_months: NonNeg = Field(
+        4.0, description="a share-seeking vendor cuts to its floor once within this many months of the domestic best")
 
 
 class CatchUpConfig(Strict):
@@ -126,10 +139,13 @@ class FinancingConfig(Strict):
     raise_cooldown_months: Annotated[int, Field(ge=0)] = 6
     dilution: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.15
     acquisition_probability: Fraction = 0.4
-    pivot_gap_months: Pos = Field(9.0, description="a startup that fails to raise pivots once this far behind the domestic best")
-    strategic_pivot_gap_months: Pos = Field(6.0, description="strategic subtraction: this far behind the domestic best...")
+    pivot_gap_months: Pos = Field(
+        9.0, description="a startup that fails to raise pivots once this far behind the domestic best")
+    strategic_pivot_gap_months: Pos = Field(
+        6.0, description="strategic subtraction: this far behind the domestic best...")
     strategic_pivot_max_share: Fraction = Field(0.03, description="...with consumer + enterprise share below this...")
-    strategic_pivot_patience_months: Annotated[int, Field(ge=1)] = Field(6, description="...for this many months in a row")
+    strategic_pivot_patience_months: Annotated[int, Field(ge=1)] = Field(
+        6, description="...for this many months in a row")
     focused_cost_factor: Fraction = Field(0.3, description="compute and marketing kept after subtraction")
     investors: Annotated[int, Field(ge=1)] = 12
     investor_dry_powder_rmb: Pos = 2.0e9
@@ -199,7 +215,8 @@ class VendorConfig(Strict):
     cost_efficiency: Pos = Field(1.0, description="unit serving cost multiplier (lower is cheaper)")
     salary_rmb_per_month: Pos = 60_000.0
     marketing_rmb_per_month: NonNeg = 0.0
-    other_revenue_rmb_per_month: NonNeg = Field(0.0, description="revenue from outside the modelled market (e.g. overseas apps)")
+    other_revenue_rmb_per_month: NonNeg = Field(
+        0.0, description="revenue from outside the modelled market (e.g. overseas apps)")
     consumer_share: Fraction = 0.0
     aggressiveness: Fraction = 0.5
     max_subsidy: Fraction = 0.0
@@ -248,8 +265,10 @@ class Stake(Strict):
 
 class FallsBehindConfig(Strict):
     statuses: list[Literal["focused", "acquired", "exited"]] = ["focused", "acquired", "exited"]
-    max_combined_share: Fraction = Field(0.02, description="consumer + enterprise share below which a vendor is 'small'")
-    min_gap_months: NonNeg = Field(6.0, description="capability gap to the domestic best above which a small vendor falls behind")
+    max_combined_share: Fraction = Field(
+        0.02, description="consumer + enterprise share below which a vendor is 'small'")
+    min_gap_months: NonNeg = Field(
+        6.0, description="capability gap to the domestic best above which a small vendor falls behind")
 
 
 class Config(Strict):
@@ -271,7 +290,8 @@ class Config(Strict):
     scheduled_releases: list[ScheduledRelease] = Field(default_factory=list)
     strategic_stakes: list[Stake] = Field(default_factory=list)
     falls_behind: FallsBehindConfig = FallsBehindConfig()
-    changes: list[Change] = Field(default_factory=list, description="dated changes of policy or environment (scenarios from 2025)")
+    changes: list[Change] = Field(
+        default_factory=list, description="dated changes of policy or environment (scenarios from 2025)")
 
     @field_validator("features")
     @classmethod
@@ -289,38 +309,81 @@ class Config(Strict):
         # Cross-references: every vendor, feature and sector a config names must exist.
         vendor_ids = set(self.vendors)
         big_techs = {vid for vid, vendor in self.vendors.items() if vendor.kind == "big_tech"}
-        sectors = set(self.enterprises.sectors)
         if not big_techs:
             raise CrossReferenceError("vendors", "", "at least one big_tech vendor (it hosts a cloud)")
         for vid, vendor in self.vendors.items():
-            for feature in vendor.capability:
-                if feature not in FEATURES:
-                    raise CrossReferenceError(f"vendors.{vid}.capability.{feature}", feature, f"a feature in {list(FEATURES)}")
-            for feature in FEATURES:
-                if feature not in vendor.capability:
-                    raise CrossReferenceError(f"vendors.{vid}.capability", None, f"a level for every feature {list(FEATURES)}; '{feature}' is missing")
-            for sector in vendor.focus_sectors:
-                if sector not in sectors:
-                    raise CrossReferenceError(f"vendors.{vid}.focus_sectors", sector, f"a sector defined under enterprises.sectors {sorted(sectors)}")
-            if vendor.kind == "startup" and (vendor.cloud_share or vendor.superapp_reach or vendor.strategic_investor):
-                raise CrossReferenceError(f"vendors.{vid}", vendor.kind, "cloud_share, superapp_reach and strategic_investor only on big_tech vendors")
+            self._check_vendor(vid, vendor)
+        self._check_shares(big_techs)
+        self._check_releases(vendor_ids)
+        self._check_stakes(vendor_ids, big_techs)
+        self._check_sector_needs()
+        return self
+
+    def _check_vendor(self, vid: str, vendor: VendorConfig) -> None:
+        # One vendor's features and sectors exist; cloud, super-app and investor only on a big_tech.
+        sectors = set(self.enterprises.sectors)
+        for feature in vendor.capability:
+            if feature not in FEATURES:
+                raise CrossReferenceError(
+                    f"vendors.{vid}.capability.{feature}", feature, f"a feature in {list(FEATURES)}"
+                )
+        for feature in FEATURES:
+            if feature not in vendor.capability:
+                raise CrossReferenceError(
+                    f"vendors.{vid}.capability", None,
+                    f"a level for every feature {list(FEATURES)}; '{feature}' is missing",
+                )
+        for sector in vendor.focus_sectors:
+            if sector not in sectors:
+                raise CrossReferenceError(
+                    f"vendors.{vid}.focus_sectors", sector,
+                    f"a sector defined under enterprises.sectors {sorted(sectors)}",
+                )
+        if vendor.kind == "startup" and (vendor.cloud_share or vendor.superapp_reach or vendor.strategic_investor):
+            raise CrossReferenceError(
+                f"vendors.{vid}", vendor.kind,
+                "cloud_share, superapp_reach and strategic_investor only on big_tech vendors",
+            )
+
+    def _check_shares(self, big_techs: set[str]) -> None:
+        # Some big_tech hosts a cloud; initial consumer shares sum to at most 1.
         if sum(self.vendors[vid].cloud_share for vid in big_techs) <= 0:
             raise CrossReferenceError("vendors.*.cloud_share", 0, "a positive cloud_share on at least one big_tech")
         consumer_shares = sum(vendor.consumer_share for vendor in self.vendors.values())
         if consumer_shares > 1.0 + 1e-9:
-            raise CrossReferenceError("vendors.*.consumer_share", consumer_shares, "initial consumer shares summing to at most 1")
+            raise CrossReferenceError(
+                "vendors.*.consumer_share", consumer_shares, "initial consumer shares summing to at most 1"
+            )
+
+    def _check_releases(self, vendor_ids: set[str]) -> None:
         for i, release in enumerate(self.scheduled_releases):
             if release.vendor not in vendor_ids:
-                raise CrossReferenceError(f"scheduled_releases[{i}].vendor", release.vendor, f"a vendor defined under vendors {suggest(release.vendor, vendor_ids)}")
+                raise CrossReferenceError(
+                    f"scheduled_releases[{i}].vendor", release.vendor,
+                    f"a vendor defined under vendors {suggest(release.vendor, vendor_ids)}",
+                )
             if release.feature not in FEATURES:
-                raise CrossReferenceError(f"scheduled_releases[{i}].feature", release.feature, f"a feature in {list(FEATURES)}")
+                raise CrossReferenceError(
+                    f"scheduled_releases[{i}].feature", release.feature, f"a feature in {list(FEATURES)}"
+                )
+
+    def _check_stakes(self, vendor_ids: set[str], big_techs: set[str]) -> None:
         for i, stake in enumerate(self.strategic_stakes):
             if stake.investor not in big_techs:
-                raise CrossReferenceError(f"strategic_stakes[{i}].investor", stake.investor, f"a big_tech vendor {suggest(stake.investor, big_techs)}")
+                raise CrossReferenceError(
+                    f"strategic_stakes[{i}].investor", stake.investor,
+                    f"a big_tech vendor {suggest(stake.investor, big_techs)}",
+                )
             if stake.vendor not in vendor_ids or self.vendors[stake.vendor].kind != "startup":
-                raise CrossReferenceError(f"strategic_stakes[{i}].vendor", stake.vendor, f"a startup defined under vendors {suggest(stake.vendor, vendor_ids)}")
+                raise CrossReferenceError(
+                    f"strategic_stakes[{i}].vendor", stake.vendor,
+                    f"a startup defined under vendors {suggest(stake.vendor, vendor_ids)}",
+                )
+
+    def _check_sector_needs(self) -> None:
         for name, sector_config in self.enterprises.sectors.items():
             for feature in sector_config.needs:
                 if feature not in FEATURES:
-                    raise CrossReferenceError(f"enterprises.sectors.{name}.needs.{feature}", feature, f"a feature in {list(FEATURES)}")
-        return self
+                    raise CrossReferenceError(
+                        f"enterprises.sectors.{name}.needs.{feature}", feature, f"a feature in {list(FEATURES)}"
+                    )

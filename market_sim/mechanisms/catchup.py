@@ -60,11 +60,11 @@ def imitate(rng: np.random.Generator, capability: np.ndarray, best_public: np.nd
             can_copy: np.ndarray, copy_share: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Copy or leapfrog: a vendor behind the public best (as released last month) catches up
     with probability `copy_probability(lag)`, landing at the best level plus an overshoot of
-    mean `leapfrog[f]` (uniform on 0..2 x leapfrog), damped exponentially once the best is past the global frontier (so a
-    race of copies saturates instead of ratcheting up for ever). `expected_lag_months` is
-    (vendors x features). `copy_share[f]` (default 1) is the share of the gap one copy closes:
-    a closed general model cannot be copied whole (absorptive capacity). Returns (new
-    capability, copied mask)."""
+    mean `leapfrog[f]` (uniform on 0..2 x leapfrog), damped exponentially once the best is past
+    the global frontier (so a race of copies saturates instead of ratcheting up for ever).
+    `expected_lag_months` is (vendors x features). `copy_share[f]` (default 1) is the share of
+    the gap one copy closes: a closed general model cannot be copied whole (absorptive
+    capacity). Returns (new capability, copied mask)."""
     behind = (capability < best_public[None, :]) & can_copy[:, None]
     copied = behind & (rng.random(capability.shape) < copy_probability(expected_lag_months))
     ahead = np.maximum(best_public - frontier, 0.0)

@@ -32,7 +32,8 @@ class Range(Strict):
 
     min: float
     max: float
-    kind: Literal["float", "int"] = Field("float", description="int: whole numbers from min to max, each equally likely")
+    kind: Literal["float", "int"] = Field(
+        "float", description="int: whole numbers from min to max, each equally likely")
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -62,7 +63,8 @@ class Range(Strict):
 
 class Design(Strict):
     kind: Literal["grid", "latin_hypercube", "sobol", "morris"]
-    parameters: dict[str, list[Any] | Range] = Field(description="config key -> list of values (grid) or {min, max} (sampled)")
+    parameters: dict[str, list[Any] | Range] = Field(
+        description="config key -> list of values (grid) or {min, max} (sampled)")
     samples: Annotated[int, Field(ge=1, le=100_000)] = Field(
         64, description="LHS: points; Sobol: N (N x (D + 2) points); Morris: trajectories (x (D + 1) points)")
     morris_levels: Annotated[int, Field(ge=2, le=20)] = 4

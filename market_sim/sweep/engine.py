@@ -98,7 +98,8 @@ def execute_run(job: Job, spec: RunSpec, simulate: Simulate | None = None) -> di
         market, outcomes = tables["market_month"], tables["outcomes"]
         last = market.iloc[-1]
         tail = outcomes["vendor"].str.startswith("tail_")
-        row.update(status="ok", error="", frontier_vendors=int(last["n_frontier"]), price_index=float(last["price_index"]),
+        row.update(status="ok", error="", frontier_vendors=int(last["n_frontier"]),
+                   price_index=float(last["price_index"]),
                    hhi_consumer=float(last["hhi_consumer"]), total_mau=float(last["total_mau"]),
                    long_tail_survivors=int((~outcomes.loc[tail, "falls_behind"]).sum()))
         outcomes.insert(0, "run_id", spec.run_id)

@@ -108,7 +108,8 @@ def sensitivity(sweep, points: pd.DataFrame, table: pd.DataFrame, named: list[st
             rows.append({"vendor": v, "note": "failed runs left design points without a value"})
             continue
         if np.ptp(y) == 0:
-            rows += [{"vendor": v, "parameter": p, "index": "constant outcome", "value": 0.0, "ci95": 0.0} for p in prob["names"]]
+            rows += [{"vendor": v, "parameter": p, "index": "constant outcome", "value": 0.0, "ci95": 0.0}
+                     for p in prob["names"]]
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -117,8 +118,10 @@ def sensitivity(sweep, points: pd.DataFrame, table: pd.DataFrame, named: list[st
 
                 res = sobol.analyze(prob, y, calc_second_order=False, conf_level=0.95, seed=sweep.design.seed)
                 for i, p in enumerate(prob["names"]):
-                    rows.append({"vendor": v, "parameter": p, "index": "S1", "value": res["S1"][i], "ci95": res["S1_conf"][i]})
-                    rows.append({"vendor": v, "parameter": p, "index": "ST", "value": res["ST"][i], "ci95": res["ST_conf"][i]})
+                    rows.append({"vendor": v, "parameter": p, "index": "S1", "value": res["S1"][i],
+                                 "ci95": res["S1_conf"][i]})
+                    rows.append({"vendor": v, "parameter": p, "index": "ST", "value": res["ST"][i],
+                                 "ci95": res["ST_conf"][i]})
             else:
                 from SALib.analyze import morris
 
@@ -181,7 +184,8 @@ def discover(runs: pd.DataFrame, vendors: pd.DataFrame, params: list[str], vendo
     d = vendors.loc[vendors["vendor"] == vendor, ["run_id", "falls_behind"]].merge(ok, on="run_id")
     y = d["falls_behind"].to_numpy(bool)
     if y.all() or not y.any():
-        return {"vendor": vendor, "note": f"{vendor} falls behind in {'every' if y.all() else 'no'} run: nothing to discover"}
+        return {"vendor": vendor,
+                "note": f"{vendor} falls behind in {'every' if y.all() else 'no'} run: nothing to discover"}
     x = d[params].astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -197,7 +201,8 @@ def discover(runs: pd.DataFrame, vendors: pd.DataFrame, params: list[str], vendo
         "vendor": vendor, "threshold": threshold, "base_rate": float(y.mean()), "runs": int(len(y)),
         "coverage": float(traj.loc[pick, "coverage"]), "density": float(traj.loc[pick, "density"]),
         "mass": float(traj.loc[pick, "mass"]),
-        "box": [{"parameter": r["parameter"], "min": float(r["min"]), "max": float(r["max"])} for _, r in restricted.iterrows()],
+        "box": [{"parameter": r["parameter"], "min": float(r["min"]), "max": float(r["max"])}
+                for _, r in restricted.iterrows()],
         "trajectory": traj[["coverage", "density", "mass"]].to_dict(orient="list"), "chosen": pick,
     }
 
@@ -207,7 +212,8 @@ def prim_figure(found: dict) -> Figure:
     ax = fig.subplots()
     t = found["trajectory"]
     sc = ax.scatter(t["coverage"], t["density"], c=t["mass"], cmap="viridis", s=18)
-    ax.scatter([found["coverage"]], [found["density"]], s=120, facecolors="none", edgecolors="red", lw=2, label="box reported")
+    ax.scatter([found["coverage"]], [found["density"]], s=120, facecolors="none", edgecolors="red", lw=2,
+               label="box reported")
     ax.set_xlabel("coverage (share of all falls-behind runs inside the box)")
     ax.set_ylabel("density (share of runs in the box that fall behind)")
     ax.set_title(f"PRIM peeling trajectory: {found['vendor']}", fontsize=10)
@@ -239,7 +245,8 @@ def write_report(sweep_dir: str | Path, vendor: str | None = None, threshold: fl
     with atomic_directory(out) as tmp:
         (tmp / "figures").mkdir()
         grid2 = sweep.design.kind == "grid" and len(params) == 2
-        fig = heatmap_figure(points, table, params, named) if grid2 else partial_dependence_figure(points, table, params, named)
+        fig = (heatmap_figure(points, table, params, named) if grid2
+               else partial_dependence_figure(points, table, params, named))
         figs["falls_behind"] = "figures/falls_behind_over_parameters.png"
         fig.savefig(tmp / figs["falls_behind"], dpi=100)
         indices = sensitivity(sweep, points, table, named)
@@ -269,7 +276,8 @@ def write_report(sweep_dir: str | Path, vendor: str | None = None, threshold: fl
 def _markdown(sweep, summary, overall, indices, found, figs, runs) -> str:
     lines = [f"# Sweep report: {sweep.name}", "",
              f"{summary['design']} design over {', '.join(summary['parameters'])}; {summary['points']} points x "
-             f"{sweep.replications} replications = {summary['runs']} runs ({summary['failed']} failed); base seed {sweep.seed}.", "",
+             f"{sweep.replications} replications = {summary['runs']} runs ({summary['failed']} failed); "
+             f"base seed {sweep.seed}.", "",
              "## P(falls behind) over the whole sweep", "",
              markdown_table(["vendor", "P(falls behind)"], [(v, f"{p:.2f}") for v, p in overall.items()])]
     lines += ["", f"![P(falls behind) over the parameters]({figs['falls_behind']})", ""]
@@ -277,7 +285,8 @@ def _markdown(sweep, summary, overall, indices, found, figs, runs) -> str:
     noise = summary.get("replication_noise_share")
     if noise is None:
         lines += ["One replication per point: the model's own randomness cannot be told apart from the parameters' "
-                  "effects, and it inflates total-order indices. Use `replications: 2` or more, and `seeds: common`.", ""]
+                  "effects, and it inflates total-order indices. "
+                  "Use `replications: 2` or more, and `seeds: common`.", ""]
     else:
         lines += ["Share of the variance of *falls behind* that is replication noise (within design points): "
                   + ", ".join(f"{v} {s:.2f}" for v, s in noise.items()) + f". Seeds: {summary['seeds']}"
@@ -290,20 +299,24 @@ def _markdown(sweep, summary, overall, indices, found, figs, runs) -> str:
         lines += ["Indices of each vendor's P(falls behind) (per design point), with 95% confidence intervals "
                   "(`sensitivity.csv` has them all). The two largest per vendor:", "",
                   markdown_table(["vendor", "parameter", "index", "value", "+/- 95%"],
-                                 [(r.vendor, r.parameter, r.index, f"{r.value:.3f}", f"{r.ci95:.3f}") for r in top.itertuples()])]
+                                 [(r.vendor, r.parameter, r.index, f"{r.value:.3f}", f"{r.ci95:.3f}")
+                                  for r in top.itertuples()])]
         lines += ["", f"![sensitivity]({figs['sensitivity']})", ""]
     lines += ["## Scenario discovery (PRIM)", ""]
     if "box" in found:
-        lines += [f"Vendor: **{found['vendor']}** (falls behind in {100 * found['base_rate']:.0f}% of {found['runs']} runs). "
+        lines += [f"Vendor: **{found['vendor']}** "
+                  f"(falls behind in {100 * found['base_rate']:.0f}% of {found['runs']} runs). "
                   f"Box where it falls behind with probability above {found['threshold']:.2f}:", "",
                   markdown_table(["parameter", "from", "to"],
                                  [(b["parameter"], f"{b['min']:.4g}", f"{b['max']:.4g}") for b in found["box"]])]
         lines += ["", f"Coverage {found['coverage']:.2f} (share of its falls-behind runs inside the box), density "
-                  f"{found['density']:.2f} (share of runs in the box where it falls behind), mass {found['mass']:.2f}.", "",
+                  f"{found['density']:.2f} (share of runs in the box where it falls behind), "
+                  f"mass {found['mass']:.2f}.", "",
                   f"![PRIM]({figs['prim']})", ""]
     else:
         lines += [found.get("note", "no box found"), ""]
     failed = runs[runs["status"] != "ok"]
     if len(failed):
-        lines += ["## Failed runs", "", markdown_table(["run", "error"], [(r.run_id, r.error) for r in failed.head(20).itertuples()])]
+        lines += ["## Failed runs", "",
+                  markdown_table(["run", "error"], [(r.run_id, r.error) for r in failed.head(20).itertuples()])]
     return "\n".join(lines) + "\n"

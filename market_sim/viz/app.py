@@ -113,7 +113,8 @@ def MonthHeader(model):
             f"Month {label}</span>"))
         solara.Text(f"Scenario: {getattr(model, 'scenario', '?')}  |  month {model.month} of {model.horizon}")
         solara.Text(f"{racing} vendors racing  |  API price index {price:.3g} RMB per million tokens  |  "
-                    f"{model.market.total_mau / 1e6:.0f}M assistant users  |  enterprise spend {model.market.enterprise_spend / 1e6:.0f}M RMB a month")
+                    f"{model.market.total_mau / 1e6:.0f}M assistant users  |  "
+                    f"enterprise spend {model.market.enterprise_spend / 1e6:.0f}M RMB a month")
 
 
 @solara.component
@@ -132,7 +133,8 @@ def PricesChart(model):
 def CapabilityChart(model):
     update_counter.get()
     feature, set_feature = solara.use_state("context")
-    solara.ToggleButtonsSingle(value=feature, values=["quality", "context", "multimodal", "reasoning"], on_value=set_feature)
+    solara.ToggleButtonsSingle(value=feature, values=["quality", "context", "multimodal", "reasoning"],
+                               on_value=set_feature)
     _chart(f"capability-{feature}", model, lambda data: charts.capability_chart(model, feature, data))
 
 
@@ -158,7 +160,8 @@ def status_table_html(rows: list[dict]) -> str:
     for r in rows:
         cells.append(
             f"<tr><td><span style='color:{r['colour']}'>&#9632;</span> {r['vendor']}</td><td>{r['status']}</td>"
-            f"<td>{r['since']}</td><td>{_num(100 * r['consumer'], '.1f')}</td><td>{_num(100 * r['enterprise'], '.1f')}</td>"
+            f"<td>{r['since']}</td><td>{_num(100 * r['consumer'], '.1f')}</td>"
+            f"<td>{_num(100 * r['enterprise'], '.1f')}</td>"
             f"<td>{_num(r['price'], '.3g')}</td><td>{_num(r['cash_b'], '.2f')}</td><td>{_num(r['runway'], '.0f')}</td>"
             f"<td>{r['headcount']}</td></tr>")
     return ("<style>.status-board td, .status-board th {padding: 2px 8px; white-space: nowrap}</style>"
@@ -202,5 +205,5 @@ model_params = {
 
 COMPONENTS = [MonthHeader, EventFeed, SharesChart, StatusBoard, PricesChart, NetworkChart, CapabilityChart, CashChart]
 
-page = SolaraViz(VizMarketModel(), components=COMPONENTS, model_params=model_params, name="market-sim: who falls behind?",
-                 play_interval=300)
+page = SolaraViz(VizMarketModel(), components=COMPONENTS, model_params=model_params,
+                 name="market-sim: who falls behind?", play_interval=300)

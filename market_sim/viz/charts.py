@@ -117,10 +117,12 @@ def _share_chart(model, key: str, title: str, data: Datasets | None) -> alt.Char
     df = _data(data, key, _long(model, model.recorder.v[key], "share", with_tail_sum=True))
     if _spec_cached(data):
         return None
-    mark = alt.Chart(df, title=title).mark_bar() if t == 1 else alt.Chart(df, title=title).mark_area()  # one month: an area has no width
+    # One month: an area has no width.
+    mark = alt.Chart(df, title=title).mark_bar() if t == 1 else alt.Chart(df, title=title).mark_area()
     return (mark
             .encode(x=alt.X("month:O", title=None),
-                    y=alt.Y("share:Q", stack="zero", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title=None),
+                    y=alt.Y("share:Q", stack="zero", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
+                            title=None),
                     color=alt.Color("vendor:N", scale=colour_scale(model), legend=None),
                     order=alt.Order("order:Q"), tooltip=["month:O", "vendor:N", alt.Tooltip("share:Q", format=".1%")])
             .properties(width=WIDTH // 2 - 20, height=HEIGHT))
@@ -144,7 +146,8 @@ def prices_chart(model, data: Datasets | None = None) -> alt.Chart:
         return None
     lines = (alt.Chart(df, title=title).mark_line(point=t == 1)
              .encode(x=alt.X("month:O", title=None), y=alt.Y("price:Q", scale=alt.Scale(type="log"), title=None),
-                     color=alt.Color("vendor:N", scale=colour_scale(model, False), legend=None),  # key: the status board
+                     # key: the status board
+                     color=alt.Color("vendor:N", scale=colour_scale(model, False), legend=None),
                      tooltip=["month:O", "vendor:N", alt.Tooltip("price:Q", format=".3g")]))
     unit = alt.Chart(cost).mark_line(strokeDash=[2, 2], color="grey").encode(x="month:O", y="price:Q")
     return (lines + unit).properties(width=WIDTH, height=HEIGHT)
@@ -162,7 +165,8 @@ def capability_chart(model, feature: str = "quality", data: Datasets | None = No
     df, front = _data(data, "capability", df), _data(data, "frontier", front)
     if _spec_cached(data):
         return None
-    y = alt.Y("level:Q", scale=alt.Scale(type="log" if model.features.log_scale[f] else "linear", zero=False), title=None)
+    y = alt.Y("level:Q", scale=alt.Scale(type="log" if model.features.log_scale[f] else "linear", zero=False),
+              title=None)
     lines = (alt.Chart(df, title=title).mark_line(point=t == 1)
              .encode(x=alt.X("month:O", title=None), y=y,
                      color=alt.Color("vendor:N", scale=colour_scale(model, False), legend=None),
@@ -192,9 +196,11 @@ def cash_chart(model, data: Datasets | None = None) -> alt.HConcatChart:
          .encode(x=alt.X("month:O", title=None), y=alt.Y("cash:Q", title=None), color=colour,
                  tooltip=["month:O", "vendor:N", alt.Tooltip("cash:Q", format=".2f")]))
     b = (alt.Chart(runway, title="Startup runway, months (120 = profitable)").mark_line(point=t == 1)
-         .encode(x=alt.X("month:O", title=None), y=alt.Y("runway:Q", scale=alt.Scale(type="symlog", constant=12), title=None),
+         .encode(x=alt.X("month:O", title=None),
+                 y=alt.Y("runway:Q", scale=alt.Scale(type="symlog", constant=12), title=None),
                  color=colour, tooltip=["month:O", "vendor:N", alt.Tooltip("runway:Q", format=".0f")]))
-    return alt.hconcat(a.properties(width=WIDTH // 2 - 20, height=HEIGHT), b.properties(width=WIDTH // 2 - 20, height=HEIGHT))
+    return alt.hconcat(a.properties(width=WIDTH // 2 - 20, height=HEIGHT),
+                       b.properties(width=WIDTH // 2 - 20, height=HEIGHT))
 
 
 def network_chart(model, data: Datasets | None = None) -> alt.LayerChart:
@@ -234,7 +240,8 @@ def network_chart(model, data: Datasets | None = None) -> alt.LayerChart:
         nodes.append({"x": pos[k][0], "y": pos[k][1], "name": vt.names[k],
                       "size": 80 + 700 * float(vt.headcount[k]) / max(float(vt.headcount.max()), 1.0),
                       "opacity": 0.3 if vt.status[k] >= 2 else 1.0, "label": f"{vt.names[k]} ({int(net[k]):+d})"})
-    edge_data = _data(data, "edges", pd.DataFrame(edges, columns=["x", "y", "x2", "y2", "width", "kind", "colour", "label"]))
+    edge_data = _data(data, "edges",
+                      pd.DataFrame(edges, columns=["x", "y", "x2", "y2", "width", "kind", "colour", "label"]))
     nd = _data(data, "nodes", pd.DataFrame(nodes))
     if _spec_cached(data):
         return None
@@ -277,9 +284,12 @@ def status_rows(model) -> list[dict]:
     tail = vt.long_tail
     if tail.any():
         rows.append({"vendor": f"long tail ({int(tail.sum())})", "colour": LONG_TAIL_COLOUR,
-                     "status": f"{int((tail & (vt.status == 0)).sum())} racing, {int((tail & (vt.status >= 2)).sum())} gone",
-                     "since": "", "consumer": float(model.recorder.v['consumer_share'][t - 1, tail].sum()) if t else float("nan"),
-                     "enterprise": float(model.recorder.v['enterprise_share'][t - 1, tail].sum()) if t else float("nan"),
+                     "status": f"{int((tail & (vt.status == 0)).sum())} racing, "
+                               f"{int((tail & (vt.status >= 2)).sum())} gone",
+                     "since": "",
+                     "consumer": float(model.recorder.v['consumer_share'][t - 1, tail].sum()) if t else float("nan"),
+                     "enterprise": (float(model.recorder.v['enterprise_share'][t - 1, tail].sum())
+                                    if t else float("nan")),
                      "price": float("nan"), "cash_b": float(vt.cash[tail].sum()) / 1e9, "runway": float("nan"),
                      "headcount": int(vt.headcount[tail].sum())})
     return rows

@@ -28,7 +28,8 @@ def ensure_cdn_aliases(directory: Path | None = None) -> list[str]:
     aliases made or found. Missing assets or a read-only directory give a warning, not an error."""
     directory = directory or cdn_dir()
     if not directory.is_dir():
-        warnings.warn(f"no Solara assets at {directory}: install solara-assets, or the charts need internet access", stacklevel=2)
+        warnings.warn(f"no Solara assets at {directory}: install solara-assets, or the charts need internet access",
+                      stacklevel=2)
         return []
     made = []
     for pkg in ALIASED_PACKAGES:
