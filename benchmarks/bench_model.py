@@ -64,7 +64,7 @@ def time_market(consumers: int, enterprises: int, seed: int) -> float:
     from market_sim import MarketModel, load_config
     from market_sim.runner import release_model
 
-    cfg = load_config(BASELINE, [f"scale.consumers={consumers}", f"scale.enterprises={enterprises}"])
+    cfg = load_config(BASELINE, {"scale.consumers": consumers, "scale.enterprises": enterprises})
     t0 = time.perf_counter()
     model = MarketModel(cfg, rng=seed)
     while model.running:
