@@ -1,11 +1,12 @@
-# Two commands: `make run` (set up + run the baseline) and `make test` (set up + run the tests).
+# Two commands: `make run` (set up + run the baseline) and `make test` (set up + run all the tests).
+# `make test-quick`: the inner loop, without the slow, browser and Dask tests (markers in pyproject.toml).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REPLICATIONS ?= 20
 
-.PHONY: run test setup lint clean
+.PHONY: run test test-quick setup lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not dask"
 
 lint: $(STAMP)
 	$(BIN)/ruff check market_sim tests

@@ -49,7 +49,7 @@ def test_mechanism_reproduces_bass_closed_form():
     assert_mean_path_is_bass([simulate_bass_mixed(20_000, P, Q, 60, rng) for _ in range(10)], P, Q)
 
 
-def _one_vendor_config(word_of_mouth="mixed"):
+def _one_vendor_config(word_of_mouth="mixed", consumers=20_000):
     data = yaml.safe_load(BASELINE.read_text())
     keep = "baidu"
     data["vendors"] = {keep: data["vendors"][keep]}
@@ -58,12 +58,13 @@ def _one_vendor_config(word_of_mouth="mixed"):
     data["scheduled_releases"] = []
     data["long_tail"]["count"] = 0
     data["run"]["months"] = 48
-    data["scale"].update(consumers=20_000, enterprises=50, initial_adoption=0.0)
+    data["scale"].update(consumers=consumers, enterprises=50, initial_adoption=0.0)
     data["consumers"].update(bass_p=P, bass_q=Q, word_of_mouth=word_of_mouth, churn=0.0,
                              marketing_effect=0.0, superapp_effect=0.0)
     return data
 
 
+@pytest.mark.slow
 def test_model_with_one_vendor_no_churn_full_mixing_reproduces_bass():
     paths = []
     for seed in range(6):
@@ -78,7 +79,7 @@ def test_model_with_one_vendor_no_churn_full_mixing_reproduces_bass():
 
 
 def _mau_path(word_of_mouth, seed=5):
-    model = MarketModel(_one_vendor_config(word_of_mouth), rng=seed)
+    model = MarketModel(_one_vendor_config(word_of_mouth, consumers=5000), rng=seed)
     while model.running:
         model.step()
     _, market, _ = model.tables()

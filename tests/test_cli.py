@@ -23,6 +23,7 @@ def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
+@pytest.mark.slow
 def test_run_end_to_end_writes_results_and_prints_table(tmp_path):
     out = tmp_path / "res"
     r = invoke("run", SMALL, "--replications", 3, "--workers", 2, "--seed", 4, "--out", out, "--quiet")
@@ -47,6 +48,7 @@ def test_run_end_to_end_writes_results_and_prints_table(tmp_path):
     assert resolved["scale"]["consumers"] == 2000
 
 
+@pytest.mark.slow
 def test_run_replaces_its_own_results_but_not_other_directories(tmp_path):
     out = tmp_path / "res"
     assert invoke("run", SMALL, "--out", out, "--quiet", "--set", "run.months=2").exit_code == 0
@@ -60,6 +62,7 @@ def test_run_replaces_its_own_results_but_not_other_directories(tmp_path):
     assert (other / "thesis.tex").exists()
 
 
+@pytest.mark.slow
 def test_set_overrides_reach_the_model(tmp_path):
     out = tmp_path / "res"
     r = invoke("run", SMALL, "--out", out, "--quiet", "--set", "run.months=3", "--set", "price_war.intensity=0.25")
@@ -75,6 +78,7 @@ def test_check_and_schema_commands():
     assert r.exit_code == 0 and "properties" in json.loads(r.output)
 
 
+@pytest.mark.slow
 def test_console_script_exit_status_is_2_on_bad_input(tmp_path):
     exe = Path(sys.executable).parent / "market-sim"
     bad = tmp_path / "bad.yaml"

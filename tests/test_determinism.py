@@ -5,6 +5,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from market_sim import MarketModel, run
 from market_sim.runner import replication_seeds
@@ -45,6 +46,7 @@ def test_different_seeds_differ():
 TABLES = ("vendor_month", "market_month", "events", "outcomes")
 
 
+@pytest.mark.slow
 def test_byte_identical_with_one_and_two_workers():
     # catches results that depend on the number of workers: replications mislabelled or put
     # in completion order, seeds handed out by worker, state shared between replications

@@ -47,6 +47,7 @@ def _assert_same(a, b):
         pd.testing.assert_frame_equal(a[k], b[k])
 
 
+@pytest.mark.slow
 def test_one_and_two_workers_give_identical_tables(tmp_path):
     f = write_sweep(tmp_path, GRID)
     one = run_sweep(f, tmp_path / "w1", workers=1, progress=False)
@@ -87,6 +88,8 @@ def dask_cluster(tmp_path):
                 os.killpg(p.pid, signal.SIGKILL)
 
 
+@pytest.mark.dask
+@pytest.mark.slow
 def test_dask_cluster_gives_the_same_tables_as_local_processes(tmp_path, dask_cluster):
     f = write_sweep(tmp_path, GRID)
     local = run_sweep(f, tmp_path / "local", workers=2, progress=False)
@@ -109,6 +112,7 @@ def start_sweep_and_wait(sweep_file, out, chunks: int, **popen) -> subprocess.Po
     return proc
 
 
+@pytest.mark.slow
 def test_sigkill_mid_sweep_then_resume_has_every_run_exactly_once(tmp_path):
     design = """design:
   kind: latin_hypercube
@@ -134,6 +138,7 @@ def test_sigkill_mid_sweep_then_resume_has_every_run_exactly_once(tmp_path):
     _assert_same(_tables(out), _tables(tmp_path / "whole"))
 
 
+@pytest.mark.slow
 def test_failing_runs_are_recorded_not_fatal(tmp_path, monkeypatch):
     monkeypatch.setenv("MARKET_SIM_FAULT_RUNS", "1,4")  # inherited by the worker processes
     f = write_sweep(tmp_path, GRID)
@@ -150,6 +155,7 @@ def test_failing_runs_are_recorded_not_fatal(tmp_path, monkeypatch):
     assert "Failed runs" in (tmp_path / "out" / "report" / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_report_grid_heatmaps_and_prim(tmp_path):
     f = write_sweep(tmp_path, GRID, replications=3)
     run_sweep(f, tmp_path / "g", workers=2, progress=False)
@@ -162,6 +168,7 @@ def test_report_grid_heatmaps_and_prim(tmp_path):
     assert "Scenario discovery" in text
 
 
+@pytest.mark.slow
 def test_report_sobol_indices_with_intervals(tmp_path):
     design = """design:
   kind: sobol
@@ -181,6 +188,7 @@ def test_report_sobol_indices_with_intervals(tmp_path):
     assert (tmp_path / "s" / "report" / "figures" / "sensitivity.png").exists()
 
 
+@pytest.mark.slow
 def test_existing_directory_needs_resume(tmp_path):
     f = write_sweep(tmp_path, GRID)
     run_sweep(f, tmp_path / "o", workers=1, progress=False)
@@ -228,6 +236,7 @@ def test_unknown_top_level_key_and_missing_base(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_common_random_numbers_share_a_seed_per_replication(tmp_path):
     # falls_behind.min_gap_months only changes how the horizon is judged, not the dynamics:
     # with common random numbers, every point's replication r must then simulate the same market
@@ -248,6 +257,7 @@ def test_common_random_numbers_share_a_seed_per_replication(tmp_path):
     assert load_results(tmp_path / "per")["runs"]["total_mau"].nunique() == 4
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_what_is_done_and_resume_completes(tmp_path):
     design = """design:
   kind: latin_hypercube
