@@ -8,6 +8,7 @@ every financing branch are exercised."""
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from market_sim import MarketModel, load_config
@@ -163,6 +164,13 @@ def test_agents_are_mesa_agents_viewing_their_rows(run):
     last = vendor[vendor["month_index"] == vendor["month_index"].max()].set_index("vendor")
     v = by_type[Startup].select(lambda a: a.vendor_id == "moonshot")[0]
     assert v.name == "Moonshot" and v.cash == pytest.approx(last.loc["moonshot", "cash_rmb"])
+    # the consumer agents' own choices add up to each vendor's users in the table
+    row_to_id = {a.row: a.vendor_id for a in list(by_type[BigTech]) + list(by_type[Startup])}
+    users = {vid: 0.0 for vid in row_to_id.values()}
+    for c in by_type[Consumer]:
+        if c.vendor >= 0:
+            users[row_to_id[int(c.vendor)]] += c.weight
+    np.testing.assert_allclose(pd.Series(users).reindex(last.index), last["mau"], rtol=1e-9)
 
 
 def test_long_tail_mostly_smaller_than_named_vendors(run):
