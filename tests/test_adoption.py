@@ -205,3 +205,11 @@ def test_neighbour_vendor_shares_are_shares(n, degree, seed):
     s = adoption.neighbour_vendor_share(vendor, neighbours, rows, 4)
     assert np.all(s >= 0) and np.all(s <= 1)
     np.testing.assert_allclose(s.sum(axis=1), adoption.neighbour_adopted_share(vendor, neighbours))
+
+
+def test_neighbour_vendor_share_counts_each_contacts_vendor():
+    # catches shares read from the wrong rows or non-users counted as users of vendor 0
+    vendor = np.array([0, 1, -1, 1])
+    neighbours = np.array([[1, 3], [2, 0], [0, 1], [2, 2]])
+    s = adoption.neighbour_vendor_share(vendor, neighbours, np.array([0, 1, 3]), 2)
+    np.testing.assert_allclose(s, [[0.0, 1.0], [0.5, 0.0], [0.0, 0.0]])
