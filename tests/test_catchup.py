@@ -119,7 +119,7 @@ def test_reference_lab_has_strength_one():
     np.testing.assert_allclose(strength(500.0), [1.0])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.floats(1, 5000), min_size=1, max_size=10), st.floats(1, 5000),
        st.floats(0.5, 40.0), st.floats(0.05, 1.0))
 def test_more_researchers_more_strength(headcount, extra_people, gpus_per_head, te):
