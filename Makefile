@@ -1,11 +1,13 @@
-# Two commands: `make run` (set up + run the baseline) and `make test` (set up + run the tests).
+# Two commands: `make run` (set up + run the baseline) and `make test` (set up + run all the tests).
+# `make test-quick`: the inner loop, without the slow, browser and Dask tests (markers in pyproject.toml).
+# Both lint first (`make lint`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REPLICATIONS ?= 20
 
-.PHONY: run test setup lint clean
+.PHONY: run test test-quick setup lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +20,15 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/market-sim run configs/baseline_2024.yaml --replications $(REPLICATIONS) --workers 2 --out results/baseline_2024
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
 
+test-quick: lint
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not dask"
+
+# ruff: pyflakes, pycodestyle (lines up to 120), import order, bugbear, pyupgrade, complexity <= 12
 lint: $(STAMP)
-	$(BIN)/ruff check market_sim tests
+	$(BIN)/ruff check market_sim tests benchmarks
 
 clean:
 	rm -rf $(VENV) results

@@ -1,6 +1,7 @@
 """Consumer adoption: the Bass limit, and the logit choice."""
 
 import numpy as np
+import pytest
 import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -48,7 +49,7 @@ def test_mechanism_reproduces_bass_closed_form():
     assert_mean_path_is_bass([simulate_bass_mixed(20_000, P, Q, 60, rng) for _ in range(10)], P, Q)
 
 
-def _one_vendor_config(word_of_mouth="mixed"):
+def _one_vendor_config(word_of_mouth="mixed", consumers=20_000):
     data = yaml.safe_load(BASELINE.read_text())
     keep = "baidu"
     data["vendors"] = {keep: data["vendors"][keep]}
@@ -57,12 +58,13 @@ def _one_vendor_config(word_of_mouth="mixed"):
     data["scheduled_releases"] = []
     data["long_tail"]["count"] = 0
     data["run"]["months"] = 48
-    data["scale"].update(consumers=20_000, enterprises=50, initial_adoption=0.0)
+    data["scale"].update(consumers=consumers, enterprises=50, initial_adoption=0.0)
     data["consumers"].update(bass_p=P, bass_q=Q, word_of_mouth=word_of_mouth, churn=0.0,
                              marketing_effect=0.0, superapp_effect=0.0)
     return data
 
 
+@pytest.mark.slow
 def test_model_with_one_vendor_no_churn_full_mixing_reproduces_bass():
     paths = []
     for seed in range(6):
@@ -76,11 +78,83 @@ def test_model_with_one_vendor_no_churn_full_mixing_reproduces_bass():
     assert min(p[-1] for p in paths) > 0.9  # and it really went through the S-curve
 
 
-def test_network_word_of_mouth_also_saturates_but_differs_from_mixed():
-    model = MarketModel(_one_vendor_config("network"), rng=5)
+def _mau_path(word_of_mouth, seed=5):
+    model = MarketModel(_one_vendor_config(word_of_mouth, consumers=5000), rng=seed)
     while model.running:
         model.step()
-    assert model.market.total_mau / model.cfg.scale.consumer_population > 0.9
+    _, market, _ = model.tables()
+    return market["total_mau"].to_numpy() / model.cfg.scale.consumer_population
+
+
+def test_network_word_of_mouth_also_saturates_but_differs_from_mixed():
+    # the network rule draws no random numbers of its own, so with the same seed the two runs
+    # are identical if the model ignored consumers.word_of_mouth (the bug this catches)
+    network, mixed = _mau_path("network"), _mau_path("mixed")
+    assert network[-1] > 0.9
+    assert not np.array_equal(network, mixed)
+
+
+def _two_clusters(n_per, degree, rng):
+    """Agents 0..n_per-1 (cluster A) and n_per..2n_per-1 (cluster B); every contact of an
+    agent is drawn from its own cluster (no self-contacts)."""
+    n = 2 * n_per
+    own = np.arange(n) // n_per
+    nb = rng.integers(0, n_per - 1, size=(n, degree))
+    local = np.arange(n)[:, None] % n_per
+    nb = nb + (nb >= local)                   # skip self
+    return nb + own[:, None] * n_per, own
+
+
+def test_neighbour_share_is_local_while_population_share_is_uniform():
+    # cluster A: half its members adopted; cluster B: nobody. Network word of mouth sees the
+    # cluster, full mixing sees one number for everybody (catches neighbour_adopted_share
+    # replaced by the population share, or reading the wrong agents' contacts)
+    rng = np.random.default_rng(0)
+    nb, cluster = _two_clusters(100, 8, rng)
+    vendor = np.full(200, -1)
+    vendor[:100:2] = 0                        # every other member of A
+    own = adoption.neighbour_adopted_share(vendor, nb)
+    np.testing.assert_allclose(own, (vendor[nb] >= 0).mean(axis=1))
+    assert own[cluster == 1].max() == 0.0
+    assert own[cluster == 0].mean() == pytest.approx(0.5, abs=0.05)
+    # a hand-made case, exactly
+    np.testing.assert_allclose(adoption.neighbour_adopted_share(np.array([0, -1, 0, -1]),
+                                                                np.array([[2, 3], [3, 3], [0, 1], [1, 1]])),
+                               [0.5, 0.0, 0.5, 0.0])
+    mixed = adoption.population_adopted_share(vendor, np.ones(200))
+    assert mixed == pytest.approx(0.25)
+    weighted = adoption.population_adopted_share(vendor, np.where(cluster == 0, 3.0, 1.0))
+    assert weighted == pytest.approx(0.5 * 300 / 400)  # people-weighted, not agent-counted
+
+
+def _spread(word_of_mouth, months, rng, n_per=3000, degree=10, p=0.002, q=0.6):
+    """Arrays only: a seeded cluster A (10% adopters), an unseeded cluster B; new adopters
+    per cluster (seeds excluded) after `months` of Bass adoption."""
+    nb, cluster = _two_clusters(n_per, degree, rng)
+    vendor = np.full(2 * n_per, -1)
+    vendor[rng.random(2 * n_per) < 0.1 * (cluster == 0)] = 0
+    seeded = vendor >= 0
+    weight = np.ones(2 * n_per)
+    for _ in range(months):
+        if word_of_mouth == "network":
+            a = adoption.neighbour_adopted_share(vendor, nb)
+        else:
+            a = adoption.population_adopted_share(vendor, weight)
+        new = (vendor < 0) & (rng.random(vendor.size) < adoption.adoption_probability(p, q, a))
+        vendor[new] = 0
+    adopted = (vendor >= 0) & ~seeded
+    return adopted[cluster == 0].sum() / (~seeded[cluster == 0]).sum(), adopted[cluster == 1].mean()
+
+
+def test_network_word_of_mouth_spreads_faster_inside_the_seeded_cluster():
+    # under network word of mouth a clustered seed spreads inside its cluster and barely
+    # reaches the other; fully mixed, both clusters hear the same and adopt alike
+    rng = np.random.default_rng(1)
+    net_a, net_b = _spread("network", 4, rng)
+    mix_a, mix_b = _spread("mixed", 4, rng)
+    assert net_a > 0.15 and net_a > 5 * net_b
+    assert mix_a == pytest.approx(mix_b, abs=0.05)  # ~4 standard errors
+    assert net_a > mix_a  # a seeded cluster hears more from its contacts than from the population
 
 
 def test_monthly_step_has_no_discretisation_error():
@@ -131,3 +205,11 @@ def test_neighbour_vendor_shares_are_shares(n, degree, seed):
     s = adoption.neighbour_vendor_share(vendor, neighbours, rows, 4)
     assert np.all(s >= 0) and np.all(s <= 1)
     np.testing.assert_allclose(s.sum(axis=1), adoption.neighbour_adopted_share(vendor, neighbours))
+
+
+def test_neighbour_vendor_share_counts_each_contacts_vendor():
+    # catches shares read from the wrong rows or non-users counted as users of vendor 0
+    vendor = np.array([0, 1, -1, 1])
+    neighbours = np.array([[1, 3], [2, 0], [0, 1], [2, 2]])
+    s = adoption.neighbour_vendor_share(vendor, neighbours, np.array([0, 1, 3]), 2)
+    np.testing.assert_allclose(s, [[0.0, 1.0], [0.5, 0.0], [0.0, 0.0]])

@@ -103,11 +103,163 @@ def test_open_weights_leader_halves_the_lag():
     np.testing.assert_allclose(lag, [[1.0, 2.0], [0.5, 1.0]])
 
 
+# ---------------------------------------------------------------- R&D strength
+# Each test names the bug it catches; the elasticities are the baseline's order of magnitude.
+TE, CE = 0.5, 0.3
+
+
+def strength(h, skill=1.0, gpus_per_head=10.0, te=TE, ce=CE, gpus=None):
+    h = np.atleast_1d(np.asarray(h, float))
+    g = h * gpus_per_head if gpus is None else np.broadcast_to(np.asarray(gpus, float), h.shape)
+    return catchup.rd_strength(h, np.broadcast_to(np.asarray(skill, float), h.shape), g, te, ce)
+
+
+def test_reference_lab_has_strength_one():
+    # 500 researchers of skill 1 with 10 GPUs each is the unit (catches a wrong reference)
+    np.testing.assert_allclose(strength(500.0), [1.0])
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.floats(0, 1000), min_size=1, max_size=10), st.floats(0, 5000), st.floats(0, 1e5))
-def test_rd_strength_grows_with_talent_and_compute(headcount, extra_people, extra_gpus):
+@given(st.lists(st.floats(1, 5000), min_size=1, max_size=10), st.floats(1, 5000),
+       st.floats(0.5, 40.0), st.floats(0.05, 1.0))
+def test_more_researchers_more_strength(headcount, extra_people, gpus_per_head, te):
+    # catches an inverted or dropped talent effect, e.g. (h / reference) ** -talent_elasticity
     h = np.array(headcount)
-    base = catchup.rd_strength(h, np.ones_like(h), np.full_like(h, 1000.0), 0.5, 0.3)
-    more_gpus = catchup.rd_strength(h, np.ones_like(h), np.full_like(h, 1000.0 + extra_gpus), 0.5, 0.3)
-    assert np.all(more_gpus >= base - 1e-12)
-    assert np.all(base >= 0)
+    base = strength(h, gpus_per_head=gpus_per_head, te=te)
+    more = strength(h + extra_people, gpus_per_head=gpus_per_head, te=te)
+    assert np.all(more > base)
+    # and exactly by (h'/h) ** talent_elasticity at the same compute per head
+    np.testing.assert_allclose(more / base, ((h + extra_people) / h) ** te, rtol=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(1, 5000), st.floats(1, 5000), st.floats(100, 1e6))
+def test_more_researchers_on_the_same_gpus_still_more_strength_when_talent_dominates(h, extra_people, gpus):
+    # fixed total GPUs: strength ~ h^(te - ce), increasing for te > ce (density beats headcount,
+    # but talent still counts); catches the talent effect inverted or weaker than compute
+    assert strength(h + extra_people, gpus=gpus)[0] > strength(h, gpus=gpus)[0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(1, 5000), st.floats(0.1, 3.0), st.floats(1.01, 4.0))
+def test_more_skill_more_strength_in_proportion(h, skill, factor):
+    # catches skill dropped or entering with the wrong sign/power
+    base = strength(h, skill=skill)[0]
+    better = strength(h, skill=skill * factor)[0]
+    assert better > base
+    assert better / base == pytest.approx(factor, rel=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(1, 5000), st.floats(0.5, 40.0), st.floats(1.01, 8.0))
+def test_more_compute_per_head_more_strength(h, gpus_per_head, factor):
+    # catches the compute effect inverted (per_head ** -elasticity, heads / gpus) or dropped
+    base = strength(h, gpus_per_head=gpus_per_head)[0]
+    more = strength(h, gpus_per_head=gpus_per_head * factor)[0]
+    assert more > base
+    assert more / base == pytest.approx(factor ** CE, rel=1e-9)
+    # with zero compute elasticity GPUs do not matter
+    assert strength(h, gpus_per_head=gpus_per_head * factor, ce=0.0)[0] == pytest.approx(
+        strength(h, gpus_per_head=gpus_per_head, ce=0.0)[0])
+
+
+def test_zero_headcount_is_zero_strength_whatever_the_gpus_and_skill():
+    # catches the h > 0 guard dropped (an empty lab with GPUs would innovate and copy)
+    for te in (TE, 0.0):  # also at zero talent elasticity, where 0 ** te is 1
+        s = catchup.rd_strength(np.array([0.0, -3.0, 0.0]), np.array([2.0, 1.0, 1.0]),
+                                np.array([1e6, 1e4, 0.0]), te, CE)
+        np.testing.assert_array_equal(s, [0.0, 0.0, 0.0])
+    assert strength(1.0)[0] > 0
+
+
+# ---------------------------------------------------------------- expected copy lag
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0.01, 100), min_size=2, max_size=8), st.floats(0.5, 24), st.floats(0.05, 0.95))
+def test_copy_lag_shortens_with_strength_and_open_weights(strengths, base_lag, factor):
+    # catches the lag growing with strength (base * sqrt(s)) and the open-weights factor ignored
+    s = np.sort(np.array(strengths))
+    closed = catchup.expected_copy_lag(base_lag, s, np.array([False]), factor)[:, 0]
+    open_ = catchup.expected_copy_lag(base_lag, s, np.array([True]), factor)[:, 0]
+    assert np.all(np.diff(closed) <= 0)
+    distinct = np.diff(s) > 1e-6 * s[1:]
+    assert np.all(np.diff(closed)[distinct] < 0)
+    np.testing.assert_allclose(open_, factor * closed)
+    assert np.all(open_ < closed)
+    # the reference lab (strength 1) has the base lag
+    lag = catchup.expected_copy_lag(base_lag, np.array([1.0]), np.array([False]), factor)
+    assert lag[0, 0] == pytest.approx(base_lag)
+
+
+# ---------------------------------------------------------------- innovation, exact expectations
+def test_innovation_damping_is_exp_of_distance_past_frontier_over_scale():
+    # catches damping dropped, applied to vendors behind the frontier, or ignoring damping_scale
+    rng = np.random.default_rng(11)
+    n, rate, step = 200_000, 2.0, 0.5
+    rates = np.full(n, rate)
+    frontier = np.array([10.0])
+    behind = catchup.innovate(rng, np.full((n, 1), 7.0), frontier, rates, np.array([step]))[0] - 7.0
+    ahead = catchup.innovate(rng, np.full((n, 1), 11.0), frontier, rates, np.array([step]))[0] - 11.0
+    scaled = catchup.innovate(rng, np.full((n, 1), 11.0), frontier, rates, np.array([step]),
+                              np.array([2.0]))[0] - 11.0
+    assert behind.mean() == pytest.approx(rate * step, rel=0.02)            # no damping behind
+    assert ahead.mean() == pytest.approx(rate * step * np.exp(-1.0 / step), rel=0.03)
+    assert scaled.mean() == pytest.approx(rate * step * np.exp(-1.0 / 2.0), rel=0.03)
+
+
+def test_innovation_rate_per_vendor_and_feature():
+    # a (vendors x features) rate is used as given: catches rates applied to the wrong axis
+    rng = np.random.default_rng(12)
+    n = 50_000
+    rate = np.tile([[0.0, 3.0]], (n, 1))
+    new, released = catchup.innovate(rng, np.zeros((n, 2)), np.array([1e9, 1e9]), rate, np.array([1.0, 1.0]))
+    assert not released[:, 0].any() and (new[:, 0] == 0).all()
+    assert new[:, 1].mean() == pytest.approx(3.0, rel=0.02)
+
+
+# ---------------------------------------------------------------- imitation
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0.0, 2.0))
+def test_imitation_copies_only_from_behind_and_never_lowers_capability(seed, leapfrog):
+    # catches copying by vendors at or above the public best (which would pull leaders down
+    # to the best or push them up by a leapfrog) and copies that lower capability
+    rng = np.random.default_rng(seed)
+    cap = rng.uniform(0, 10, (40, 3))
+    best = np.array([5.0, 5.0, 5.0])
+    new, copied = catchup.imitate(rng, cap, best, rng.uniform(0, 10, 3), np.full((40, 3), 1e-9),
+                                  np.full(3, leapfrog), np.ones(40, bool), np.array([1.0, 0.5, 0.0]))
+    assert not copied[cap >= best[None, :]].any()
+    np.testing.assert_array_equal(new[cap >= best[None, :]], cap[cap >= best[None, :]])
+    assert (new >= cap).all()
+    assert copied[cap < best[None, :]].all()  # zero lag: every follower copies
+
+
+def test_copy_share_closes_that_share_of_the_gap():
+    # catches copy_share ignored (a closed general model copied whole) or applied to the level
+    rng = np.random.default_rng(13)
+    cap = np.array([[2.0, 2.0, 2.0]])
+    new, copied = catchup.imitate(rng, cap, np.array([10.0, 10.0, 10.0]), np.array([20.0, 20.0, 20.0]),
+                                  np.full((1, 3), 1e-9), np.zeros(3), np.ones(1, bool), np.array([1.0, 0.25, 0.0]))
+    assert copied.all()
+    np.testing.assert_allclose(new[0], [10.0, 4.0, 2.0])
+
+
+# ---------------------------------------------------------------- diffusion, hype, gaps
+def test_diffusion_closes_one_minus_exp_of_the_gap_each_month_per_vendor_lag():
+    # catches a wrong fraction (1/lag, exp(-1/lag)) or a lag taken from the wrong vendor
+    cap = np.array([[0.0], [4.0], [12.0]])
+    lag = np.array([[1.0], [3.0], [1.0]])
+    out = catchup.diffuse(cap, np.array([10.0]), lag, np.ones(3, bool))
+    np.testing.assert_allclose(out[:, 0], [10 * (1 - np.exp(-1.0)), 4 + 6 * (1 - np.exp(-1 / 3)), 12.0])
+
+
+def test_hype_release_without_headline_and_no_release():
+    # catches headlines counted without a release, or releases counted per vendor not per feature
+    hype = catchup.hype_after(np.array([1.0, 1.0, 1.0]),
+                              np.array([[True, True], [False, False], [True, False]]),
+                              np.array([[False, True], [True, True], [False, False]]), 0.2, 0.1, 1.0)
+    np.testing.assert_allclose(hype, [0.8 + 0.2 + 1.0, 0.8, 0.8 + 0.1])
+
+
+def test_gap_months_is_distance_behind_in_months_and_zero_when_ahead():
+    g = catchup.gap_months(np.array([[1.0, 5.0], [4.0, 1.0]]), np.array([3.0, 4.0]), np.array([0.5, 2.0]))
+    np.testing.assert_allclose(g, [[4.0, 0.0], [0.0, 1.5]])

@@ -47,9 +47,12 @@ def test_a_vendor_out_of_the_race_does_not_take_up_share_ambition_again():
 
 @pytest.mark.parametrize("changes,needles", [
     ('[{month: "2023-06", set: {price_war.intensity: 1}}]', ["changes.0.month", "2023-06", "inside the run"]),
-    ('[{month: "2024-06", set: {vendors.baidu.gpus: 1}}]', ["changes.0.set.vendors.baidu.gpus", "a dated change can set"]),
-    ('[{month: "2024-06", set: {market.unit_cost.halving_months: 6}}]', ["changes.0.set.market.unit_cost", "market.unit_cost"]),
-    ('[{month: "2024-06", set: {price_war.intensty: 1}}]', ["changes.0.set.price_war.intensty", "did you mean 'intensity'"]),
+    ('[{month: "2024-06", set: {vendors.baidu.gpus: 1}}]',
+     ["changes.0.set.vendors.baidu.gpus", "a dated change can set"]),
+    ('[{month: "2024-06", set: {market.unit_cost.halving_months: 6}}]',
+     ["changes.0.set.market.unit_cost", "market.unit_cost"]),
+    ('[{month: "2024-06", set: {price_war.intensty: 1}}]',
+     ["changes.0.set.price_war.intensty", "did you mean 'intensity'"]),
     ('[{month: "2024-06", set: {talent.mobility: 3}}]', ["changes.0.set", "talent.mobility", "3"]),
 ])
 def test_bad_changes_are_rejected_with_their_key_path(changes, needles):

@@ -23,6 +23,7 @@ def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
+@pytest.mark.slow
 def test_run_end_to_end_writes_results_and_prints_table(tmp_path):
     out = tmp_path / "res"
     r = invoke("run", SMALL, "--replications", 3, "--workers", 2, "--seed", 4, "--out", out, "--quiet")
@@ -47,6 +48,7 @@ def test_run_end_to_end_writes_results_and_prints_table(tmp_path):
     assert resolved["scale"]["consumers"] == 2000
 
 
+@pytest.mark.slow
 def test_run_replaces_its_own_results_but_not_other_directories(tmp_path):
     out = tmp_path / "res"
     assert invoke("run", SMALL, "--out", out, "--quiet", "--set", "run.months=2").exit_code == 0
@@ -60,6 +62,7 @@ def test_run_replaces_its_own_results_but_not_other_directories(tmp_path):
     assert (other / "thesis.tex").exists()
 
 
+@pytest.mark.slow
 def test_set_overrides_reach_the_model(tmp_path):
     out = tmp_path / "res"
     r = invoke("run", SMALL, "--out", out, "--quiet", "--set", "run.months=3", "--set", "price_war.intensity=0.25")
@@ -75,6 +78,7 @@ def test_check_and_schema_commands():
     assert r.exit_code == 0 and "properties" in json.loads(r.output)
 
 
+@pytest.mark.slow
 def test_console_script_exit_status_is_2_on_bad_input(tmp_path):
     exe = Path(sys.executable).parent / "market-sim"
     bad = tmp_path / "bad.yaml"
@@ -96,20 +100,24 @@ EXT = f"extends: {BASELINE}\n"
 
 BAD_CONFIGS = {
     "malformed_yaml": (EXT + "run: {months: 3\n", ["malformed YAML", "line"]),
-    "unknown_key": (EXT + "price_war:\n  intensty: 0.5\n", ["price_war.intensty", "unknown key", "did you mean 'intensity'"]),
+    "unknown_key": (EXT + "price_war:\n  intensty: 0.5\n",
+                    ["price_war.intensty", "unknown key", "did you mean 'intensity'"]),
     "unknown_section": (EXT + "pricewar: {intensity: 0.5}\n", ["pricewar", "did you mean 'price_war'"]),
     "wrong_type": (EXT + "scale:\n  consumers: many\n", ["scale.consumers", "'many'", "integer"]),
     "negative_price": (EXT + "vendors:\n  moonshot: {api_price_rmb_per_mtok: -3}\n",
                        ["vendors.moonshot.api_price_rmb_per_mtok", "-3", ">= 0"]),
-    "share_above_one": (EXT + "vendors:\n  zhipu: {consumer_share: 1.5}\n", ["vendors.zhipu.consumer_share", "1.5", "<= 1"]),
+    "share_above_one": (EXT + "vendors:\n  zhipu: {consumer_share: 1.5}\n",
+                        ["vendors.zhipu.consumer_share", "1.5", "<= 1"]),
     "zero_consumers": (EXT + "scale:\n  consumers: 0\n", ["scale.consumers", "0", ">= 1"]),
     "bad_month": (EXT + "run:\n  start: 2024-13\n", ["run.start", "YYYY-MM"]),
     "missing_extends": ("extends: nowhere/base.yaml\n", ["extends", "nowhere/base.yaml", "not found"]),
-    "undefined_vendor": (EXT + "scheduled_releases:\n  - {vendor: moonshoot, month: '2024-03', feature: context, level: 2000000}\n",
+    "undefined_vendor": (EXT + "scheduled_releases:\n"
+                         "  - {vendor: moonshoot, month: '2024-03', feature: context, level: 2000000}\n",
                          ["scheduled_releases[0].vendor", "moonshoot", "did you mean 'moonshot'"]),
     "undefined_stake_vendor": (EXT + "strategic_stakes:\n  - {investor: alibaba, vendor: openai, stake: 0.1}\n",
                                ["strategic_stakes[0].vendor", "openai"]),
-    "bad_literal": (EXT + "consumers:\n  word_of_mouth: telepathy\n", ["consumers.word_of_mouth", "telepathy", "network", "mixed"]),
+    "bad_literal": (EXT + "consumers:\n  word_of_mouth: telepathy\n",
+                    ["consumers.word_of_mouth", "telepathy", "network", "mixed"]),
     "not_a_mapping": ("- just\n- a list\n", ["top level must be a mapping"]),
 }
 

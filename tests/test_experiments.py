@@ -28,6 +28,7 @@ def finished(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_report_answers_with_intervals(finished):
     report = (finished / "report.md").read_text()
     for needle in ("## Answer", "**Who falls behind.**", "**How sure.**", "**What drives it**", "95%"):
@@ -40,6 +41,7 @@ def test_report_answers_with_intervals(finished):
     assert (table.loc[table["vendor"] != "long tail", "replications"] == 4).all()
 
 
+@pytest.mark.slow
 def test_common_seeds_give_each_replication_the_same_history_before_the_change(finished):
     from market_sim.config import load_config
     from market_sim.runner import replication_seeds, simulate
@@ -68,6 +70,7 @@ def _stored_falls_behind(directory) -> pd.DataFrame:
                               aggfunc="first").astype(float)
 
 
+@pytest.mark.slow
 def test_paired_changes_are_recomputed_from_the_stored_runs(finished):
     from market_sim.stats import Z95
 
@@ -92,6 +95,7 @@ def test_paired_changes_are_recomputed_from_the_stored_runs(finished):
         np.testing.assert_allclose(p.loc[changes.index], wide[scenario].mean(axis=1), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_an_interrupted_experiment_completes_on_the_same_command(tmp_path, finished):
     out = tmp_path / "out"
     # a partial result: copy the definition and the first runs chunk of a finished experiment
@@ -112,6 +116,7 @@ def test_an_interrupted_experiment_completes_on_the_same_command(tmp_path, finis
     pd.testing.assert_frame_equal(pd.read_csv(out / "falls_behind.csv"), pd.read_csv(finished / "falls_behind.csv"))
 
 
+@pytest.mark.slow
 def test_a_directory_with_other_results_is_refused(tmp_path, finished):
     out = tmp_path / "other"
     out.mkdir()
@@ -154,6 +159,7 @@ def test_shipped_experiments_are_valid(path: Path):
         assert exp.replications >= 100 and len(configs) == 7
 
 
+@pytest.mark.slow
 def test_sweep_experiment_maps_the_focus_vendor(tmp_path):
     out = tmp_path / "focus"
     r = invoke("experiment", EXP.parent / "focus.yaml", "--out", out, "--workers", 1, "--quiet")

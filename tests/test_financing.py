@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from market_sim.mechanisms import financing
 from market_sim.mechanisms.falls_behind import falls_behind
@@ -25,6 +26,28 @@ def test_split_round_never_exceeds_dry_powder_or_the_ask():
         ask = rng.uniform(0, 3e9)
         put = financing.split_round(ask, powder, rng)
         assert np.all(put <= powder + 1e-6) and put.sum() <= ask + 1e-3 and np.all(put >= 0)
+        assert (put > 0).sum() <= 3 and (put[powder == 0] == 0).all()
+        # a round the chosen funds can afford is filled (catches a round that silently shrinks
+        # or never closes: all zeros passes the bounds above)
+        chosen = put > 0
+        if ask > 0 and (powder > 0).any() and np.all(ask * powder[chosen] / powder[chosen].sum() <= powder[chosen]):
+            assert put.sum() == pytest.approx(ask, rel=1e-9)
+
+
+def test_split_round_fills_the_ask_in_proportion_to_dry_powder():
+    rng = np.random.default_rng(1)
+    powder = np.array([0.0, 6e9, 3e9, 1e9])
+    put = financing.split_round(1e9, powder, rng)
+    assert put.sum() == pytest.approx(1e9) and put[0] == 0
+    np.testing.assert_allclose(put[1:] / put.sum(), powder[1:] / powder[1:].sum())
+    # a round bigger than the funds can pay shrinks to what they have
+    put = financing.split_round(1e11, powder, rng)
+    np.testing.assert_allclose(put, powder)
+    # funds are drawn in proportion to dry powder when more have money than take part
+    picks = np.zeros(4)
+    for _ in range(2000):
+        picks += financing.split_round(1.0, np.array([1.0, 1.0, 1.0, 97.0]), rng, max_investors=1) > 0
+    assert picks[3] / 2000 == pytest.approx(0.97, abs=0.015)
 
 
 def test_distress_pivot_and_exit():
@@ -34,6 +57,56 @@ def test_distress_pivot_and_exit():
     frontier = np.array([True, True, True, True])
     a = financing.distress_action(runway, failed, gap, frontier, 6.0, 2.0, 9.0)
     assert list(a) == [1, 1, 2, 0]
+
+
+def test_strategic_subtraction_after_patience_months_far_behind_only_for_racing_startups():
+    # catches the behind streak ignored, compared the wrong way, or pivoting a focused vendor
+    runway = np.full(4, 50.0)
+    failed = np.zeros(4, bool)
+    gap = np.zeros(4)
+    frontier = np.array([True, True, True, False])
+    a = financing.distress_action(runway, failed, gap, frontier, 6.0, 2.0, 9.0,
+                                  behind_streak=np.array([4, 3, 0, 9]), patience=4)
+    assert list(a) == [1, 0, 0, 0]
+    # exit needs both a short runway and a failed raise
+    a = financing.distress_action(np.array([1.0, 1.0]), np.array([False, True]), np.zeros(2), np.array([False, False]),
+                                  6.0, 2.0, 9.0)
+    assert list(a) == [0, 2]
+
+
+def test_streak_counts_consecutive_months_and_resets():
+    months = np.zeros(2, int)
+    history = []
+    for cond in ([True, True], [True, False], [True, True]):
+        months = financing.streak(np.array(cond), months)
+        history.append(list(months))
+    assert history == [[1, 1], [2, 0], [3, 1]]
+    assert list(financing.parent_patience(np.array([5.0, 1.0, 2.0]), 2.0, np.array([3, 3, 3]))) == [4, 0, 0]
+
+
+def test_traction_score_is_log_scaled_and_reaches_one_at_half_a_market():
+    t = financing.traction_score(np.array([0.0, 0.01, 0.25, 0.5, 0.9]), np.array([0.0, 0.0, 0.25, 0.0, 0.0]))
+    np.testing.assert_allclose(t[[0, 2, 3, 4]], [0.0, 1.0, 1.0, 1.0])
+    assert t[1] == pytest.approx(np.log1p(1.0) / np.log1p(50.0))
+
+
+def test_round_size_is_months_of_burn_scaled_by_climate_and_traction():
+    # catches a profitable vendor asking for money, or the climate/traction scaling dropped
+    ask = financing.round_size(np.array([10.0, -5.0, 10.0, 10.0]), 18.0, 1.5, np.array([0.5, 0.5, 0.0, 1.0]))
+    np.testing.assert_allclose(ask, [10 * 18 * 1.5 * 1.0, 0.0, 10 * 18 * 1.5 * 0.5, 10 * 18 * 1.5 * 1.5])
+    # the climate is capped at 2
+    np.testing.assert_allclose(financing.round_size(np.array([1.0]), 1.0, 10.0, np.array([0.5])), [2.0])
+
+
+def test_failure_risk_none_for_big_tech_rises_as_runway_shortens():
+    r = financing.failure_risk(np.array([False, True, True, True, True]), np.array([1.0, 48.0, 12.0, 0.0, 12.0]),
+                               np.array([0.0, 0.0, 0.0, 0.0, 1.0]))
+    np.testing.assert_allclose(r, [0.0, 0.0, 0.5, 1.0, 0.8])
+
+
+def test_raise_probability_is_logistic():
+    p = financing.raise_probability(np.array([0.5]), np.array([0.25]), 1.0, -2.0, 2.0, 4.0, 0.0)
+    assert p[0] == pytest.approx(0.5)
 
 
 def test_rank_score_best_is_one_inactive_zero():

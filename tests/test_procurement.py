@@ -51,3 +51,40 @@ def test_cheaper_vendor_is_chosen_more_often():
                                   1, 0, 0, 0, 0, 0)
     portfolio, _ = procurement.choose_portfolio(rng, u, np.ones(2, bool), 1, 1.0)
     assert (portfolio[:, 0] == 0).mean() > 0.8
+
+
+def test_each_vendor_is_paid_for_exactly_its_own_tokens():
+    # the total check above holds even if revenue goes to the wrong vendor; this one does not
+    portfolio = np.array([[0, 2], [2, -1], [1, 0]])
+    weights = np.array([[0.25, 0.75], [1.0, 0.0], [0.5, 0.5]])
+    price = np.array([2.0, 10.0, 4.0])
+    demand = np.array([100.0, 10.0, 40.0])
+    spend, revenue, tokens = procurement.spend_by_vendor(demand, portfolio, weights, price, 3)
+    np.testing.assert_allclose(tokens, [25 + 20, 20, 75 + 10])
+    np.testing.assert_allclose(revenue, [25 * 2 + 20 * 2, 20 * 10, 75 * 4 + 10 * 4])
+    np.testing.assert_allclose(spend, [25 * 2 + 75 * 4, 10 * 4, 20 * 10 + 20 * 2])
+    np.testing.assert_allclose(procurement.portfolio_price(portfolio, weights, price), [3.5, 4.0, 6.0])
+    by_sector = procurement.sector_revenue(demand, portfolio, weights, price, np.array([1, 0, 1]), 2, 3)
+    np.testing.assert_allclose(by_sector, [[0, 0, 40], [25 * 2 + 20 * 2, 20 * 10, 75 * 4]])
+
+
+def test_token_weights_are_a_softmax_of_utility_over_the_portfolio():
+    # catches the softmax scale inverted or weights not following utility
+    rng = np.random.default_rng(3)
+    u = np.array([[0.0, 1.0, 3.0]])
+    portfolio, w = procurement.choose_portfolio(rng, u, np.array([True, True, False]), 3, 2.0)
+    assert sorted(portfolio[0][:2]) == [0, 1] and portfolio[0][2] == -1
+    by_vendor = dict(zip(portfolio[0][:2], w[0][:2]))
+    expected = np.exp(np.array([0.0, 1.0]) / 2.0) / np.exp(np.array([0.0, 1.0]) / 2.0).sum()
+    np.testing.assert_allclose([by_vendor[0], by_vendor[1]], expected)
+    assert w[0][2] == 0
+
+
+def test_price_capability_and_risk_enter_utility_with_their_signs():
+    u = procurement.buyer_utility(
+        sector=np.array([0, 1]), home_cloud=np.array([-1, -1]), risk_aversion=np.array([1.0, 0.5]),
+        current_portfolio=np.full((2, 1), -1), price=np.array([1.0, 4.0]),
+        capability_fit=np.array([[1.0, 2.0], [3.0, 0.0]]), focus_sector=np.full(2, -1),
+        failure_risk=np.array([0.0, 0.4]), b_price=1.0, b_cap=2.0, b_cloud=0, b_focus=0, b_risk=3.0, switching_cost=0)
+    lp = np.log(np.array([1.0, 4.0]) + procurement.FREE_PRICE_FLOOR)
+    np.testing.assert_allclose(u, [[-lp[0] + 2.0, -lp[1] + 4.0 - 1.2], [-lp[0] + 6.0, -lp[1] + 0.0 - 0.6]])

@@ -2,11 +2,15 @@
 
 import gc
 
+import pytest
+
 from market_sim import MarketModel
 from market_sim.agents import Consumer
 from market_sim.runner import release_model, replication_seeds, run_replication
 
 from .conftest import SMALL
+
+pytestmark = pytest.mark.slow  # whole replications, and a scan of every live object
 
 
 def _live_consumers() -> int:

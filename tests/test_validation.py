@@ -52,7 +52,8 @@ def test_price_war_needs_a_cluster_in_the_window_and_a_startup_split():
     assert ok == (3.0, True)  # first cut in 2024-04 (index 3); Zhipu cuts, Baichuan keeps its price
     early = {b: [4, 4, 4, 4, 4, 4] for b in ("bytedance", "alibaba", "baidu")} | {"zhipu": prices["zhipu"]}
     early = {b: [10] + v[1:] for b, v in early.items()}
-    assert MEASURES["price_war_cluster"](table(api_price=early), None, CTX, 0.5, 3, 1, ["2024-03", "2024-07"], 0.5, 0.7)[1] is False
+    measure = MEASURES["price_war_cluster"]
+    assert measure(table(api_price=early), None, CTX, 0.5, 3, 1, ["2024-03", "2024-07"], 0.5, 0.7)[1] is False
 
 
 def test_price_war_counts_a_cut_in_the_first_month_against_the_list_price():

@@ -13,6 +13,8 @@ import pytest
 
 from .conftest import free_port
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-quic", "--disable-sync"]
@@ -83,7 +85,8 @@ def test_step_play_scenario_and_reset_in_a_real_browser(server, tmp_path):
             expect(month).to_contain_text("(start)", timeout=60_000)
             assert "2023-12" in _month(page)
             expect(page.get_by_text("No events yet")).to_be_visible()
-            expect(page.locator(".vega-embed")).to_have_count(5, timeout=30_000)  # shares (two panels), prices, network, capability, cash
+            # shares (two panels), prices, network, capability, cash
+            expect(page.locator(".vega-embed")).to_have_count(5, timeout=30_000)
             first_chart = _chart_pixels(page, 0)
             step = page.get_by_role("button", name="Step")
             for expected in ("2024-01", "2024-02", "2024-03", "2024-04"):
