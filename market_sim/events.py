@@ -11,74 +11,123 @@ COLUMNS = ["month_index", "month", "vendor", "event", "detail", "value"]
 
 
 class EventLog:
-    """Events of one run, in the order they happened. `records` holds one dict per event with
-    COLUMNS as keys; the methods below are the only places that word an event."""
+    """Events of one run, in the order they happened. An event is stored as its facts and
+    worded only when read (`records`, `frame`): a run whose events nobody reads (a sweep, a
+    calibration) never formats a sentence. The `_word_*` functions below are the only places
+    that word an event."""
 
     def __init__(self, start: str, vendor_ids: list[str], vendor_names: list[str]):
         self.start = start
         self.ids = vendor_ids
         self.names = vendor_names
-        self.records: list[dict] = []
+        self._facts: list[tuple] = []        # (t, row, event, word, args, value)
+        self._worded: list[dict] = []
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self._facts)
 
-    def add(self, t: int, row: int, event: str, detail: str, value: float = np.nan) -> None:
-        self.records.append({
-            "month_index": t, "month": month_label(self.start, t),
-            "vendor": self.ids[row] if row >= 0 else "", "event": event,
-            "detail": detail, "value": float(value),
-        })
+    def add(self, t: int, row: int, event: str, word, args: tuple, value: float = np.nan) -> None:
+        """Record an event of vendor `row` (-1: the market) in month t, worded by word(*args)."""
+        self._facts.append((t, row, event, word, args, value))
+
+    @property
+    def records(self) -> list[dict]:
+        """One dict per event with COLUMNS as keys, oldest first."""
+        for t, row, event, word, args, value in self._facts[len(self._worded):]:
+            self._worded.append({
+                "month_index": t, "month": month_label(self.start, t),
+                "vendor": self.ids[row] if row >= 0 else "", "event": event,
+                "detail": word(*args), "value": float(value),
+            })
+        return self._worded
 
     def frame(self) -> pd.DataFrame:
         events = pd.DataFrame(self.records, columns=COLUMNS)
         events["month_index"] = events["month_index"].astype(np.int32)
         return events
 
-    # ---- the events, worded
+    # ---- the events
     def change(self, t: int, why: str, settings: dict) -> None:
-        self.add(t, -1, "change", why or ", ".join(f"{k} = {v}" for k, v in settings.items()))
+        self.add(t, -1, "change", _word_change, (why, dict(settings)))
 
     def releases(self, t: int, reported: np.ndarray, headline: np.ndarray, capability: np.ndarray, features) -> None:
         """One event per (vendor, feature) in `reported`: a headline sets a new domestic best,
         the others match it. `features` is the run's FeatureSpace."""
         for row, f in zip(*np.nonzero(reported)):
-            verb = "sets a new domestic best" if headline[row, f] else "matches the domestic best"
             level = capability[row, f]
-            self.add(t, row, "release", f"{self.names[row]} {verb}: {features.describe(f, level)}",
+            self.add(t, row, "release", _word_release, (self.names[row], bool(headline[row, f]), features, f, level),
                      float(features.to_unit(f, np.array(level))))
 
     def price_cuts(self, t: int, cut: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
         for row in np.flatnonzero(cut):
-            pct = 100.0 * (1.0 - new[row] / old[row])
-            self.add(t, row, "price_cut", f"{self.names[row]} cuts API price {pct:.0f}% to {new[row]:.2f} RMB/M tokens",
-                     new[row])
+            self.add(t, row, "price_cut", _word_price_cut, (self.names[row], old[row], new[row]), new[row])
 
     def key_hires(self, t: int, key: np.ndarray) -> None:
         """`key` is (source x destination) key hires."""
         for source, destination in zip(*np.nonzero(key)):
-            self.add(t, destination, "key_hire", f"{self.names[destination]} hires {key[source, destination]} key "
-                     f"researcher(s) from {self.names[source]}", key[source, destination])
+            count = key[source, destination]
+            self.add(t, destination, "key_hire", _word_key_hires,
+                     (self.names[destination], count, self.names[source]), count)
 
     def budget_cut(self, t: int, row: int, patience_months: int) -> None:
-        self.add(t, row, "budget_cut",
-                 f"{self.names[row]}'s parent cuts the AI budget after {patience_months} months of losses")
+        self.add(t, row, "budget_cut", _word_budget_cut, (self.names[row], patience_months))
 
     def rounds(self, t: int, tried: np.ndarray, failed_to_close: np.ndarray, amount: np.ndarray,
                post_money: np.ndarray) -> None:
         """Each startup that `tried` to raise: a round (amount > 0), or no round found."""
         for row in np.flatnonzero(tried):
             if failed_to_close[row]:
-                self.add(t, row, "raise_failed", f"{self.names[row]} fails to close a round")
+                self.add(t, row, "raise_failed", _word_raise_failed, (self.names[row],))
             elif amount[row] > 0:
-                self.add(t, row, "round", f"{self.names[row]} raises {amount[row] / 1e9:.2f}B RMB at "
-                         f"{post_money[row] / 1e9:.1f}B post-money", amount[row])
+                self.add(t, row, "round", _word_round, (self.names[row], amount[row], post_money[row]), amount[row])
 
     def pivot(self, t: int, row: int, sector: str) -> None:
-        self.add(t, row, "pivot", f"{self.names[row]} stops pretraining and narrows to {sector}")
+        self.add(t, row, "pivot", _word_pivot, (self.names[row], sector))
 
     def acquisition(self, t: int, row: int, acquirer: int) -> None:
-        self.add(t, row, "acquisition", f"{self.names[row]} is acquired by {self.names[acquirer]}")
+        self.add(t, row, "acquisition", _word_acquisition, (self.names[row], self.names[acquirer]))
 
     def shutdown(self, t: int, row: int) -> None:
-        self.add(t, row, "exit", f"{self.names[row]} shuts down")
+        self.add(t, row, "exit", _word_shutdown, (self.names[row],))
+
+
+# ---- wording
+def _word_change(why: str, settings: dict) -> str:
+    return why or ", ".join(f"{k} = {v}" for k, v in settings.items())
+
+
+def _word_release(name: str, headline: bool, features, f: int, level: float) -> str:
+    verb = "sets a new domestic best" if headline else "matches the domestic best"
+    return f"{name} {verb}: {features.describe(f, level)}"
+
+
+def _word_price_cut(name: str, old: float, new: float) -> str:
+    return f"{name} cuts API price {100.0 * (1.0 - new / old):.0f}% to {new:.2f} RMB/M tokens"
+
+
+def _word_key_hires(name: str, count: int, source: str) -> str:
+    return f"{name} hires {count} key researcher(s) from {source}"
+
+
+def _word_budget_cut(name: str, patience_months: int) -> str:
+    return f"{name}'s parent cuts the AI budget after {patience_months} months of losses"
+
+
+def _word_raise_failed(name: str) -> str:
+    return f"{name} fails to close a round"
+
+
+def _word_round(name: str, amount: float, post_money: float) -> str:
+    return f"{name} raises {amount / 1e9:.2f}B RMB at {post_money / 1e9:.1f}B post-money"
+
+
+def _word_pivot(name: str, sector: str) -> str:
+    return f"{name} stops pretraining and narrows to {sector}"
+
+
+def _word_acquisition(name: str, acquirer: str) -> str:
+    return f"{name} is acquired by {acquirer}"
+
+
+def _word_shutdown(name: str) -> str:
+    return f"{name} shuts down"

@@ -10,13 +10,15 @@ orders the month and books each mechanism's result into the state.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from mesa import DataCollector, Model
 
-from .agents import BIG_TECH, FOCUSED, STARTUP, add_mesa_agents
+from .agents import BIG_TECH, FOCUSED, STARTUP, STATUS_NAMES, add_mesa_agents
 from .build import (
     build_buyers,
     build_consumers,
@@ -31,6 +33,7 @@ from .config import FEATURES, LIVE_VENDOR_KEYS, Config, apply_change
 from .events import EventLog
 from .features import FeatureSpace
 from .mechanisms import adoption, catchup, financing, pricing, procurement, talent
+from .mechanisms.falls_behind import outcomes_from_records
 from .mechanisms.indicators import hhi, price_index, shares
 from .mechanisms.paths import path_value
 from .parameters import DEFAULT_CONFIG, MODEL_REPORTERS, PARAMETER_KEYS, config_from  # noqa: F401 (public)
@@ -62,7 +65,7 @@ class MarketModel(Model):
         self.consumers = build_consumers(cfg, self.vendors, self.rng)
         self.sector_needs = sector_needs(cfg, self.features)
         self.sectors = list(cfg.enterprises.sectors)
-        add_mesa_agents(self, self.vendors, self.investors, self.buyers, self.consumers)
+        self._mesa_agents_added = False  # created on first use: see `agents`
         pool = int(cfg.talent.initial_pool)
         self.market = MarketState(talent_pool=pool, total_talent=int(self.vendors.headcount.sum()) + pool)
         self.events = EventLog(self.start, self.vendors.ids, self.vendors.names)
@@ -75,6 +78,30 @@ class MarketModel(Model):
         self._begin_month()
         self.take_stock(initial=True)
         self.datacollector = DataCollector(model_reporters=MODEL_REPORTERS)
+
+    # ------------------------------------------------------------------ the Mesa face
+    # The agent objects are views of the tables for Mesa's API (agents, agents_by_type,
+    # batch_run, the app). Runs that never ask for them (replications, sweeps, calibration)
+    # never pay for creating 22,000 of them; the first access creates them all.
+    def _ensure_mesa_agents(self) -> None:
+        if not self._mesa_agents_added:
+            self._mesa_agents_added = True
+            add_mesa_agents(self, self.vendors, self.investors, self.buyers, self.consumers)
+
+    @property
+    def agents(self):
+        self._ensure_mesa_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self._ensure_mesa_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        self._ensure_mesa_agents()
+        return super().agent_types
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -184,11 +211,12 @@ class MarketModel(Model):
     # ------------------------------------------------------------------ 3. enterprise buyers
     def buy_tokens(self, t: int) -> None:
         b, ent, v = self.buyers, self.cfg.enterprises, self.vendors
-        utility = self._buyer_utility()
-        b.portfolio[:], b.next_review[:] = procurement.review_portfolios(self.rng, t, utility, b.portfolio,
-                                                                         b.next_review, v.active, ent)
+        utility = partial(self._buyer_utility, b.portfolio.copy())  # switching costs: the garden held now
+        b.portfolio[:], b.next_review[:] = procurement.review_portfolios(
+            self.rng, t, utility, b.portfolio, b.next_review, v.active, ent)
         # tokens are re-split within the garden every month at current prices and capabilities
-        b.weights[:] = procurement.garden_weights(utility, b.portfolio, ent.spend_softmax_scale)
+        everyone = np.arange(b.size)
+        b.weights[:] = procurement.garden_weights(utility(everyone, b.portfolio), b.portfolio, ent.spend_softmax_scale)
         paid = procurement.portfolio_price(b.portfolio, b.weights, v.api_price)
         demand = procurement.token_demand(b.base_demand, ent.demand_growth_per_month, t, paid,
                                           ent.reference_price_rmb_per_mtok, ent.price_elasticity)
@@ -198,13 +226,16 @@ class MarketModel(Model):
                                                                 len(self.sectors), v.size)
         v.last_enterprise_tokens[:] = v.enterprise_tokens
 
-    def _buyer_utility(self) -> np.ndarray:
+    def _buyer_utility(self, held: np.ndarray, rows: np.ndarray, vendors: np.ndarray | None = None) -> np.ndarray:
+        """Utility to buyers `rows` of every vendor, or of `vendors` (rows x k); `held` is the
+        garden each buyer held when the month began."""
         v, ent, b = self.vendors, self.cfg.enterprises, self.buyers
         fit = -(self.sector_needs @ self.gaps().T)           # sectors x vendors
         risk = financing.failure_risk(v.kind == STARTUP, v.runway, v.status == FOCUSED)
         return procurement.buyer_utility(
-            b.sector, b.home_cloud, b.risk_aversion, b.portfolio, v.api_price, fit, v.focus_sector, risk,
-            ent.beta_price, ent.beta_capability, ent.beta_cloud, ent.beta_focus, ent.beta_risk, ent.switching_cost)
+            b.sector[rows], b.home_cloud[rows], b.risk_aversion[rows], held[rows], v.api_price, fit, v.focus_sector,
+            risk, ent.beta_price, ent.beta_capability, ent.beta_cloud, ent.beta_focus, ent.beta_risk,
+            ent.switching_cost, vendors)
 
     # ------------------------------------------------------------------ 4. consumers
     def use_assistants(self, t: int) -> None:
@@ -333,7 +364,20 @@ class MarketModel(Model):
         m.price_index = price_index(v.api_price, v.enterprise_tokens, v.active)
         m.n_frontier = int(v.racing.sum())
 
+    def outcomes(self) -> pd.DataFrame:
+        """Per-vendor outcome at the last simulated month (falls behind? why? when it left the
+        race), read from the records without building the monthly tables."""
+        r, T = self.recorder, self.recorder.months_done
+        last = {c: r.v[c][T - 1] for c in ("consumer_share", "enterprise_share", "gap_quality_months")}
+        return outcomes_from_records(self.vendors.ids, np.asarray(STATUS_NAMES)[r.status[:T]],
+                                     [month_label(self.start, t) for t in range(T)], last["consumer_share"],
+                                     last["enterprise_share"], last["gap_quality_months"], self.cfg.falls_behind)
+
     def tables(self):
         """(vendor-month, market-month, events) DataFrames of the months simulated so far."""
-        vendor, market = self.recorder.frames(self.start, self.vendors, self.features, self.sectors)
-        return vendor, market, self.events.frame()
+        return (self.recorder.vendor_frame(self.start, self.vendors, self.features, self.sectors),
+                self.market_table(), self.events.frame())
+
+    def market_table(self) -> pd.DataFrame:
+        """The market-month DataFrame of the months simulated so far."""
+        return self.recorder.market_frame(self.start, self.features)

@@ -89,32 +89,36 @@ class Recorder:
         m["unit_cost_reference"][t] = vendors.unit_cost[0] / max(vendors.cost_efficiency[0], 1e-12)
         self.months_done = t + 1
 
-    def frames(self, start: str, vendors: VendorTable, features,
-               sectors: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(vendor-month, market-month) DataFrames of the months recorded so far; `features` is
-        the run's FeatureSpace (to write capabilities in their own units)."""
+    def vendor_frame(self, start: str, vendors: VendorTable, features, sectors: list[str]) -> pd.DataFrame:
+        """The vendor-month DataFrame of the months recorded so far (built in one go from a dict
+        of columns); `features` is the run's FeatureSpace (capabilities in their own units)."""
         T, n = self.months_done, vendors.size
         labels = [month_label(start, t) for t in range(T)]
-        vendor = pd.DataFrame({
+        columns = {
             "month_index": np.repeat(np.arange(T), n).astype(np.int32),
             "month": np.repeat(labels, n),
             "vendor": np.tile(vendors.ids, T),
             "name": np.tile(vendors.names, T),
             "kind": np.tile([KIND_NAMES[k] for k in vendors.kind], T),
             "long_tail": np.tile(vendors.long_tail, T),
-            "status": [STATUS_NAMES[s] for s in self.status[:T].ravel()],
-        })
+            "status": np.asarray(STATUS_NAMES, dtype=object)[self.status[:T].ravel()],
+        }
         for c, arr in self.v.items():
-            vendor[c] = arr[:T].ravel()
+            columns[c] = arr[:T].ravel()
         for c in ("headcount", "talent_in", "talent_out"):
-            vendor[c] = vendor[c].astype(np.int64)
+            columns[c] = columns[c].astype(np.int64)
         for i, f in enumerate(features.names):
-            vendor[f"capability_{f}"] = features.to_unit(i, self.capability[:T, :, i]).ravel()
+            columns[f"capability_{f}"] = features.to_unit(i, self.capability[:T, :, i]).ravel()
         for s, name in enumerate(sectors):  # each vendor's share of a sector's API spend
-            vendor[f"sector_share_{name}"] = self.sector_share[:T, s, :].ravel()
-        market = pd.DataFrame({"month_index": np.arange(T, dtype=np.int32), "month": labels})
+            columns[f"sector_share_{name}"] = self.sector_share[:T, s, :].ravel()
+        return pd.DataFrame(columns)
+
+    def market_frame(self, start: str, features) -> pd.DataFrame:
+        """The market-month DataFrame of the months recorded so far."""
+        T = self.months_done
+        columns = {"month_index": np.arange(T, dtype=np.int32), "month": [month_label(start, t) for t in range(T)]}
         for c, arr in self.m.items():
-            market[c] = arr[:T]
+            columns[c] = arr[:T]
         for i, f in enumerate(features.names):
-            market[f"frontier_{f}"] = features.to_unit(i, self.frontier[:T, i])
-        return vendor, market
+            columns[f"frontier_{f}"] = features.to_unit(i, self.frontier[:T, i])
+        return pd.DataFrame(columns)

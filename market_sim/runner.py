@@ -15,7 +15,6 @@ from tqdm import tqdm
 
 from .config import Config, load_config
 from .execution import child_seeds, pool_imap
-from .mechanisms.falls_behind import outcomes_from_table
 from .stats import falls_behind_table
 
 
@@ -35,15 +34,29 @@ def release_model(model) -> None:
 def simulate(config: dict | Config, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
     """One run to its horizon: its vendor-month, market-month and event tables and the
     per-vendor outcomes; the model is freed afterwards."""
+    model = _run_to_horizon(config, seed)
+    vendor, market, events = model.tables()
+    out = {"vendor_month": vendor, "market_month": market, "events": events, "outcomes": model.outcomes()}
+    release_model(model)
+    return out
+
+
+def simulate_outcomes(config: dict | Config, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
+    """One run to its horizon, keeping only what a sweep stores: the market-month table and
+    the per-vendor outcomes (the vendor-month and event tables are never built)."""
+    model = _run_to_horizon(config, seed)
+    out = {"market_month": model.market_table(), "outcomes": model.outcomes()}
+    release_model(model)
+    return out
+
+
+def _run_to_horizon(config: dict | Config, seed: np.random.SeedSequence):
     from .model import MarketModel  # imported here so worker processes import it themselves
 
     model = MarketModel(config=config, rng=np.random.default_rng(seed))
     while model.running:
         model.step()
-    vendor, market, events = model.tables()
-    outcomes = outcomes_from_table(vendor, model.cfg.falls_behind)
-    release_model(model)
-    return {"vendor_month": vendor, "market_month": market, "events": events, "outcomes": outcomes}
+    return model
 
 
 def run_replication(config: dict | Config, index: int, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:

@@ -104,7 +104,7 @@ def test_month_of_use_higher_utility_wins_more_choosers():
 
 
 def test_garden_weights_softmax_over_held_vendors_only():
-    utility = np.array([[1.0, 0.0, 5.0], [0.0, 0.0, 0.0]])
+    utility = np.array([[1.0, 0.0, 5.0], [0.0, 0.0, 0.0]])   # of each slot's vendor
     portfolio = np.array([[0, 1, -1], [-1, -1, -1]])
     w = procurement.garden_weights(utility, portfolio, 1.0)
     np.testing.assert_allclose(w[0], [np.e / (1 + np.e), 1 / (1 + np.e), 0.0])
@@ -120,7 +120,13 @@ def test_review_drops_vendors_that_left_and_only_due_buyers_review():
     next_review = np.array([5, 0, 5])
     available = np.array([True, False, True, True])
     rules = EnterpriseConfig(sectors={}, portfolio_size=2, review_months=6.0)
-    new, when = procurement.review_portfolios(rng, 0, utility, portfolio, next_review, available, rules)
+    asked = []
+
+    def utility_of(rows):
+        asked.extend(rows)
+        return utility[rows]
+    new, when = procurement.review_portfolios(rng, 0, utility_of, portfolio, next_review, available, rules)
+    assert sorted(asked) == [0, 1]                             # only reviewing buyers score every vendor
     assert not np.isin(new, [1]).any()                         # the vendor that left is gone everywhere
     assert (new[2] == [2, 3]).all() and when[2] == 5           # not due, lost nothing: untouched
     assert (when[:2] >= 1).all()                               # reviewed now, next review later
@@ -294,3 +300,18 @@ def test_month_of_use_reports_only_those_who_picked_another_vendor():
     after, moved = adoption.month_of_use(rng, vendor, contacts, weight, superapp, np.zeros(2000, bool), np.zeros(2),
                                          np.ones(2, bool), np.zeros(2000), rules)
     assert (after == vendor).all() and moved.size == 0
+
+
+def test_buyer_utility_of_a_garden_equals_the_full_matrix_entries():
+    """The month scores only reviewing buyers fully and everyone else on their garden: the two
+    must be the same numbers, or results depend on who reviews."""
+    rng = np.random.default_rng(7)
+    n_b, n_v, n_s = 50, 9, 3
+    args = (rng.integers(0, n_s, n_b), rng.integers(0, n_v, n_b), rng.random(n_b),
+            np.where(rng.random((n_b, 3)) < 0.8, rng.integers(0, n_v, (n_b, 3)), -1), rng.uniform(0.1, 20, n_v),
+            rng.normal(size=(n_s, n_v)), rng.integers(-1, n_s, n_v), rng.random(n_v), 1.0, 0.1, 1.5, 1.5, 2.0, 1.0)
+    full = procurement.buyer_utility(*args)
+    garden = np.where(rng.random((n_b, 3)) < 0.9, rng.integers(0, n_v, (n_b, 3)), -1)
+    slots = procurement.buyer_utility(*args, vendors=garden)
+    held = garden >= 0
+    np.testing.assert_array_equal(slots[held], np.take_along_axis(full, np.maximum(garden, 0), axis=1)[held])

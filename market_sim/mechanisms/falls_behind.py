@@ -46,3 +46,25 @@ def outcomes_from_table(vendor_month: pd.DataFrame, cfg) -> pd.DataFrame:
         "final_enterprise_share": last["enterprise_share"].to_numpy(),
         "final_gap_quality_months": last["gap_quality_months"].to_numpy(),
     })
+
+
+def outcomes_from_records(vendor_ids: list[str], status_names: np.ndarray, month_labels: list[str],
+                          consumer_share: np.ndarray, enterprise_share: np.ndarray, gap_months: np.ndarray,
+                          cfg) -> pd.DataFrame:
+    """The same table as `outcomes_from_table`, straight from the recorded arrays of one run:
+    `status_names` (months x vendors) and the last month's shares and quality gap (vendors)."""
+    fb, reason = falls_behind(status_names[-1], consumer_share, enterprise_share, gap_months,
+                              cfg.statuses, cfg.max_combined_share, cfg.min_gap_months)
+    out = status_names != "frontier"
+    first = np.argmax(out, axis=0)
+    left = np.where(out.any(axis=0), np.asarray(month_labels, dtype=object)[first], "")
+    return pd.DataFrame({
+        "vendor": np.asarray(vendor_ids, dtype=object),
+        "left_race_month": left.astype(object),
+        "falls_behind": fb,
+        "reason": reason,
+        "final_status": status_names[-1].astype(object),
+        "final_consumer_share": consumer_share,
+        "final_enterprise_share": enterprise_share,
+        "final_gap_quality_months": gap_months,
+    })

@@ -21,17 +21,20 @@ FREE_PRICE_FLOOR = 0.1  # RMB per million tokens: keeps log(price) finite for fr
 def buyer_utility(sector: np.ndarray, home_cloud: np.ndarray, risk_aversion: np.ndarray,
                   current_portfolio: np.ndarray, price: np.ndarray, capability_fit: np.ndarray,
                   focus_sector: np.ndarray, failure_risk: np.ndarray, b_price: float, b_cap: float,
-                  b_cloud: float, b_focus: float, b_risk: float, switching_cost: float) -> np.ndarray:
-    """(buyers x vendors) utility. `capability_fit` is (sectors x vendors)."""
+                  b_cloud: float, b_focus: float, b_risk: float, switching_cost: float,
+                  vendors: np.ndarray | None = None) -> np.ndarray:
+    """Utility U of vendors to buyers (rows of the buyer arrays given). `capability_fit` is
+    (sectors x vendors). `vendors` (buyers x k vendor rows) says which vendors to score for
+    each buyer, e.g. its garden; by default every vendor, giving (buyers x vendors). Each
+    entry is the same number whichever set is asked for."""
     n_v = price.shape[0]
-    u = -b_price * np.log(price + FREE_PRICE_FLOOR)[None, :] + b_cap * capability_fit[sector]
-    u = u + b_cloud * (home_cloud[:, None] == np.arange(n_v)[None, :])
-    u = u + b_focus * (focus_sector[None, :] == sector[:, None])
-    u = u - b_risk * risk_aversion[:, None] * failure_risk[None, :]
-    held = np.zeros(u.shape, bool)
-    rows = np.repeat(np.arange(u.shape[0]), current_portfolio.shape[1])
-    cols = current_portfolio.ravel()
-    held[rows[cols >= 0], cols[cols >= 0]] = True
+    if vendors is None:
+        vendors = np.broadcast_to(np.arange(n_v)[None, :], (sector.shape[0], n_v))
+    u = (-b_price * np.log(price + FREE_PRICE_FLOOR))[vendors] + b_cap * capability_fit[sector[:, None], vendors]
+    u = u + b_cloud * (home_cloud[:, None] == vendors)
+    u = u + b_focus * (focus_sector[vendors] == sector[:, None])
+    u = u - b_risk * risk_aversion[:, None] * failure_risk[vendors]
+    held = (current_portfolio[:, :, None] == vendors[:, None, :]).any(axis=1) & (vendors >= 0)
     return u + switching_cost * held
 
 
@@ -43,9 +46,9 @@ def choose_portfolio(rng: np.random.Generator, utility: np.ndarray, available: n
     noisy = u + rng.gumbel(size=u.shape)
     k = min(size, u.shape[1])
     top = np.argsort(-noisy, axis=1, kind="stable")[:, :k]
-    ok = np.isfinite(np.take_along_axis(u, top, axis=1))
-    portfolio = np.where(ok, top, -1).astype(np.int32)
-    w = garden_weights(u, portfolio, softmax_scale)
+    top_u = np.take_along_axis(u, top, axis=1)
+    portfolio = np.where(np.isfinite(top_u), top, -1).astype(np.int32)
+    w = garden_weights(top_u, portfolio, softmax_scale)
     if k < size:
         pad = size - k
         portfolio = np.pad(portfolio, ((0, 0), (0, pad)), constant_values=-1)
@@ -92,11 +95,12 @@ def spend_by_vendor(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarr
     return spend.sum(axis=1), revenue, vendor_tokens
 
 
-def garden_weights(utility: np.ndarray, portfolio: np.ndarray, softmax_scale: float) -> np.ndarray:
+def garden_weights(slot_utility: np.ndarray, portfolio: np.ndarray, softmax_scale: float) -> np.ndarray:
     """(buyers x slots) share of each buyer's tokens per portfolio slot: a softmax of the held
-    vendors' utilities with temperature `softmax_scale`; empty slots get nothing."""
+    vendors' utilities (`slot_utility`, buyers x slots) with temperature `softmax_scale`;
+    empty slots get nothing."""
     held = portfolio >= 0
-    u = np.where(held, np.take_along_axis(utility, np.maximum(portfolio, 0), axis=1), -np.inf)
+    u = np.where(held, slot_utility, -np.inf)
     # centred before scaling, so that the weights do not depend on the utilities' level
     return softmax((u - np.max(u, axis=1, keepdims=True, initial=-1e300)) / softmax_scale, axis=1, where=held)
 
@@ -107,17 +111,19 @@ def review_months(rng: np.random.Generator, mean_months: float, size: int) -> np
     return rng.geometric(1.0 / mean_months, size)
 
 
-def review_portfolios(rng: np.random.Generator, month: int, utility: np.ndarray, portfolio: np.ndarray,
+def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfolio: np.ndarray,
                       next_review: np.ndarray, available: np.ndarray, rules) -> tuple[np.ndarray, np.ndarray]:
     """Portfolios lose vendors that left the market; buyers whose review is due, or who lost a
     vendor, choose a new garden (`choose_portfolio`) and draw their next review month.
-    `rules` is the enterprises config section. Returns (portfolio, next review month)."""
+    `utility_of(rows)` gives those buyers' (rows x vendors) utilities: only reviewing buyers
+    score every vendor. `rules` is the enterprises config section. Returns (portfolio, next
+    review month)."""
     portfolio, next_review = portfolio.copy(), next_review.copy()
     gone = (portfolio >= 0) & ~available[np.maximum(portfolio, 0)]
     portfolio[gone] = -1
     review = np.flatnonzero((next_review <= month) | gone.any(axis=1))
     if review.size:
-        portfolio[review], _ = choose_portfolio(rng, utility[review], available, rules.portfolio_size,
+        portfolio[review], _ = choose_portfolio(rng, utility_of(review), available, rules.portfolio_size,
                                                 rules.spend_softmax_scale)
         next_review[review] = month + review_months(rng, rules.review_months, review.size)
     return portfolio, next_review

@@ -39,7 +39,7 @@ from .design import design_points
 __all__ = ["ChunkWriter", "Job", "ParameterPoints", "RunSpec", "ScenarioRuns", "SweepOutcome", "execute_run",
            "execute_runs", "load_results", "run_sweep", "run_specs"]
 
-# simulate(config, seed) -> {"market_month", "outcomes", ...} tables: runner.simulate unless
+# simulate(config, seed) -> {"market_month", "outcomes", ...} tables: runner.simulate_outcomes unless
 # a caller (a test) passes another picklable function
 Simulate = Callable[[Config, np.random.SeedSequence], dict]
 
@@ -89,7 +89,7 @@ def run_seed(spec: RunSpec) -> np.random.SeedSequence:
 def execute_run(job: Job, spec: RunSpec, simulate: Simulate | None = None) -> dict:
     """Run one sweep run. Never raises: a failure is returned as a failed run with its error."""
     if simulate is None:
-        from ..runner import simulate
+        from ..runner import simulate_outcomes as simulate
 
     started = time.perf_counter()
     row = {"run_id": spec.run_id, "point_id": spec.point_id, "replication": spec.replication, **spec.params}
