@@ -53,10 +53,12 @@ class EventLog:
     def releases(self, t: int, reported: np.ndarray, headline: np.ndarray, capability: np.ndarray, features) -> None:
         """One event per (vendor, feature) in `reported`: a headline sets a new domestic best,
         the others match it. `features` is the run's FeatureSpace."""
-        for row, f in zip(*np.nonzero(reported)):
-            level = capability[row, f]
+        rows, cols = np.nonzero(reported)
+        levels = capability[rows, cols]
+        values = np.where(features.log_scale[cols], 10.0 ** levels, levels)  # in the features' own units
+        for row, f, level, value in zip(rows, cols, levels, values):
             self.add(t, row, "release", _word_release, (self.names[row], bool(headline[row, f]), features, f, level),
-                     float(features.to_unit(f, np.array(level))))
+                     float(value))
 
     def price_cuts(self, t: int, cut: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
         for row in np.flatnonzero(cut):

@@ -41,7 +41,7 @@ def pool_imap(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int,
 
     multiprocessing.Pool rather than ProcessPoolExecutor: the latter's max_tasks_per_child
     deadlocks on Python 3.11 with the spawn start method once a worker is retired."""
-    pool = mp.get_context("spawn").Pool(workers, initializer=initializer, initargs=initargs,
+    pool = mp.get_context("spawn").Pool(workers, initializer=start_worker, initargs=(initializer, initargs),
                                         maxtasksperchild=TASKS_PER_WORKER)
     try:
         yield from pool.imap_unordered(fn, jobs, chunksize=1)
@@ -49,6 +49,23 @@ def pool_imap(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int,
     finally:
         pool.terminate()
         pool.join()
+
+
+def start_worker(initializer: Callable[..., None] | None = None, initargs: tuple = ()) -> None:
+    """Ready a worker process for many runs: the model's imports done once, numpy's BLAS held
+    to one thread (the pool already uses every core), and everything imported so far moved out
+    of the garbage collector's sight (gc.freeze), so that its pauses scan only what runs make.
+    Then the caller's own initializer."""
+    import gc
+
+    from threadpoolctl import threadpool_limits
+
+    from . import model  # noqa: F401  (imported once per worker, not per run)
+
+    threadpool_limits(1)
+    gc.freeze()
+    if initializer is not None:
+        initializer(*initargs)
 
 
 @contextmanager

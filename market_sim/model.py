@@ -211,7 +211,9 @@ class MarketModel(Model):
     # ------------------------------------------------------------------ 3. enterprise buyers
     def buy_tokens(self, t: int) -> None:
         b, ent, v = self.buyers, self.cfg.enterprises, self.vendors
-        utility = partial(self._buyer_utility, b.portfolio.copy())  # switching costs: the garden held now
+        fit = -(self.sector_needs @ self.gaps().T)           # sectors x vendors
+        risk = financing.failure_risk(v.kind == STARTUP, v.runway, v.status == FOCUSED)
+        utility = partial(self._buyer_utility, fit, risk, b.portfolio.copy())  # switching: the garden held now
         b.portfolio[:], b.next_review[:] = procurement.review_portfolios(
             self.rng, t, utility, b.portfolio, b.next_review, v.active, ent)
         # tokens are re-split within the garden every month at current prices and capabilities
@@ -226,12 +228,12 @@ class MarketModel(Model):
                                                                 len(self.sectors), v.size)
         v.last_enterprise_tokens[:] = v.enterprise_tokens
 
-    def _buyer_utility(self, held: np.ndarray, rows: np.ndarray, vendors: np.ndarray | None = None) -> np.ndarray:
-        """Utility to buyers `rows` of every vendor, or of `vendors` (rows x k); `held` is the
-        garden each buyer held when the month began."""
+    def _buyer_utility(self, fit: np.ndarray, risk: np.ndarray, held: np.ndarray, rows: np.ndarray,
+                       vendors: np.ndarray | None = None) -> np.ndarray:
+        """Utility to buyers `rows` of every vendor, or of `vendors` (rows x k), given the
+        sectors' capability fit and the vendors' failure risk; `held` is the garden each buyer
+        held when the month began."""
         v, ent, b = self.vendors, self.cfg.enterprises, self.buyers
-        fit = -(self.sector_needs @ self.gaps().T)           # sectors x vendors
-        risk = financing.failure_risk(v.kind == STARTUP, v.runway, v.status == FOCUSED)
         return procurement.buyer_utility(
             b.sector[rows], b.home_cloud[rows], b.risk_aversion[rows], held[rows], v.api_price, fit, v.focus_sector,
             risk, ent.beta_price, ent.beta_capability, ent.beta_cloud, ent.beta_focus, ent.beta_risk,

@@ -27,14 +27,22 @@ def buyer_utility(sector: np.ndarray, home_cloud: np.ndarray, risk_aversion: np.
     (sectors x vendors). `vendors` (buyers x k vendor rows) says which vendors to score for
     each buyer, e.g. its garden; by default every vendor, giving (buyers x vendors). Each
     entry is the same number whichever set is asked for."""
+    if vendors is not None:   # the same terms, gathered for each buyer's own vendors
+        u = (-b_price * np.log(price + FREE_PRICE_FLOOR))[vendors] + b_cap * capability_fit[sector[:, None], vendors]
+        u = u + b_cloud * (home_cloud[:, None] == vendors)
+        u = u + b_focus * (focus_sector[vendors] == sector[:, None])
+        u = u - b_risk * risk_aversion[:, None] * failure_risk[vendors]
+        held = (current_portfolio[:, :, None] == vendors[:, None, :]).any(axis=1) & (vendors >= 0)
+        return u + switching_cost * held
     n_v = price.shape[0]
-    if vendors is None:
-        vendors = np.broadcast_to(np.arange(n_v)[None, :], (sector.shape[0], n_v))
-    u = (-b_price * np.log(price + FREE_PRICE_FLOOR))[vendors] + b_cap * capability_fit[sector[:, None], vendors]
-    u = u + b_cloud * (home_cloud[:, None] == vendors)
-    u = u + b_focus * (focus_sector[vendors] == sector[:, None])
-    u = u - b_risk * risk_aversion[:, None] * failure_risk[vendors]
-    held = (current_portfolio[:, :, None] == vendors[:, None, :]).any(axis=1) & (vendors >= 0)
+    u = -b_price * np.log(price + FREE_PRICE_FLOOR)[None, :] + b_cap * capability_fit[sector]
+    u = u + b_cloud * (home_cloud[:, None] == np.arange(n_v)[None, :])
+    u = u + b_focus * (focus_sector[None, :] == sector[:, None])
+    u = u - b_risk * risk_aversion[:, None] * failure_risk[None, :]
+    held = np.zeros(u.shape, bool)
+    rows = np.repeat(np.arange(u.shape[0]), current_portfolio.shape[1])
+    cols = current_portfolio.ravel()
+    held[rows[cols >= 0], cols[cols >= 0]] = True
     return u + switching_cost * held
 
 
