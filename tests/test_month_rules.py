@@ -315,3 +315,16 @@ def test_buyer_utility_of_a_garden_equals_the_full_matrix_entries():
     slots = procurement.buyer_utility(*args, vendors=garden)
     held = garden >= 0
     np.testing.assert_array_equal(slots[held], np.take_along_axis(full, np.maximum(garden, 0), axis=1)[held])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 12), st.floats(0.0, 1.0))
+def test_top_k_picks_what_a_full_sort_picks(seed, k, n, unavailable):
+    """The partial sort must choose the same garden, in the same order, as a full stable sort
+    (or portfolios, and so every later draw, would change)."""
+    rng = np.random.default_rng(seed)
+    score = np.where(rng.random((30, n)) < unavailable, -np.inf, rng.gumbel(size=(30, n)))
+    top = procurement._top_k(score, min(k, n))
+    full = np.argsort(-score, axis=1, kind="stable")[:, :min(k, n)]
+    finite = np.isfinite(np.take_along_axis(score, full, axis=1))
+    np.testing.assert_array_equal(np.where(finite, top, -1), np.where(finite, full, -1))

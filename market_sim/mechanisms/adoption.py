@@ -49,7 +49,8 @@ def adoption_probability(p: np.ndarray | float, q: float, adopted_share: np.ndar
 
 def neighbour_adopted_share(vendor: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
     """Share of each agent's contacts who use some assistant."""
-    return (vendor[neighbours] >= 0).mean(axis=1)
+    adopted = vendor >= 0
+    return np.count_nonzero(adopted[neighbours], axis=1) / neighbours.shape[1]
 
 
 def population_adopted_share(vendor: np.ndarray, weight: np.ndarray) -> float:

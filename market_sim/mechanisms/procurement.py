@@ -53,7 +53,7 @@ def choose_portfolio(rng: np.random.Generator, utility: np.ndarray, available: n
     u = np.where(available[None, :], utility, -np.inf)
     noisy = u + rng.gumbel(size=u.shape)
     k = min(size, u.shape[1])
-    top = np.argsort(-noisy, axis=1, kind="stable")[:, :k]
+    top = _top_k(noisy, k)
     top_u = np.take_along_axis(u, top, axis=1)
     portfolio = np.where(np.isfinite(top_u), top, -1).astype(np.int32)
     w = garden_weights(top_u, portfolio, softmax_scale)
@@ -62,6 +62,16 @@ def choose_portfolio(rng: np.random.Generator, utility: np.ndarray, available: n
         portfolio = np.pad(portfolio, ((0, 0), (0, pad)), constant_values=-1)
         w = np.pad(w, ((0, 0), (0, pad)))
     return portfolio, w
+
+
+def _top_k(score: np.ndarray, k: int) -> np.ndarray:
+    """Columns of the k highest scores per row, best first: a partial sort (k is small), the
+    same columns as a full descending sort wherever the scores differ."""
+    if k >= score.shape[1]:
+        return np.argsort(-score, axis=1, kind="stable")
+    part = np.argpartition(-score, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(score, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
 
 
 def portfolio_price(portfolio: np.ndarray, weights: np.ndarray, price: np.ndarray) -> np.ndarray:
