@@ -16,24 +16,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from mesa import DataCollector, Model
+from mesa import DataCollector
 
-from .agents import BIG_TECH, FOCUSED, STARTUP, STATUS_NAMES, add_mesa_agents
-from .build import (
-    build_buyers,
-    build_consumers,
-    build_investors,
-    build_vendors,
-    dated_changes,
-    scheduled_releases,
-    sector_needs,
-)
+from . import build
+from .agents import BIG_TECH, FOCUSED, STARTUP, add_mesa_agents
+from .agents.base import TableBackedModel
 from .calendar import month_label
 from .config import FEATURES, LIVE_VENDOR_KEYS, Config, apply_change
 from .events import EventLog
 from .features import FeatureSpace
 from .mechanisms import adoption, catchup, financing, pricing, procurement, talent
-from .mechanisms.falls_behind import outcomes_from_records
 from .mechanisms.indicators import hhi, price_index, shares
 from .mechanisms.paths import path_value
 from .parameters import DEFAULT_CONFIG, MODEL_REPORTERS, PARAMETER_KEYS, config_from  # noqa: F401 (public)
@@ -43,7 +35,7 @@ from .state import MarketState
 QUALITY = FEATURES.index("quality")
 
 
-class MarketModel(Model):
+class MarketModel(TableBackedModel):
     """The LLM vendor market, one step per month.
 
     Args:
@@ -59,18 +51,17 @@ class MarketModel(Model):
         self.cfg = cfg
         self.start, self.horizon = cfg.run.start, cfg.run.months
         self.features = FeatureSpace(cfg.features, self.start)
-        self.vendors = build_vendors(cfg, self.features, self.rng)
-        self.investors = build_investors(cfg, self.vendors.size)
-        self.buyers = build_buyers(cfg, self.vendors, self.rng)
-        self.consumers = build_consumers(cfg, self.vendors, self.rng)
-        self.sector_needs = sector_needs(cfg, self.features)
+        self.vendors = build.build_vendors(cfg, self.features, self.rng)
+        self.investors = build.build_investors(cfg, self.vendors.size)
+        self.buyers = build.build_buyers(cfg, self.vendors, self.rng)
+        self.consumers = build.build_consumers(cfg, self.vendors, self.rng)
+        self.sector_needs = build.sector_needs(cfg, self.features)
         self.sectors = list(cfg.enterprises.sectors)
-        self._mesa_agents_added = False  # created on first use: see `agents`
         pool = int(cfg.talent.initial_pool)
         self.market = MarketState(talent_pool=pool, total_talent=int(self.vendors.headcount.sum()) + pool)
         self.events = EventLog(self.start, self.vendors.ids, self.vendors.names)
-        self.scheduled = scheduled_releases(cfg)
-        self.changes = dated_changes(cfg)
+        self.scheduled = build.scheduled_releases(cfg)
+        self.changes = build.dated_changes(cfg)
         self.recorder = Recorder(self.horizon, self.vendors.size, len(FEATURES), len(self.sectors))
         self._begin_month()
         self.follow_exogenous_paths(0)
@@ -79,29 +70,8 @@ class MarketModel(Model):
         self.take_stock(initial=True)
         self.datacollector = DataCollector(model_reporters=MODEL_REPORTERS)
 
-    # ------------------------------------------------------------------ the Mesa face
-    # The agent objects are views of the tables for Mesa's API (agents, agents_by_type,
-    # batch_run, the app). Runs that never ask for them (replications, sweeps, calibration)
-    # never pay for creating 22,000 of them; the first access creates them all.
-    def _ensure_mesa_agents(self) -> None:
-        if not self._mesa_agents_added:
-            self._mesa_agents_added = True
-            add_mesa_agents(self, self.vendors, self.investors, self.buyers, self.consumers)
-
-    @property
-    def agents(self):
-        self._ensure_mesa_agents()
-        return super().agents
-
-    @property
-    def agents_by_type(self):
-        self._ensure_mesa_agents()
-        return super().agents_by_type
-
-    @property
-    def agent_types(self):
-        self._ensure_mesa_agents()
-        return super().agent_types
+    def _add_mesa_agents(self) -> None:
+        add_mesa_agents(self, self.vendors, self.investors, self.buyers, self.consumers)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -171,7 +141,8 @@ class MarketModel(Model):
     def release_features(self, t: int) -> None:
         v, rules, fs = self.vendors, self.cfg.catch_up, self.features
         best_before, leader = catchup.best_public_level(v.capability, v.active)
-        released = self._scheduled_releases(t)
+        v.capability[:], released = catchup.scheduled_levels(v.capability, v.active, self.scheduled.get(t, []),
+                                                             v.row_of, fs)
         v.capability[:], innovated, copied = catchup.month_of_releases(
             self.rng, v.capability, best_before, leader, v.active, v.status == FOCUSED, v.headcount, v.skill, v.gpus,
             v.open_weights, self.market.frontier, fs, rules)
@@ -180,17 +151,6 @@ class MarketModel(Model):
         v.hype[:] = catchup.hype_after(v.hype, released, headline, rules.hype_decay_per_month,
                                        rules.hype_per_release, rules.hype_per_headline)
         self.events.releases(t, released & (headline | copied), headline, v.capability, fs)
-
-    def _scheduled_releases(self, t: int) -> np.ndarray:
-        """Dated releases given as inputs (e.g. Kimi's 2M-character context, 2024-03)."""
-        v, fs = self.vendors, self.features
-        released = np.zeros(v.capability.shape, bool)
-        for r in self.scheduled.get(t, []):
-            row, f = v.row_of[r.vendor], fs.index[r.feature]
-            if v.active[row]:
-                v.capability[row, f] = max(v.capability[row, f], fs.to_internal(f, r.level))
-                released[row, f] = True
-        return released
 
     # ------------------------------------------------------------------ 2. price war
     def set_api_prices(self, t: int) -> None:
@@ -369,11 +329,7 @@ class MarketModel(Model):
     def outcomes(self) -> pd.DataFrame:
         """Per-vendor outcome at the last simulated month (falls behind? why? when it left the
         race), read from the records without building the monthly tables."""
-        r, T = self.recorder, self.recorder.months_done
-        last = {c: r.v[c][T - 1] for c in ("consumer_share", "enterprise_share", "gap_quality_months")}
-        return outcomes_from_records(self.vendors.ids, np.asarray(STATUS_NAMES)[r.status[:T]],
-                                     [month_label(self.start, t) for t in range(T)], last["consumer_share"],
-                                     last["enterprise_share"], last["gap_quality_months"], self.cfg.falls_behind)
+        return self.recorder.outcomes(self.start, self.vendors.ids, self.cfg.falls_behind)
 
     def tables(self):
         """(vendor-month, market-month, events) DataFrames of the months simulated so far."""

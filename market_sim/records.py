@@ -9,6 +9,7 @@ import pandas as pd
 
 from .agents import KIND_NAMES, STATUS_NAMES, VendorTable
 from .calendar import month_label
+from .mechanisms.falls_behind import outcomes_from_records
 from .state import MarketState
 
 VENDOR_COLUMNS = {
@@ -122,3 +123,12 @@ class Recorder:
         for i, f in enumerate(features.names):
             columns[f"frontier_{f}"] = features.to_unit(i, self.frontier[:T, i])
         return pd.DataFrame(columns)
+
+    def outcomes(self, start: str, vendor_ids: list[str], rule) -> pd.DataFrame:
+        """Per-vendor outcome at the last recorded month under the falls-behind `rule` (the
+        config section), and the month each vendor left the race."""
+        T = self.months_done
+        last = {c: self.v[c][T - 1] for c in ("consumer_share", "enterprise_share", "gap_quality_months")}
+        return outcomes_from_records(vendor_ids, np.asarray(STATUS_NAMES)[self.status[:T]],
+                                     [month_label(start, t) for t in range(T)], last["consumer_share"],
+                                     last["enterprise_share"], last["gap_quality_months"], rule)

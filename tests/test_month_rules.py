@@ -328,3 +328,26 @@ def test_top_k_picks_what_a_full_sort_picks(seed, k, n, unavailable):
     full = np.argsort(-score, axis=1, kind="stable")[:, :min(k, n)]
     finite = np.isfinite(np.take_along_axis(score, full, axis=1))
     np.testing.assert_array_equal(np.where(finite, top, -1), np.where(finite, full, -1))
+
+
+def test_scheduled_releases_raise_active_vendors_levels_only():
+    from types import SimpleNamespace
+
+    from market_sim.config import load_config
+    from market_sim.features import FeatureSpace
+
+    from .conftest import SMALL
+
+    cfg = load_config(SMALL)
+    fs = FeatureSpace(cfg.features, cfg.run.start)
+    c = fs.index["context"]
+    capability = np.zeros((3, 4))
+    capability[:, c] = fs.to_internal(c, 1_000_000.0)
+    releases = [SimpleNamespace(vendor=v, feature="context", level=level)
+                for v, level in (("a", 2_000_000.0), ("b", 500_000.0), ("c", 2_000_000.0))]
+    new, released = catchup.scheduled_levels(capability, np.array([True, True, False]), releases,
+                                             {"a": 0, "b": 1, "c": 2}, fs)
+    assert fs.to_unit(c, new[0, c]) == pytest.approx(2_000_000.0)
+    assert new[1, c] == capability[1, c] and released[1, c]    # a release below its level: no fall
+    assert new[2, c] == capability[2, c] and not released[2].any()   # out of the market: nothing
+    assert capability[0, c] == fs.to_internal(c, 1_000_000.0)  # input untouched

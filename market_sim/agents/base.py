@@ -14,7 +14,7 @@ and no mechanism ever goes through them.
 from __future__ import annotations
 
 import numpy as np
-from mesa import Agent
+from mesa import Agent, Model
 
 
 class ColumnTable:
@@ -52,3 +52,35 @@ class TableAgent(Agent):
         super().__init__(model)
         self.table = table
         self.row = row
+
+
+class TableBackedModel(Model):
+    """A Mesa model whose agents are views of its tables, created on first use: runs that never
+    ask for them (replications, sweeps, calibration) never pay for creating tens of thousands
+    of objects. Mesa's `agents`, `agents_by_type` and `agent_types` create them all at their
+    first access, through the subclass's `_add_mesa_agents`."""
+
+    _mesa_agents_added = False
+
+    def _add_mesa_agents(self) -> None:
+        raise NotImplementedError
+
+    def _ensure_mesa_agents(self) -> None:
+        if not self._mesa_agents_added:
+            self._mesa_agents_added = True
+            self._add_mesa_agents()
+
+    @property
+    def agents(self):
+        self._ensure_mesa_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self._ensure_mesa_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        self._ensure_mesa_agents()
+        return super().agent_types

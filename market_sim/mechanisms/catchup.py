@@ -157,3 +157,19 @@ def compute_after_growth(gpus: np.ndarray, racing: np.ndarray, doubling_months: 
     if not doubling_months:
         return gpus.copy()
     return np.where(racing, gpus * 2.0 ** (1.0 / doubling_months), gpus)
+
+
+def scheduled_levels(capability: np.ndarray, active: np.ndarray, releases: list, row_of: dict[str, int],
+                     features) -> tuple[np.ndarray, np.ndarray]:
+    """Dated releases given as inputs (e.g. Kimi's 2M-character context, 2024-03): an active
+    vendor's level rises to the released one (never falls). `releases` are the config's
+    scheduled releases of this month; `features` the run's FeatureSpace. Returns (capability,
+    released mask)."""
+    capability = capability.copy()
+    released = np.zeros(capability.shape, bool)
+    for r in releases:
+        row, f = row_of[r.vendor], features.index[r.feature]
+        if active[row]:
+            capability[row, f] = max(capability[row, f], features.to_internal(f, r.level))
+            released[row, f] = True
+    return capability, released
