@@ -26,20 +26,26 @@ class EventLog:
     def __len__(self) -> int:
         return len(self._facts)
 
+    def __iter__(self):
+        return iter(self.records)
+
+    def __getitem__(self, i):
+        return self.records[i]
+
     def add(self, t: int, row: int, event: str, word, args: tuple, value: float = np.nan) -> None:
         """Record an event of vendor `row` (-1: the market) in month t, worded by word(*args)."""
         self._facts.append((t, row, event, word, args, value))
 
     @property
     def records(self) -> list[dict]:
-        """One dict per event with COLUMNS as keys, oldest first."""
+        """One dict per event with COLUMNS as keys, oldest first (a new list each call)."""
         for t, row, event, word, args, value in self._facts[len(self._worded):]:
             self._worded.append({
                 "month_index": t, "month": month_label(self.start, t),
                 "vendor": self.ids[row] if row >= 0 else "", "event": event,
                 "detail": word(*args), "value": float(value),
             })
-        return self._worded
+        return list(self._worded)
 
     def frame(self) -> pd.DataFrame:
         events = pd.DataFrame(self.records, columns=COLUMNS)
@@ -76,7 +82,8 @@ class EventLog:
 
     def rounds(self, t: int, tried: np.ndarray, failed_to_close: np.ndarray, amount: np.ndarray,
                post_money: np.ndarray) -> None:
-        """Each startup that `tried` to raise: a round (amount > 0), or no round found."""
+        """Each startup that `tried` to raise: a round (amount > 0), or no round found (a round
+        that closes but that nobody can fill is no event)."""
         for row in np.flatnonzero(tried):
             if failed_to_close[row]:
                 self.add(t, row, "raise_failed", _word_raise_failed, (self.names[row],))

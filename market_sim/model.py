@@ -1,7 +1,7 @@
 """MarketModel: the month of the LLM market, in order.
 
-    dated changes -> releases -> prices -> enterprise tokens -> consumer assistants
-    -> talent -> accounts -> financing -> indicators
+    dated changes -> exogenous paths and the frontier's compute -> releases -> prices
+    -> enterprise tokens -> consumer assistants -> talent -> accounts -> financing -> indicators
 
 State lives in per-kind tables (agents/) and the market state (state.py); the rules are pure
 functions in mechanisms/; set-up is in build.py and event wording in events.py. This module
@@ -58,7 +58,7 @@ class MarketModel(TableBackedModel):
         self.sector_needs = build.sector_needs(cfg, self.features)
         self.sectors = list(cfg.enterprises.sectors)
         pool = int(cfg.talent.initial_pool)
-        self.market = MarketState(talent_pool=pool, total_talent=int(self.vendors.headcount.sum()) + pool)
+        self.market = MarketState(talent_pool=pool)
         self.events = EventLog(self.start, self.vendors.ids, self.vendors.names)
         self.scheduled = build.scheduled_releases(cfg)
         self.changes = build.dated_changes(cfg)
@@ -111,11 +111,11 @@ class MarketModel(TableBackedModel):
 
     def follow_exogenous_paths(self, t: int) -> None:
         """The global frontier, the funding climate and unit serving costs of month t."""
-        m = self.cfg.market
+        paths = self.cfg.market
         self.market.frontier = self.features.frontier_at(t)
-        self.market.funding_climate = m.funding_climate_scale * path_value(m.funding_climate, self.start, t)
+        self.market.funding_climate = paths.funding_climate_scale * path_value(paths.funding_climate, self.start, t)
         self.vendors.unit_cost[:] = pricing.unit_serving_cost(
-            t, m.unit_cost.initial_rmb_per_mtok, m.unit_cost.halving_months, self.vendors.cost_efficiency)
+            t, paths.unit_cost.initial_rmb_per_mtok, paths.unit_cost.halving_months, self.vendors.cost_efficiency)
 
     def grow_frontier_compute(self) -> None:
         """Racing vendors add GPUs to keep pace with the frontier's compute (and pay for them)."""
@@ -128,7 +128,7 @@ class MarketModel(TableBackedModel):
         not take up a share ambition again."""
         for change in self.changes.get(t, []):
             self.cfg = apply_change(self.cfg, change)
-            self.vendors.set_strategy({k: v for k, v in change.set.items() if k.startswith("vendors.")},
+            self.vendors.set_strategy({key: value for key, value in change.set.items() if key.startswith("vendors.")},
                                       LIVE_VENDOR_KEYS)
             self.events.change(t, change.why, change.set)
 
@@ -173,7 +173,7 @@ class MarketModel(TableBackedModel):
         b, ent, v = self.buyers, self.cfg.enterprises, self.vendors
         fit = -(self.sector_needs @ self.gaps().T)           # sectors x vendors
         risk = financing.failure_risk(v.kind == STARTUP, v.runway, v.status == FOCUSED)
-        utility = partial(self._buyer_utility, fit, risk, b.portfolio.copy())  # switching: the garden held now
+        utility = partial(self._buyer_utility, fit, risk, b.portfolio.copy())  # switching: the garden at the start
         b.portfolio[:], b.next_review[:] = procurement.review_portfolios(
             self.rng, t, utility, b.portfolio, b.next_review, v.active, ent)
         # tokens are re-split within the garden every month at current prices and capabilities
@@ -188,14 +188,14 @@ class MarketModel(TableBackedModel):
                                                                 len(self.sectors), v.size)
         v.last_enterprise_tokens[:] = v.enterprise_tokens
 
-    def _buyer_utility(self, fit: np.ndarray, risk: np.ndarray, held: np.ndarray, rows: np.ndarray,
+    def _buyer_utility(self, fit: np.ndarray, risk: np.ndarray, garden: np.ndarray, rows: np.ndarray,
                        vendors: np.ndarray | None = None) -> np.ndarray:
         """Utility to buyers `rows` of every vendor, or of `vendors` (rows x k), given the
-        sectors' capability fit and the vendors' failure risk; `held` is the garden each buyer
-        held when the month began."""
+        sectors' capability fit and the vendors' failure risk; `garden` is what each buyer held
+        when the month began."""
         v, ent, b = self.vendors, self.cfg.enterprises, self.buyers
         return procurement.buyer_utility(
-            b.sector[rows], b.home_cloud[rows], b.risk_aversion[rows], held[rows], v.api_price, fit, v.focus_sector,
+            b.sector[rows], b.home_cloud[rows], b.risk_aversion[rows], garden[rows], v.api_price, fit, v.focus_sector,
             risk, ent.beta_price, ent.beta_capability, ent.beta_cloud, ent.beta_focus, ent.beta_risk,
             ent.switching_cost, vendors)
 

@@ -128,6 +128,8 @@ class Recorder:
         """Per-vendor outcome at the last recorded month under the falls-behind `rule` (the
         config section), and the month each vendor left the race."""
         T = self.months_done
+        if T == 0:
+            raise ValueError("no month has been simulated yet: outcomes are read at the last simulated month")
         last = {c: self.v[c][T - 1] for c in ("consumer_share", "enterprise_share", "gap_quality_months")}
         return outcomes_from_records(vendor_ids, np.asarray(STATUS_NAMES)[self.status[:T]],
                                      [month_label(start, t) for t in range(T)], last["consumer_share"],

@@ -16,7 +16,6 @@ class MarketState:
     funding_climate: float = 1.0         # venture climate index (1 = normal)
     talent_pool: int = 0                 # researchers on the market, not employed
     pool_skill: float = 0.8              # their mean skill (assumption: below lab staff)
-    total_talent: int = 0                # employed + pool at start; conserved by moves
     sector_revenue: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # RMB, sectors x vendors
     # indicators of the month just simulated
     price_index: float = 0.0             # token-weighted API price, RMB per million tokens

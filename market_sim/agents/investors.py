@@ -28,7 +28,7 @@ class Investor(TableAgent):
 
     @property
     def stakes(self) -> dict[int, float]:
-        """Vendor row -> share held."""
+        """Vendor row -> share held: a snapshot (the table holds the state; write there)."""
         row = self.table.stakes[self.row]
         return {int(v): float(row[v]) for v in np.flatnonzero(row)}
 

@@ -67,19 +67,19 @@ def streak(condition: np.ndarray, months: np.ndarray) -> np.ndarray:
     return np.where(condition, months + 1, 0)
 
 
-def distress_action(runway: np.ndarray, raised_failed: np.ndarray, gap_months: np.ndarray,
-                    frontier: np.ndarray, pivot_runway: float, exit_runway: float,
+def distress_action(runway: np.ndarray, raise_failed: np.ndarray, gap_months: np.ndarray,
+                    racing: np.ndarray, pivot_runway: float, exit_runway: float,
                     pivot_gap: float, behind_streak: np.ndarray | None = None,
                     patience: int | None = None) -> np.ndarray:
     """0 none, 1 pivot (subtraction), 2 exit. Exit when cash runs out after a failed raise;
-    a frontier startup pivots when its runway is short, when it failed to raise while far
+    a racing startup pivots when its runway is short, when it failed to raise while far
     behind, or (strategic subtraction) when it has been far behind with a small share for
     `patience` months in a row (`behind_streak`)."""
     action = np.zeros(runway.shape, np.int8)
     strategic = (behind_streak >= patience) if behind_streak is not None and patience is not None else False
-    pivot = frontier & ((runway < pivot_runway) | (raised_failed & (gap_months > pivot_gap)) | strategic)
+    pivot = racing & ((runway < pivot_runway) | (raise_failed & (gap_months > pivot_gap)) | strategic)
     action[pivot] = 1
-    action[(runway < exit_runway) & raised_failed] = 2
+    action[(runway < exit_runway) & raise_failed] = 2
     return action
 
 

@@ -27,15 +27,15 @@ def unit_serving_cost(month: float, initial_rmb_per_mtok: float, halving_months:
     return initial_rmb_per_mtok * 0.5 ** (month / halving_months) * np.asarray(cost_efficiency, float)
 
 
-def quality_adjusted_rival_price(price: np.ndarray, quality_months: np.ndarray, active: np.ndarray,
+def quality_adjusted_rival_price(price: np.ndarray, quality_months: np.ndarray, followed: np.ndarray,
                                  value_per_month: float) -> np.ndarray:
-    """For each vendor i, the lowest over other active vendors j of
+    """For each vendor i, the lowest over the other followed vendors j of
     p_j * exp(value_per_month * (q_i - q_j)): the price at which i's offer would be worth as
     much to a buyer as j's. `quality_months` is general quality in months of frontier growth;
     `value_per_month` the buyers' quality weight over their log-price weight."""
     q = np.asarray(quality_months, float)
     adj = np.asarray(price, float)[None, :] * np.exp(value_per_month * (q[:, None] - q[None, :]))
-    mask = active[None, :] & ~np.eye(q.size, dtype=bool)
+    mask = followed[None, :] & ~np.eye(q.size, dtype=bool)
     return np.where(mask, adj, np.inf).min(axis=1) if q.size else adj
 
 

@@ -1,7 +1,7 @@
 """Enterprise procurement: model gardens chosen through the home cloud.
 
 A buyer reviewing its portfolio scores every available vendor by
-    U = -b_price log(price + 0.1) + b_cap sum_f need_f gap-adjusted capability
+    U = -b_price log(price + 0.1) - b_cap sum_f need_f gap_f (months behind the domestic best)
         + b_cloud [vendor runs the buyer's cloud] + b_focus [vendor focuses on its sector]
         - b_risk risk_aversion failure_risk + switching_cost [already in the portfolio]
 plus Gumbel noise, keeps the best `portfolio_size` vendors, and splits its tokens among them
@@ -26,7 +26,8 @@ def buyer_utility(sector: np.ndarray, home_cloud: np.ndarray, risk_aversion: np.
     """Utility U of vendors to buyers (rows of the buyer arrays given). `capability_fit` is
     (sectors x vendors). `vendors` (buyers x k vendor rows) says which vendors to score for
     each buyer, e.g. its garden; by default every vendor, giving (buyers x vendors). Each
-    entry is the same number whichever set is asked for."""
+    entry is the same number whichever set is asked for (a -1 slot gets a meaningless value:
+    mask it)."""
     if vendors is not None:   # the same terms, gathered for each buyer's own vendors
         u = (-b_price * np.log(price + FREE_PRICE_FLOOR))[vendors] + b_cap * capability_fit[sector[:, None], vendors]
         u = u + b_cloud * (home_cloud[:, None] == vendors)
@@ -46,22 +47,17 @@ def buyer_utility(sector: np.ndarray, home_cloud: np.ndarray, risk_aversion: np.
     return u + switching_cost * held
 
 
-def choose_portfolio(rng: np.random.Generator, utility: np.ndarray, available: np.ndarray,
-                     size: int, softmax_scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Top-`size` vendors by utility + Gumbel noise, and token weights by softmax of utility.
-    Returns (portfolio rows, -1 where fewer vendors are available; weights summing to 1)."""
-    u = np.where(available[None, :], utility, -np.inf)
-    noisy = u + rng.gumbel(size=u.shape)
-    k = min(size, u.shape[1])
+def choose_portfolio(rng: np.random.Generator, utility: np.ndarray, available: np.ndarray, size: int) -> np.ndarray:
+    """Top-`size` available vendors by utility + Gumbel noise, best first: each buyer's new
+    garden (vendor rows, -1 where fewer vendors are available). Token weights within the
+    garden are `garden_weights`."""
+    noisy = np.where(available[None, :], utility, -np.inf) + rng.gumbel(size=utility.shape)
+    k = min(size, utility.shape[1])
     top = _top_k(noisy, k)
-    top_u = np.take_along_axis(u, top, axis=1)
-    portfolio = np.where(np.isfinite(top_u), top, -1).astype(np.int32)
-    w = garden_weights(top_u, portfolio, softmax_scale)
+    portfolio = np.where(np.isfinite(np.take_along_axis(noisy, top, axis=1)), top, -1).astype(np.int32)
     if k < size:
-        pad = size - k
-        portfolio = np.pad(portfolio, ((0, 0), (0, pad)), constant_values=-1)
-        w = np.pad(w, ((0, 0), (0, pad)))
-    return portfolio, w
+        portfolio = np.pad(portfolio, ((0, 0), (0, size - k)), constant_values=-1)
+    return portfolio
 
 
 def _top_k(score: np.ndarray, k: int) -> np.ndarray:
@@ -141,7 +137,6 @@ def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfoli
     portfolio[gone] = -1
     review = np.flatnonzero((next_review <= month) | gone.any(axis=1))
     if review.size:
-        portfolio[review], _ = choose_portfolio(rng, utility_of(review), available, rules.portfolio_size,
-                                                rules.spend_softmax_scale)
+        portfolio[review] = choose_portfolio(rng, utility_of(review), available, rules.portfolio_size)
         next_review[review] = month + review_months(rng, rules.review_months, review.size)
     return portfolio, next_review

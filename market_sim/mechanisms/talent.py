@@ -2,7 +2,8 @@
 
 Each month a share `mobility x (1 - noncompete_friction)` of every active vendor's
 researchers looks around. Each of them picks a destination (possibly staying) by a logit over
-log attractiveness, a weighted sum of log pay, log compute per researcher and momentum.
+log attractiveness, a weighted sum of log pay, log compute per researcher and momentum (the
+vendor's quality rank among active vendors, 0 worst to 1 best).
 The free pool (people released by pivots and shutdowns) is hired the same way. Moves are
 integer multinomial draws, so no researcher is created or destroyed by a move. A share of
 movers are key hires who carry know-how: the destination closes part of its capability
