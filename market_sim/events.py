@@ -62,9 +62,9 @@ class EventLog:
         rows, cols = np.nonzero(reported)
         levels = capability[rows, cols]
         values = np.where(features.log_scale[cols], 10.0 ** levels, levels)  # in the features' own units
-        for row, f, level, value in zip(rows, cols, levels, values):
-            self.add(t, row, "release", _word_release, (self.names[row], bool(headline[row, f]), features, f, level),
-                     float(value))
+        facts = zip(rows.tolist(), cols.tolist(), headline[rows, cols].tolist(), levels.tolist(), values.tolist())
+        for row, f, head, level, value in facts:
+            self._facts.append((t, row, "release", _word_release, (self.names[row], head, features, f, level), value))
 
     def price_cuts(self, t: int, cut: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
         for row in np.flatnonzero(cut):

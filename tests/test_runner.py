@@ -30,6 +30,7 @@ def test_release_model_frees_agents_of_a_model_mesa_keeps():
     before = _live_consumers()
     model = MarketModel(SMALL, rng=1)
     model.step()
+    assert len(model.agents) > 0          # the Mesa agents exist once asked for
     assert _live_consumers() == before + model.cfg.scale.consumers
     release_model(model)
     assert _live_consumers() == before
