@@ -190,7 +190,8 @@ class SectorConfig(Strict):
 class EnterpriseConfig(Strict):
     sectors: dict[str, SectorConfig]
     portfolio_size: Annotated[int, Field(ge=1, le=10)] = 3
-    review_months: Pos = 6.0
+    review_months: Annotated[float, Field(ge=1.0, description="mean months between portfolio reviews (a "
+                                          "review is at most monthly)")] = 6.0
     demand_growth_per_month: NonNeg = 0.08
     price_elasticity: NonNeg = 0.8
     reference_price_rmb_per_mtok: Pos = 20.0
@@ -231,13 +232,21 @@ class VendorConfig(Strict):
 
 class LongTailConfig(Strict):
     count: Annotated[int, Field(ge=0, le=1000)] = 30
-    headcount_range: tuple[int, int] = (20, 120)
-    gpus_range: tuple[float, float] = (100.0, 1_000.0)
-    cash_rmb_range: tuple[float, float] = (5.0e7, 4.0e8)
-    capability_behind_months: tuple[float, float] = (6.0, 18.0)
+    headcount_range: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (20, 120)
+    gpus_range: tuple[NonNeg, NonNeg] = (100.0, 1_000.0)
+    cash_rmb_range: tuple[NonNeg, NonNeg] = (5.0e7, 4.0e8)
+    capability_behind_months: tuple[NonNeg, NonNeg] = (6.0, 18.0)
     api_price_rmb_per_mtok: NonNeg = 15.0
     cost_efficiency: Pos = 1.5
     aggressiveness: Fraction = 0.5
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> LongTailConfig:
+        for key in ("headcount_range", "gpus_range", "cash_rmb_range", "capability_behind_months"):
+            low, high = getattr(self, key)
+            if low > high:
+                raise CrossReferenceError(f"long_tail.{key}", [low, high], "[low, high] with low <= high")
+        return self
 
 
 class ScheduledRelease(Strict):
