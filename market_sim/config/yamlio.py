@@ -124,4 +124,5 @@ def refuse_kind(data: dict, path: Path, expected: str) -> None:
     """A ConfigError naming the kind of file when `data` is clearly another kind than `expected`."""
     kind = file_kind(data)
     if kind not in ("unknown", expected):
-        raise ConfigError(f"this is a {kind} file, not a {expected} file; use {COMMAND_FOR[kind]}", file=path)
+        article = "an" if expected[0] in "aeiou" else "a"
+        raise ConfigError(f"this is a {kind} file, not {article} {expected} file; use {COMMAND_FOR[kind]}", file=path)
