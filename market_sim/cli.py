@@ -198,6 +198,8 @@ def sweep(
                             progress=not quiet, retries=retries, allow_large=allow_large)
     except ConfigError as e:
         _fail(str(e))
+    except OSError as e:
+        _write_failed(e, target, f"market-sim sweep --resume {target}")
     _say_dropped(outcome)
     rate = outcome.ran_now / outcome.seconds if outcome.seconds > 0 else 0.0
     typer.echo(f"\n{outcome.done + outcome.failed} of {outcome.total} runs done ({outcome.failed} failed); "
@@ -210,6 +212,12 @@ def sweep(
         raise typer.Exit(130)
     _exit_if_failed(outcome, f"market-sim sweep --resume {outcome.directory}")
     typer.echo(f"next: market-sim report {outcome.directory}")
+
+
+def _write_failed(e: OSError, directory, again: str) -> None:
+    typer.echo(f"error: {directory}: could not write ({e.strerror or e}); the runs committed so far are kept: "
+               f"make room, then  {again}", err=True)
+    raise typer.Exit(1)
 
 
 def _say_dropped(outcome) -> None:
@@ -239,6 +247,9 @@ def experiment(
         exp, directory, outcome = run_experiment(name, out, workers=workers, progress=not quiet)
     except ConfigError as e:
         _fail(str(e))
+    except OSError as e:
+        _write_failed(e, out or "results/experiments",
+                      f"market-sim experiment {name}" + (f" --out {out}" if out else ""))
     _say_dropped(outcome)
     typer.echo(f"\n{exp.name}: {outcome.done + outcome.failed} of {outcome.total} runs done ({outcome.failed} failed); "
                f"{outcome.ran_now} ran now; {time.perf_counter() - started:.0f} s in all")

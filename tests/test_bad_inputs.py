@@ -151,7 +151,7 @@ def test_unreadable_sweep_or_experiment_file_is_one_line(tmp_path, command):
 # ------------------------------------------------------------------ the wrong kind of file
 def test_a_scenario_config_given_to_sweep_is_named_as_such(tmp_path):
     r = invoke("sweep", BASELINE, "--out", tmp_path / "s")
-    line = assert_refused(r, "scenario file, not a sweep file", "market-sim run")
+    assert_refused(r, "scenario file, not a sweep file", "market-sim run")
     assert len(r.output) < 500, len(r.output)  # it used to print 32 KB of config
     assert not (tmp_path / "s").exists()
 

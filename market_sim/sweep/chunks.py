@@ -187,9 +187,13 @@ class ChunkWriter:
             df = pd.DataFrame(parts) if name == "runs" else pd.concat(parts, ignore_index=True)
             final = self.chunks / f"{name}-{seq}.parquet"
             tmp = final.with_suffix(".parquet.tmp")
-            df.to_parquet(tmp, index=False)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
+            try:
+                df.to_parquet(tmp, index=False)
+                with open(tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+            except BaseException:  # e.g. a full disk: leave no partial file behind
+                tmp.unlink(missing_ok=True)
+                raise
             os.replace(tmp, final)
             files[final.name] = sha256(final)
         runs = tables["runs"]

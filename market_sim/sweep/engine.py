@@ -17,6 +17,7 @@ what failed), so a killed sweep ends with every run exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import time
@@ -308,6 +309,7 @@ def execute_runs(out: Path, job: Job, specs: list[RunSpec], *, chunk_runs: int, 
     interrupted = False
     bar = tqdm(total=len(specs), initial=len(specs) - len(pending), desc=name, unit="run", disable=not progress,
                smoothing=0.05)
+    clean = False
     try:
         for attempt in range(retries + 1):
             held, n = _run_pass(_engine(job, pending, workers, dask, simulate), writer, bar, attempt < retries)
@@ -315,11 +317,16 @@ def execute_runs(out: Path, job: Job, specs: list[RunSpec], *, chunk_runs: int, 
             pending = [by_id[i] for i in sorted(held)]
             if not pending:
                 break
+        clean = True
     except KeyboardInterrupt:
-        interrupted = True
+        interrupted = clean = True
     finally:
-        writer.flush()
         bar.close()
+        if clean:
+            writer.flush()
+        else:  # keep what finished if we can; the error in flight (e.g. a full disk) is what counts
+            with contextlib.suppress(OSError):
+                writer.flush()
     errors = []
     if writer.failed:
         runs = load_results(out)["runs"]
