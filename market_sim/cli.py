@@ -123,7 +123,8 @@ def _write_run(results, out: Path, config: Path, overrides: dict) -> dict:
     try:
         return write_results(results, out, config_name=config.stem, source=config, overrides=overrides)
     except OSError as e:  # e.g. the disk filled up: the temporary directory is already removed
-        _fail(f"{out}: could not write the results ({e.strerror or e}); nothing was written")
+        typer.echo(f"error: {out}: could not write the results ({e.strerror or e}); nothing was written", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

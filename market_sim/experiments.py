@@ -168,6 +168,7 @@ def run_experiment(name_or_path: str | Path, out: Path | None = None, workers: i
     else:
         from .execution import directory_lock
 
+        engine.check_writable_dir(out)
         with directory_lock(out):  # one writer at a time
             _prepare_scenarios(path, exp, configs, out)
             job = engine.ScenarioRuns({name: load_config(cfg) for name, cfg in configs.items()})

@@ -235,6 +235,17 @@ def verified_entries(directory: Path) -> dict:
     return entries
 
 
+def _restore_int_columns(df: pd.DataFrame, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """A column that is whole numbers in some chunk is stored as float where a chunk also holds
+    failed runs (missing values); once a failed run's record is superseded and nothing is
+    missing, give it back its integer type (so a repaired sweep equals an uninterrupted one)."""
+    for col in df.columns:
+        ints = [p[col].dtype for p in parts if col in p and pd.api.types.is_integer_dtype(p[col].dtype)]
+        if ints and df[col].dtype.kind == "f" and df[col].notna().all():
+            df[col] = df[col].astype(ints[0])
+    return df
+
+
 def load_results(directory: str | Path) -> dict[str, pd.DataFrame]:
     """The committed chunks of a sweep directory as tables sorted by run (and vendor / month),
     verified against the manifest; a run's last record counts."""
@@ -245,9 +256,10 @@ def load_results(directory: str | Path) -> dict[str, pd.DataFrame]:
         files = [directory / "chunks" / f"{name}-{seq}.parquet" for seq in sorted(entries)
                  if f"{name}-{seq}.parquet" in entries[seq]["files"]]
         if files:
-            df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+            parts = [pd.read_parquet(f) for f in files]
+            df = pd.concat(parts, ignore_index=True)
             if name == "runs":
-                df = df.drop_duplicates("run_id", keep="last")
+                df = _restore_int_columns(df.drop_duplicates("run_id", keep="last"), parts)
             out[name] = df.sort_values(keys, kind="stable").reset_index(drop=True)
     out["points"] = pd.read_parquet(directory / "points.parquet")
     return out

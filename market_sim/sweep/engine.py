@@ -213,6 +213,16 @@ def reopen(out: Path) -> tuple[SweepConfig, dict, pd.DataFrame]:
     return sweep, base, points
 
 
+def check_writable_dir(out: Path) -> None:
+    """A ConfigError, before anything is written, when `out` (or where it would be made) cannot be written."""
+    from ..outputs import OutputError, check_writable
+
+    try:
+        check_writable(out if out.is_dir() else out.parent)
+    except OutputError as e:
+        raise ConfigError(str(e), path="--out", value=str(out)) from None
+
+
 def run_specs(sweep: SweepConfig, points: pd.DataFrame) -> list[RunSpec]:
     names = [c for c in points.columns if c != "point_id"]
     specs = []
@@ -258,6 +268,7 @@ def run_sweep(sweep_path: str | Path | None, out: str | Path, workers: int = 1, 
     out = Path(out)
     if dask:
         probe_dask(dask)
+    check_writable_dir(out)
     with directory_lock(out):
         if resume:
             sweep, base, points = reopen(out)
