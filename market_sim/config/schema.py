@@ -22,6 +22,9 @@ Month = Annotated[str, Field(pattern=MONTH_RE.pattern, description="a calendar m
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Pos = Annotated[float, Field(gt=0.0)]
+# upper bounds the model relies on (release rates are Poisson means: they must stay finite)
+MAX_HEADCOUNT = 200_000
+MAX_GPUS = 1.0e7
 
 
 # --------------------------------------------------------------------------------------
@@ -64,7 +67,7 @@ class FeatureConfig(Strict):
         "copy", description="copy: a follower copies in one release, after a random lag, and may leapfrog (engineering "
         "features); diffusion: every month a follower closes 1 - exp(-1/lag) of its gap (Nelson-Phelps catch-up of "
         "general capability)")
-    release_rate_factor: Pos = Field(
+    release_rate_factor: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
         1.0, description="multiplies a vendor's release rate on this feature (general quality moves in frequent "
         "small updates)")
     consumer_saturation: Pos | None = Field(
@@ -103,15 +106,17 @@ class PriceWarConfig(Strict):
 
 
 class CatchUpConfig(Strict):
-    innovation_rate: NonNeg = Field(0.35, description="monthly release probability of a reference frontier lab")
+    innovation_rate: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.35, description="monthly release probability of a reference frontier lab")
     copy_lag_months: Pos = Field(1.5, description="expected imitation lag of a reference lab, months")
     open_weights_lag_factor: Pos = Field(0.5, description="copy lag multiplier when the leader publishes weights")
     hype_decay_per_month: Fraction = 0.5
     hype_per_release: NonNeg = 0.1
     hype_per_headline: NonNeg = 1.0
     focused_innovation_factor: Fraction = 0.2
-    talent_elasticity: NonNeg = 0.5
-    compute_elasticity: NonNeg = 0.3
+    # at most 1 (constant returns): larger exponents make release rates overflow for big labs
+    talent_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    compute_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
 
 
 class TalentConfig(Strict):
@@ -208,9 +213,9 @@ class VendorConfig(Strict):
     kind: Literal["big_tech", "startup"]
     name: str
     capability: dict[str, Pos] = Field(description="feature -> initial level, in the feature's unit")
-    headcount: Annotated[int, Field(ge=1)]
-    skill: Pos = 1.0
-    gpus: NonNeg
+    headcount: Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)]
+    skill: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+    gpus: Annotated[float, Field(ge=0.0, le=MAX_GPUS)]
     cash_rmb: NonNeg
     api_price_rmb_per_mtok: NonNeg
     cost_efficiency: Pos = Field(1.0, description="unit serving cost multiplier (lower is cheaper)")
@@ -232,8 +237,10 @@ class VendorConfig(Strict):
 
 class LongTailConfig(Strict):
     count: Annotated[int, Field(ge=0, le=1000)] = 30
-    headcount_range: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (20, 120)
-    gpus_range: tuple[NonNeg, NonNeg] = (100.0, 1_000.0)
+    headcount_range: tuple[Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)],
+                           Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)]] = (20, 120)
+    gpus_range: tuple[Annotated[float, Field(ge=0.0, le=MAX_GPUS)], Annotated[float, Field(ge=0.0, le=MAX_GPUS)]] = (
+        100.0, 1_000.0)
     cash_rmb_range: tuple[NonNeg, NonNeg] = (5.0e7, 4.0e8)
     capability_behind_months: tuple[NonNeg, NonNeg] = (6.0, 18.0)
     api_price_rmb_per_mtok: NonNeg = 15.0
