@@ -48,9 +48,12 @@ SPECIAL = [0, 1, -1, 0.5, 1e-12, 0.999999, 1.000001, 2, 1e9, 1e300, -1e300, math
 
 
 def _number(example):
+    """Half near the example (mostly valid: exercises the model), half anywhere (mostly refused)."""
     if isinstance(example, int):
-        return st.one_of(st.integers(-3, 2_000), st.sampled_from([0, 1, -1, 2, 10**9]))
-    return st.one_of(st.floats(-1e3, 1e3), st.floats(allow_nan=True, allow_infinity=True),
+        near = st.integers(0, max(3 * example, 3))
+        return st.one_of(near, near, st.integers(-3, 2_000), st.sampled_from([0, 1, -1, 2, 10**9]))
+    near = st.floats(0.0, 3 * abs(example) if example else 1.0)
+    return st.one_of(near, near, st.floats(-1e3, 1e3), st.floats(allow_nan=True, allow_infinity=True),
                      st.sampled_from(SPECIAL), st.just(example * 10), st.just(example / 10))
 
 
