@@ -86,7 +86,7 @@ def _script(tmp_path, guarded: bool):
 def test_readme_api_snippet_in_an_unguarded_script_fails_fast_naming_the_fix(tmp_path):
     f = _script(tmp_path, guarded=False)
     try:
-        proc = subprocess.run([sys.executable, str(f)], capture_output=True, text=True, timeout=90, cwd=ROOT)
+        proc = subprocess.run([sys.executable, str(f)], capture_output=True, text=True, timeout=60, cwd=ROOT)
     except subprocess.TimeoutExpired:
         pytest.fail("the unguarded script hangs (workers respawn without end)")
     assert proc.returncode != 0
