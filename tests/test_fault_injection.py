@@ -140,7 +140,7 @@ def test_remaining_failures_give_exit_1_and_resume_runs_them_again(tmp_path, who
         return real(config, seed)
 
     monkeypatch.setattr(market_sim.runner, "simulate", failing)
-    r = invoke("sweep", f, "--out", out, "--quiet", "--retries", 1)
+    r = invoke("sweep", f, "--out", out, "--quiet")  # default: 2 retries
     assert r.exit_code == 1, r.output
     assert "2 run(s) failed after every retry" in r.stderr and "--resume" in r.stderr
     runs = load_results(out)["runs"]
@@ -253,10 +253,18 @@ def _wait_for(predicate, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def _wait_until_running(proc: subprocess.Popen, lock: Path, seconds: float = 4.0) -> None:
+    """Until the writer holds its lock (or, for code without one, `seconds` after its start)."""
+    deadline = time.monotonic() + seconds
+    while not lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the first writer finished too early"
+
+
 def test_two_runs_into_one_out_the_second_is_refused(tmp_path):
     out = tmp_path / "res"
     first = _start(["run", SMALL, "-n", 6, "--out", out, "--quiet"])
-    _wait_for(lambda: (tmp_path / ".res.lock").exists())
+    _wait_until_running(first, tmp_path / ".res.lock")
     r = invoke("run", SMALL, "--out", out, "--quiet", *TINY_SET)
     assert_refused(r, "being written by", str(out))
     assert first.wait(timeout=300) == 0, first.stderr.read()
@@ -267,7 +275,7 @@ def test_a_second_sweep_writer_is_refused(tmp_path):
     f = write_sweep(tmp_path, chunk_runs=1)
     out = tmp_path / "out"
     first = _start(["sweep", f, "--out", out, "--quiet"])
-    _wait_for(lambda: (out / "chunks").exists())
+    _wait_for(lambda: (out / "points.parquet").exists() and (out / "sweep.yaml").exists())
     r = invoke("sweep", "--resume", out, "--quiet")
     if first.poll() is None:
         assert_refused(r, "being written by")
@@ -280,7 +288,7 @@ def _complete_or_absent(out: Path) -> bool:
     """A results directory is either whole or absent (True if whole)."""
     if not out.exists():
         return False
-    for name in ("config.yaml", "run.json", "vendor_month.parquet", "market_month.parquet", "events.parquet",
+    for name in ("config.yaml", "vendor_month.parquet", "market_month.parquet", "events.parquet",
                  "outcomes.parquet", "summary.json", "report.md"):
         assert (out / name).is_file(), f"partial results directory: {name} missing"
     pd.read_parquet(out / "outcomes.parquet")
@@ -299,6 +307,18 @@ def test_sigkill_of_run_at_a_random_point_leaves_whole_results_or_none(tmp_path,
     assert r.exit_code == 0, r.output
     assert _complete_or_absent(out)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".res.")]  # temporaries and lock gone
+
+
+def test_sigkill_while_writing_results_then_the_next_run_removes_the_temporary_folder(tmp_path):
+    out = tmp_path / "res"
+    proc = _start(["run", SMALL, "-n", 2, "--out", out, "--quiet", *TINY_SET])
+    _wait_for(lambda: any(p.name.startswith(".res.tmp-") for p in tmp_path.iterdir()), timeout=120)
+    os.killpg(proc.pid, signal.SIGKILL)  # mid-write: the temporary folder exists
+    proc.wait()
+    assert not _complete_or_absent(out)
+    assert invoke("run", SMALL, "-n", 2, "--out", out, "--quiet", *TINY_SET).exit_code == 0
+    assert _complete_or_absent(out)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".res.")]
 
 
 def test_a_killed_writes_temporary_folder_is_removed_by_the_next_run(tmp_path):
@@ -366,7 +386,7 @@ def test_sigkill_of_experiment_then_the_same_command_completes_it(tmp_path):
 def test_ctrl_c_of_run_says_what_was_kept_and_how_to_go_on(tmp_path):
     out = tmp_path / "res"
     proc = _start(["run", SMALL, "-n", 50, "--out", out])
-    _wait_for(lambda: (tmp_path / ".res.lock").exists())
+    _wait_until_running(proc, tmp_path / ".res.lock")
     time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)

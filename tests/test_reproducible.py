@@ -27,8 +27,8 @@ def invoke(*args):
 @pytest.mark.slow
 def test_results_config_records_the_seed_so_rerunning_it_gives_the_same_history(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    assert invoke("run", SMALL, "--seed", 7, "--out", a, "--quiet", *TINY).exit_code == 0
-    assert yaml.safe_load((a / "config.yaml").read_text())["run"]["seed"] == 7
+    assert invoke("run", SMALL, "--seed", 5, "--out", a, "--quiet", *TINY).exit_code == 0  # SMALL's own: 7
+    assert yaml.safe_load((a / "config.yaml").read_text())["run"]["seed"] == 5
     r = invoke("run", a / "config.yaml", "--out", b, "--quiet")
     assert r.exit_code == 0, r.output
     for name in TABLES:
