@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ import typer
 import yaml
 
 from .config import ConfigError, load_config, schema_json
-from .outputs import OutputError, check_output_dir
+from .reliability_cli import _check_limits, _exit_if_failed, _guarded_run, _say_dropped, _write_failed, _write_run
 from .reliability_cli import register as _register_reliability
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -92,39 +91,6 @@ def run(
     typer.echo("\nshares: median at the horizon over replications\nwritten:")
     for key, p in paths.items():
         typer.echo(f"  {key:<10} {p}")
-
-
-@contextmanager
-def _guarded_run(cfg, config: Path, out: Path, replications: int, workers: int, allow_large: bool):
-    """Before the first run: memory estimate, --out writable, the lock on --out (held until the
-    results are written). Ctrl-C during the block: say what was kept and exit 130."""
-    from .execution import directory_lock
-    from .limits import check_memory
-
-    try:
-        check_memory(cfg, replications=replications, workers=workers, allow_large=allow_large, file=config)
-        check_output_dir(out)
-    except (ConfigError, OutputError) as e:
-        _fail(str(e))
-    try:
-        with directory_lock(out):
-            yield
-    except ConfigError as e:  # the lock is held by another writer
-        _fail(str(e))
-    except KeyboardInterrupt:
-        typer.echo(f"\ninterrupted: nothing was written to {out} (a run writes its results only when every "
-                   f"replication has finished); run the same command again to start over", err=True)
-        raise typer.Exit(130) from None
-
-
-def _write_run(results, out: Path, config: Path, overrides: dict) -> dict:
-    from .outputs import write_results
-
-    try:
-        return write_results(results, out, config_name=config.stem, source=config, overrides=overrides)
-    except OSError as e:  # e.g. the disk filled up: the temporary directory is already removed
-        typer.echo(f"error: {out}: could not write the results ({e.strerror or e}); nothing was written", err=True)
-        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -215,23 +181,6 @@ def sweep(
     typer.echo(f"next: market-sim report {outcome.directory}")
 
 
-def _write_failed(e: OSError, directory, again: str) -> None:
-    typer.echo(f"error: {directory}: could not write ({e.strerror or e}); the runs committed so far are kept: "
-               f"make room, then  {again}", err=True)
-    raise typer.Exit(1)
-
-
-def _say_dropped(outcome) -> None:
-    for why in outcome.dropped:
-        typer.echo(f"repaired: {why}: those runs ran again", err=True)
-
-
-def _exit_if_failed(outcome, again: str) -> None:
-    if outcome.failed:
-        typer.echo(f"{outcome.failed} run(s) failed after every retry; run them again with  {again}", err=True)
-        raise typer.Exit(1)
-
-
 @app.command()
 def experiment(
     name: Annotated[str, typer.Argument(help="an experiment in experiments/ (e.g. who_falls_behind_2025) or a path")],
@@ -303,12 +252,6 @@ def check(config: Annotated[Path, typer.Argument(help="experiment config (YAML)"
                f"{cfg.run.months} months from {cfg.run.start})")
 
 
-def _check_limits(cfg, config: Path) -> None:
-    from .limits import check_memory
-
-    check_memory(cfg, file=config)
-
-
 @app.command()
 def viz(
     config: Annotated[Path | None, typer.Argument(help="config to open first (default: the baseline)")] = None,
@@ -358,7 +301,7 @@ def schema() -> None:
     typer.echo(json.dumps(schema_json(), indent=2))
 
 
-_register_reliability(app, _fail, set_options)
+_register_reliability(app)
 
 
 def main() -> None:

@@ -1,0 +1,286 @@
+"""The config schema's sections: one typed pydantic model per section of a config (schema.py
+assembles them into `Config` and checks cross-references between them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from ..calendar import MONTH_RE
+from .errors import CrossReferenceError
+from .strict import Strict
+
+FEATURES = ("quality", "context", "multimodal", "reasoning")
+
+
+# --------------------------------------------------------------------------------------
+# small typed building blocks
+
+Month = Annotated[str, Field(pattern=MONTH_RE.pattern, description="a calendar month, YYYY-MM")]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Pos = Annotated[float, Field(gt=0.0)]
+# upper bounds the model relies on (release rates are Poisson means: they must stay finite)
+MAX_HEADCOUNT = 200_000
+MAX_GPUS = 1.0e7
+
+
+# --------------------------------------------------------------------------------------
+# sections
+
+
+class RunConfig(Strict):
+    start: Month = "2024-01"
+    months: Annotated[int, Field(ge=1, le=240, description="simulated months")] = 24
+    seed: Annotated[int, Field(ge=0)] = 0
+
+
+class ScaleConfig(Strict):
+    consumers: Annotated[int, Field(ge=1, description="consumer agents")] = 20_000
+    enterprises: Annotated[int, Field(ge=1, description="enterprise-buyer agents")] = 2_000
+    consumer_population: Annotated[float, Field(gt=0, description="people the consumer agents stand for")] = 6.0e8
+    enterprise_population: Annotated[float, Field(gt=0, description="enterprises the buyer agents stand for")] = 1.0e5
+    initial_adoption: Annotated[
+        float, Field(ge=0.0, lt=1.0, description="share of people using an assistant at start")
+    ] = 0.05
+
+
+class FeatureConfig(Strict):
+    """A capability dimension. Levels are in the feature's own unit (index points, or tokens
+    for context); `log_scale` features are handled internally as log10 of that unit."""
+
+    unit: str
+    log_scale: bool = False
+    frontier: dict[Month, Pos] = Field(description="global frontier path: month -> level (piecewise linear)")
+    frontier_growth_per_month: NonNeg = Field(
+        description="growth after the last frontier point, internal units per month")
+    innovation_step: Pos = Field(description="mean size of one release, internal units")
+    leapfrog: NonNeg = Field(description="mean overshoot past the copied level on imitation, internal units")
+    copy_lag_factor: Pos = Field(
+        1.0, description="multiplies catch_up.copy_lag_months for this feature (engineering features copy fast, "
+        "general quality slowly)")
+    copy_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        1.0, description="share of the gap to the public best one copy closes (absorptive capacity; 1: a full copy)")
+    catch_up: Literal["copy", "diffusion"] = Field(
+        "copy", description="copy: a follower copies in one release, after a random lag, and may leapfrog (engineering "
+        "features); diffusion: every month a follower closes 1 - exp(-1/lag) of its gap (Nelson-Phelps catch-up of "
+        "general capability)")
+    release_rate_factor: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        1.0, description="multiplies a vendor's release rate on this feature (general quality moves in frequent "
+        "small updates)")
+    consumer_saturation: Pos | None = Field(
+        default=None, description="level past which consumers value no more (unit of the feature)")
+
+
+class UnitCostConfig(Strict):
+    initial_rmb_per_mtok: Pos = 2.0
+    halving_months: Pos = 12.0
+
+
+class MarketConfig(Strict):
+    unit_cost: UnitCostConfig = UnitCostConfig()
+    funding_climate: dict[Month, NonNeg] = Field(
+        default_factory=lambda: {"2024-01": 0.6},
+        description="venture funding climate path: month -> index (1 = normal)")
+    funding_climate_scale: NonNeg = Field(1.0, description="multiplies the whole funding-climate path")
+    gpu_cost_rmb_per_month: Pos = 10_000.0
+    frontier_compute_doubling_months: Pos | None = Field(
+        None, description="racing vendors' GPUs double in this many months to keep up with the frontier (None: fixed)")
+
+
+class PriceWarConfig(Strict):
+    intensity: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        1.0, description="scales every vendor's aggressiveness (the product is capped at 1)")
+    undercut: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
+    min_rival_share: Fraction = Field(
+        0.0, description="rivals with a smaller share of enterprise tokens are not followed")
+    tolerance: NonNeg = Field(
+        1.0, description="a vendor re-prices only when a rival's quality-adjusted price is below its own "
+        "/ (1 + tolerance)")
+    max_markup: NonNeg = Field(29.0, description="list price never exceeds unit cost x (1 + max_markup)")
+    cut_event_threshold: Fraction = 0.2
+    ambition_ready_gap_months: NonNeg = Field(
+        4.0, description="a share-seeking vendor cuts to its floor once within this many months of the domestic best")
+
+
+class CatchUpConfig(Strict):
+    innovation_rate: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.35, description="monthly release probability of a reference frontier lab")
+    copy_lag_months: Pos = Field(1.5, description="expected imitation lag of a reference lab, months")
+    open_weights_lag_factor: Pos = Field(0.5, description="copy lag multiplier when the leader publishes weights")
+    hype_decay_per_month: Fraction = 0.5
+    hype_per_release: NonNeg = 0.1
+    hype_per_headline: NonNeg = 1.0
+    focused_innovation_factor: Fraction = 0.2
+    # at most 1 (constant returns): larger exponents make release rates overflow for big labs
+    talent_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    compute_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+
+
+class TalentConfig(Strict):
+    mobility: Fraction = Field(0.02, description="share of researchers who consider moving each month")
+    noncompete_friction: Fraction = 0.3
+    pay_weight: NonNeg = 1.0
+    compute_weight: NonNeg = 0.5
+    momentum_weight: NonNeg = 1.0
+    key_hire_rate: Fraction = Field(0.02, description="share of movers who are key hires")
+    knowhow_transfer: Fraction = Field(0.3, description="share of the source's capability lead a key hire carries")
+    initial_pool: Annotated[int, Field(ge=0)] = 2_000
+    hiring_rate: Fraction = Field(0.05, description="share of the free pool hired per month, market-wide")
+    layoff_share_on_pivot: Fraction = 0.4
+
+
+class FinancingConfig(Strict):
+    raise_trigger_runway_months: Pos = 12.0
+    pivot_runway_months: Pos = 6.0
+    exit_runway_months: Pos = 2.0
+    round_size_months_of_burn: Pos = 18.0
+    success_intercept: float = -1.0
+    success_traction_weight: float = 2.0
+    success_rank_weight: float = 2.0
+    success_climate_weight: float = 2.0
+    raise_cooldown_months: Annotated[int, Field(ge=0)] = 6
+    dilution: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.15
+    acquisition_probability: Fraction = 0.4
+    pivot_gap_months: Pos = Field(
+        9.0, description="a startup that fails to raise pivots once this far behind the domestic best")
+    strategic_pivot_gap_months: Pos = Field(
+        6.0, description="strategic subtraction: this far behind the domestic best...")
+    strategic_pivot_max_share: Fraction = Field(0.03, description="...with consumer + enterprise share below this...")
+    strategic_pivot_patience_months: Annotated[int, Field(ge=1)] = Field(
+        6, description="...for this many months in a row")
+    focused_cost_factor: Fraction = Field(0.3, description="compute and marketing kept after subtraction")
+    investors: Annotated[int, Field(ge=1)] = 12
+    investor_dry_powder_rmb: Pos = 2.0e9
+    strategic_share_of_round: Fraction = 0.3
+
+
+class BigTechFinanceConfig(Strict):
+    patience_months: Annotated[int, Field(ge=1)] = 12
+    loss_tolerance_rmb_per_month: NonNeg = 4.0e8
+    budget_cut_factor: Fraction = 0.7
+
+
+class ConsumerConfig(Strict):
+    bass_p: Fraction = Field(0.004, description="Bass innovation coefficient, per month")
+    bass_q: Fraction = Field(0.06, description="Bass imitation coefficient, per month")
+    word_of_mouth: Literal["network", "mixed"] = "network"
+    network_degree: Annotated[int, Field(ge=1, le=200)] = 8
+    marketing_effect: NonNeg = Field(0.01, description="extra innovation per (marketing RMB per person per month)")
+    superapp_effect: NonNeg = Field(0.004, description="extra innovation for super-app users, per month")
+    churn: Fraction = 0.02
+    switch_rate: Fraction = 0.08
+    beta_quality: float = 0.08
+    beta_context: float = 0.6
+    beta_multimodal: float = 0.03
+    beta_reasoning: float = 0.03
+    beta_hype: float = 1.0
+    beta_superapp: float = 1.5
+    beta_word_of_mouth: float = 2.0
+    beta_incumbent: float = 1.0
+    beta_marketing: float = 0.3
+    paying_share: Fraction = 0.01
+    plan_price_rmb_per_month: NonNeg = 30.0
+    tokens_per_user_month: NonNeg = 2.0e5
+
+
+class SectorConfig(Strict):
+    weight: Pos
+    needs: dict[str, NonNeg] = Field(description="feature -> weight in this sector's choice")
+    demand_mtok_per_month: Pos
+
+
+class EnterpriseConfig(Strict):
+    sectors: dict[str, SectorConfig]
+    portfolio_size: Annotated[int, Field(ge=1, le=10)] = 3
+    review_months: Annotated[float, Field(ge=1.0, description="mean months between portfolio reviews (a "
+                                          "review is at most monthly)")] = 6.0
+    demand_growth_per_month: NonNeg = 0.08
+    price_elasticity: NonNeg = 0.8
+    reference_price_rmb_per_mtok: Pos = 20.0
+    beta_price: NonNeg = 1.0
+    beta_capability: NonNeg = 0.1
+    beta_cloud: NonNeg = 1.5
+    beta_focus: NonNeg = 1.5
+    beta_risk: NonNeg = 2.0
+    switching_cost: NonNeg = 1.0
+    spend_softmax_scale: Pos = 1.0
+
+
+class VendorConfig(Strict):
+    kind: Literal["big_tech", "startup"]
+    name: str
+    capability: dict[str, Pos] = Field(description="feature -> initial level, in the feature's unit")
+    headcount: Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)]
+    skill: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+    gpus: Annotated[float, Field(ge=0.0, le=MAX_GPUS)]
+    cash_rmb: NonNeg
+    api_price_rmb_per_mtok: NonNeg
+    cost_efficiency: Pos = Field(1.0, description="unit serving cost multiplier (lower is cheaper)")
+    salary_rmb_per_month: Pos = 60_000.0
+    marketing_rmb_per_month: NonNeg = 0.0
+    other_revenue_rmb_per_month: NonNeg = Field(
+        0.0, description="revenue from outside the modelled market (e.g. overseas apps)")
+    consumer_share: Fraction = 0.0
+    aggressiveness: Fraction = 0.5
+    max_subsidy: Fraction = 0.0
+    share_ambition: Fraction = 0.0
+    open_weights: bool = False
+    focus_sectors: list[str] = Field(default_factory=list)
+    # big tech only
+    cloud_share: Fraction = 0.0
+    superapp_reach: Fraction = 0.0
+    strategic_investor: bool = False
+
+
+class LongTailConfig(Strict):
+    count: Annotated[int, Field(ge=0, le=1000)] = 30
+    headcount_range: tuple[Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)],
+                           Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)]] = (20, 120)
+    gpus_range: tuple[Annotated[float, Field(ge=0.0, le=MAX_GPUS)], Annotated[float, Field(ge=0.0, le=MAX_GPUS)]] = (
+        100.0, 1_000.0)
+    cash_rmb_range: tuple[NonNeg, NonNeg] = (5.0e7, 4.0e8)
+    capability_behind_months: tuple[NonNeg, NonNeg] = (6.0, 18.0)
+    api_price_rmb_per_mtok: NonNeg = 15.0
+    cost_efficiency: Pos = 1.5
+    aggressiveness: Fraction = 0.5
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> LongTailConfig:
+        for key in ("headcount_range", "gpus_range", "cash_rmb_range", "capability_behind_months"):
+            low, high = getattr(self, key)
+            if low > high:
+                raise CrossReferenceError(f"long_tail.{key}", [low, high], "[low, high] with low <= high")
+        return self
+
+
+class ScheduledRelease(Strict):
+    vendor: str
+    month: Month
+    feature: str
+    level: Pos = Field(description="new level, in the feature's unit")
+    note: str = ""
+
+
+class Change(Strict):
+    """From `month` on, the keys in `set` (dotted, as --set takes them) have new values: a
+    scenario that shares the baseline's history until then."""
+
+    month: Month
+    set: dict[str, Any] = Field(min_length=1)
+    why: str = ""
+
+
+class Stake(Strict):
+    investor: str
+    vendor: str
+    stake: Fraction
+
+
+class FallsBehindConfig(Strict):
+    statuses: list[Literal["focused", "acquired", "exited"]] = ["focused", "acquired", "exited"]
+    max_combined_share: Fraction = Field(
+        0.02, description="consumer + enterprise share below which a vendor is 'small'")
+    min_gap_months: NonNeg = Field(
+        6.0, description="capability gap to the domestic best above which a small vendor falls behind")
