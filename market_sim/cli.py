@@ -11,7 +11,8 @@ import typer
 import yaml
 
 from .config import ConfigError, load_config, schema_json
-from .outputs import OutputError, check_output_dir
+from .reliability_cli import _check_limits, _exit_if_failed, _guarded_run, _say_dropped, _write_failed, _write_run
+from .reliability_cli import register as _register_reliability
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Agent-based simulation of the LLM vendor market: who falls behind in 2025?")
@@ -59,9 +60,9 @@ def run(
     out: Annotated[Path | None, typer.Option(help="results directory (default: results/<config name>)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: dotted.key=value (repeatable)")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    allow_large: Annotated[bool, typer.Option(help="run even if the memory estimate exceeds what is free")] = False,
 ) -> None:
     """Run replications of a config and write a results directory."""
-    from .outputs import write_results
     from .runner import run as run_replications
 
     try:
@@ -69,15 +70,12 @@ def run(
     except ConfigError as e:
         _fail(str(e))
     out = out or Path("results") / config.stem
-    try:
-        check_output_dir(out)
-    except OutputError as e:
-        _fail(str(e))
-    started = time.perf_counter()
-    results = run_replications(cfg, replications=replications, seed=seed, workers=workers,
-                               progress=not quiet)
-    elapsed = time.perf_counter() - started
-    paths = write_results(results, out, config_name=config.stem)
+    with _guarded_run(cfg, config, out, replications, workers, allow_large):
+        started = time.perf_counter()
+        results = run_replications(cfg, replications=replications, seed=seed, workers=workers,
+                                   progress=not quiet)
+        elapsed = time.perf_counter() - started
+        paths = _write_run(results, out, config, set_options(set_))
     table = results.falls_behind()
     named = table[~table["vendor"].str.startswith("tail_")]
     typer.echo(f"\n{results.replications} replications of {config} in {elapsed:.1f} s "
@@ -148,8 +146,13 @@ def sweep(
     out: Annotated[Path | None, typer.Option(help="sweep directory (default: results/sweeps/<sweep name>)")] = None,
     resume: Annotated[Path | None, typer.Option(help="complete an interrupted sweep directory")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    retries: Annotated[int, typer.Option(min=0, max=100, help="attempts again of a failed run before it is "
+                                         "recorded as failed")] = 2,
+    allow_large: Annotated[bool, typer.Option(help="run even if the memory or disk estimate exceeds what is free")
+                           ] = False,
 ) -> None:
-    """Run a parameter sweep, streaming results to Parquet chunks (resumable)."""
+    """Run a parameter sweep, streaming results to Parquet chunks (resumable). Exit status 1 if
+    any run remains failed (--resume runs failed runs again)."""
     from .sweep.engine import run_sweep
 
     if resume is None and sweep_file is None:
@@ -159,9 +162,12 @@ def sweep(
     target = resume or out or Path("results") / "sweeps" / sweep_file.stem
     try:
         outcome = run_sweep(sweep_file, target, workers=workers, dask=dask, resume=resume is not None,
-                            progress=not quiet)
+                            progress=not quiet, retries=retries, allow_large=allow_large)
     except ConfigError as e:
         _fail(str(e))
+    except OSError as e:
+        _write_failed(e, target, f"market-sim sweep --resume {target}")
+    _say_dropped(outcome)
     rate = outcome.ran_now / outcome.seconds if outcome.seconds > 0 else 0.0
     typer.echo(f"\n{outcome.done + outcome.failed} of {outcome.total} runs done ({outcome.failed} failed); "
                f"{outcome.ran_now} ran now in {outcome.seconds:.1f} s ({rate:.1f} runs/s)")
@@ -171,6 +177,7 @@ def sweep(
     if outcome.interrupted:
         typer.echo(f"interrupted: complete it with  market-sim sweep --resume {outcome.directory}", err=True)
         raise typer.Exit(130)
+    _exit_if_failed(outcome, f"market-sim sweep --resume {outcome.directory}")
     typer.echo(f"next: market-sim report {outcome.directory}")
 
 
@@ -190,6 +197,10 @@ def experiment(
         exp, directory, outcome = run_experiment(name, out, workers=workers, progress=not quiet)
     except ConfigError as e:
         _fail(str(e))
+    except OSError as e:
+        _write_failed(e, out or "results/experiments",
+                      f"market-sim experiment {name}" + (f" --out {out}" if out else ""))
+    _say_dropped(outcome)
     typer.echo(f"\n{exp.name}: {outcome.done + outcome.failed} of {outcome.total} runs done ({outcome.failed} failed); "
                f"{outcome.ran_now} ran now; {time.perf_counter() - started:.0f} s in all")
     for err in outcome.errors:
@@ -233,6 +244,7 @@ def check(config: Annotated[Path, typer.Argument(help="experiment config (YAML)"
     """Validate a config (and overrides) without running it."""
     try:
         cfg = load_config(config, set_options(set_))
+        _check_limits(cfg, config)
     except ConfigError as e:
         _fail(str(e))
     typer.echo(f"{config}: ok ({len(cfg.vendors)} named vendors + {cfg.long_tail.count} long-tail, "
@@ -287,6 +299,9 @@ def viz(
 def schema() -> None:
     """Print the config schema (JSON Schema)."""
     typer.echo(json.dumps(schema_json(), indent=2))
+
+
+_register_reliability(app)
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ def pool_imap(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int,
 
     multiprocessing.Pool rather than ProcessPoolExecutor: the latter's max_tasks_per_child
     deadlocks on Python 3.11 with the spawn start method once a worker is retired."""
+    check_main_guard()
     pool = mp.get_context("spawn").Pool(workers, initializer=start_worker, initargs=(initializer, initargs),
                                         maxtasksperchild=TASKS_PER_WORKER)
     try:
@@ -76,6 +77,7 @@ def atomic_directory(out: Path, *, merge: bool = False) -> Iterator[Path]:
     experiment's chunks). On failure the temporary directory is removed and `out` is untouched."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(out)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -103,3 +105,74 @@ def _replace(src: Path, dst: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(src, dst)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temporaries(out: Path) -> list[Path]:
+    """Remove the temporary siblings (.NAME.tmp-PID, .NAME.old-PID) that a killed write of `out`
+    left behind; those of a process still alive are kept. Returns what was removed."""
+    removed = []
+    for kind in ("tmp", "old"):
+        for p in Path(out).parent.glob(f".{Path(out).name}.{kind}-*"):
+            pid = p.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+                removed.append(p)
+    return removed
+
+
+def check_main_guard() -> None:
+    """Refuse to start worker processes from a script's unguarded top level: spawned workers
+    re-run the script's top level, which starts workers again, without end. Raises RuntimeError
+    naming the fix. (A notebook, `python -c` or a guarded script passes.)"""
+    from .mainguard import unguarded_call_site
+
+    site = unguarded_call_site()
+    if site:
+        raise RuntimeError(f"{site}: worker processes started from a script's top level re-run the script "
+                           "without end; put the call under  if __name__ == \"__main__\":  (or use workers=1)")
+
+
+@contextmanager
+def directory_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on results directory `out` (a sibling file .NAME.lock, locked with
+    flock, so a killed holder releases it) for as long as the block runs; a second writer is
+    refused at once with a ConfigError naming the directory."""
+    import fcntl
+
+    from .config import ConfigError
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock = out.parent / f".{out.name}.lock"
+    fh = open(lock, "a+")
+    held = False
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if not lock.exists() or os.stat(lock).st_ino != os.fstat(fh.fileno()).st_ino:
+                raise BlockingIOError  # the holder removed it while we opened it: it was busy
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise ConfigError(f"{out} is being written by {holder}; wait for it or choose another --out",
+                              path="--out", value=str(out)) from None
+        held = True
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"market-sim pid {os.getpid()}")
+        fh.flush()
+        yield
+    finally:
+        if held:
+            lock.unlink(missing_ok=True)  # still locked: a writer that opened it now sees it gone
+        fh.close()

@@ -22,6 +22,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from .config import ConfigError, Strict, format_validation_error, load_config, read_yaml
+from .config.yamlio import refuse_kind
 from .sweep import engine
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
@@ -84,6 +85,7 @@ def load_experiment(path: Path) -> tuple[ScenarioExperiment | SweepExperiment, d
     """Validate an experiment file. Returns (experiment, resolved configs): for scenarios,
     name -> validated config dict; for a sweep, {} (the sweep is validated when it runs)."""
     raw = read_yaml(path)
+    refuse_kind(raw, path, "experiment")
     try:
         exp = _File.model_validate({"experiment": raw}).experiment
     except ValidationError as e:
@@ -164,10 +166,14 @@ def run_experiment(name_or_path: str | Path, out: Path | None = None, workers: i
         outcome = engine.run_sweep(None if resume else _relative(path, exp.sweep), sweep_dir, workers=workers,
                                    resume=resume, progress=progress, simulate=simulate)
     else:
-        _prepare_scenarios(path, exp, configs, out)
-        job = engine.ScenarioRuns({name: load_config(cfg) for name, cfg in configs.items()})
-        outcome = engine.execute_runs(out, job, scenario_specs(exp), chunk_runs=exp.chunk_runs, name=exp.name,
-                                      workers=workers, progress=progress, simulate=simulate)
+        from .execution import directory_lock
+
+        engine.check_writable_dir(out)
+        with directory_lock(out):  # one writer at a time
+            _prepare_scenarios(path, exp, configs, out)
+            job = engine.ScenarioRuns({name: load_config(cfg) for name, cfg in configs.items()})
+            outcome = engine.execute_runs(out, job, scenario_specs(exp), chunk_runs=exp.chunk_runs, name=exp.name,
+                                          workers=workers, progress=progress, simulate=simulate)
     if not outcome.interrupted and outcome.failed == 0:
         from .experiment_report import write_report
 

@@ -5,6 +5,7 @@ interrupted or failed run leaves no partial results directory behind."""
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from .reporting import atomic_directory, markdown_table
 from .runner import Results
 
 MARKER = "summary.json"  # a directory holding this is a market-sim results directory
+RUN_FILE = "run.json"    # seed, replications, version and overrides: what `market-sim rerun` needs
 
 
 class OutputError(Exception):
@@ -23,9 +25,25 @@ class OutputError(Exception):
 
 
 def check_output_dir(out: Path) -> None:
-    """Refuse to replace a directory that is not a results directory of ours."""
+    """Refuse, before any run, to replace a directory that is not a results directory of ours,
+    and a place where we cannot write (the results are written into a sibling, then renamed)."""
+    out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
         raise OutputError(f"{out}: exists and is not a market-sim results directory; choose another --out")
+    check_writable(out.parent)
+    if out.is_dir():
+        check_writable(out)
+
+
+def check_writable(directory: Path) -> None:
+    """Create `directory` if needed and write a probe file in it; an OutputError if we cannot."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-probe-"):
+            pass
+    except OSError as e:
+        raise OutputError(f"{directory}: cannot write here ({e.strerror or e}); choose another --out") from None
 
 
 def tail_summary(outcomes: pd.DataFrame) -> dict:
@@ -109,19 +127,37 @@ Events per replication (mean): {', '.join(f'{k} {v}' for k, v in counts.items())
 
 ## Files
 
-- `config.yaml`: the resolved config of this run
+- `config.yaml`: the resolved config of this run (its run.seed is the base seed used); `run.json`: replications,
+  seed, version and overrides (`market-sim rerun DIR` repeats the run)
 - {tables}: tables (column meanings: docs/ODD.md, 7)
 - `falls_behind.csv`, `summary.json`: the table above, machine-readable
 """
 
 
-def write_results(results: Results, out: str | Path, config_name: str = "") -> dict[str, Path]:
+def resolved_config(results: Results) -> dict:
+    """The run's config as run: its run.seed is the base seed used (given by --seed or not), so
+    that `market-sim run DIR/config.yaml` gives the same history."""
+    data = results.config.model_dump(mode="json")
+    data["run"]["seed"] = int(results.base_seed)
+    return data
+
+
+def provenance(results: Results, source: str | Path | None = None, overrides: dict | None = None) -> dict:
+    """What `market-sim rerun DIR` needs besides config.yaml (which already holds the overrides)."""
+    return {"market_sim_version": __version__, "source": None if source is None else str(source),
+            "overrides": dict(overrides or {}), "base_seed": int(results.base_seed),
+            "replications": int(results.replications)}
+
+
+def write_results(results: Results, out: str | Path, config_name: str = "", *,
+                  source: str | Path | None = None, overrides: dict | None = None) -> dict[str, Path]:
     """Write the results directory atomically; return the paths written."""
     out = Path(out)
     check_output_dir(out)
     with atomic_directory(out) as tmp:
         table = results.falls_behind()
-        (tmp / "config.yaml").write_text(yaml.safe_dump(results.config.model_dump(), sort_keys=False))
+        (tmp / "config.yaml").write_text(yaml.safe_dump(resolved_config(results), sort_keys=False))
+        (tmp / RUN_FILE).write_text(json.dumps(provenance(results, source, overrides), indent=2, default=str))
         for name in ("vendor_month", "market_month", "events", "outcomes"):
             getattr(results, name).to_parquet(tmp / f"{name}.parquet", index=False)
         table.to_csv(tmp / "falls_behind.csv", index=False)

@@ -22,3 +22,24 @@ class FailingRuns:
         if key in self.run_ids:
             raise RuntimeError(f"injected failure for run {key}")
         return simulate(config, seed)
+
+
+@dataclass(frozen=True)
+class FlakyRuns:
+    """runner.simulate, except that the runs whose seed key is in `run_ids` fail on their first
+    attempt (a marker file in `marker_dir` records the attempt, so it works across processes)."""
+
+    run_ids: frozenset[int]
+    marker_dir: str
+
+    def __call__(self, config, seed: np.random.SeedSequence) -> dict:
+        from pathlib import Path
+
+        from market_sim.runner import simulate
+
+        key = seed.spawn_key[-1]
+        marker = Path(self.marker_dir) / f"attempted-{key}"
+        if key in self.run_ids and not marker.exists():
+            marker.touch()
+            raise RuntimeError(f"injected transient failure for run {key}")
+        return simulate(config, seed)

@@ -8,24 +8,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, format_validation_error
 from .schema import Config
 from .strict import suggest
+from .yamlio import parse_yaml, read_text, refuse_kind
 
 
 def read_yaml(path: Path) -> dict:
-    """A YAML file whose top level is a mapping; every problem is a ConfigError."""
-    if not path.exists():
-        raise ConfigError("file not found", file=path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"malformed YAML{where}: {getattr(e, 'problem', e)}", file=path) from None
+    """A YAML file whose top level is a mapping; every problem (missing, directory, binary or
+    non-UTF-8 file, malformed YAML, duplicate keys, an alias bomb) is a one-line ConfigError."""
+    data = parse_yaml(read_text(Path(path)), Path(path))
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -125,6 +119,7 @@ def load_config(source: str | Path | dict | Config, overrides: Mapping[str, Any]
     else:
         file = Path(source)
         data = resolve_extends(file)
+        refuse_kind(data, file, "scenario")
     if overrides is not None and not isinstance(overrides, Mapping):
         raise TypeError(f"overrides must map dotted keys to values, got {type(overrides).__name__}")
     for key, value in (overrides or {}).items():

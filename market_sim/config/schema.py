@@ -1,14 +1,16 @@
-"""The config schema: `Config`, the whole experiment configuration, built from the sections
-of sections.py, with its cross-reference checks (every vendor, feature and sector a config
-names must exist)."""
+"""The config schema: `Config`, the whole experiment configuration assembled from the section
+models of sections.py, with its cross-reference checks (every vendor, feature and sector a
+config names must exist)."""
 
 from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
 from .errors import CrossReferenceError
-from .sections import (  # noqa: F401  (the sections are part of the schema's public names)
+from .sections import (  # noqa: F401  (re-exported: the schema's public names)
     FEATURES,
+    MAX_GPUS,
+    MAX_HEADCOUNT,
     BigTechFinanceConfig,
     CatchUpConfig,
     Change,

@@ -1,13 +1,14 @@
-"""The config's sections: one typed pydantic model each, on the strict base (unknown keys
-are errors). `schema.Config` puts them together."""
+"""The config schema's sections: one typed pydantic model per section of a config (schema.py
+assembles them into `Config` and checks cross-references between them)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..calendar import MONTH_RE
+from .errors import CrossReferenceError
 from .strict import Strict
 
 FEATURES = ("quality", "context", "multimodal", "reasoning")
@@ -20,6 +21,9 @@ Month = Annotated[str, Field(pattern=MONTH_RE.pattern, description="a calendar m
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Pos = Annotated[float, Field(gt=0.0)]
+# upper bounds the model relies on (release rates are Poisson means: they must stay finite)
+MAX_HEADCOUNT = 200_000
+MAX_GPUS = 1.0e7
 
 
 # --------------------------------------------------------------------------------------
@@ -62,7 +66,7 @@ class FeatureConfig(Strict):
         "copy", description="copy: a follower copies in one release, after a random lag, and may leapfrog (engineering "
         "features); diffusion: every month a follower closes 1 - exp(-1/lag) of its gap (Nelson-Phelps catch-up of "
         "general capability)")
-    release_rate_factor: Pos = Field(
+    release_rate_factor: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
         1.0, description="multiplies a vendor's release rate on this feature (general quality moves in frequent "
         "small updates)")
     consumer_saturation: Pos | None = Field(
@@ -101,15 +105,17 @@ class PriceWarConfig(Strict):
 
 
 class CatchUpConfig(Strict):
-    innovation_rate: NonNeg = Field(0.35, description="monthly release probability of a reference frontier lab")
+    innovation_rate: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.35, description="monthly release probability of a reference frontier lab")
     copy_lag_months: Pos = Field(1.5, description="expected imitation lag of a reference lab, months")
     open_weights_lag_factor: Pos = Field(0.5, description="copy lag multiplier when the leader publishes weights")
     hype_decay_per_month: Fraction = 0.5
     hype_per_release: NonNeg = 0.1
     hype_per_headline: NonNeg = 1.0
     focused_innovation_factor: Fraction = 0.2
-    talent_elasticity: NonNeg = 0.5
-    compute_elasticity: NonNeg = 0.3
+    # at most 1 (constant returns): larger exponents make release rates overflow for big labs
+    talent_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    compute_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
 
 
 class TalentConfig(Strict):
@@ -188,7 +194,8 @@ class SectorConfig(Strict):
 class EnterpriseConfig(Strict):
     sectors: dict[str, SectorConfig]
     portfolio_size: Annotated[int, Field(ge=1, le=10)] = 3
-    review_months: Pos = 6.0
+    review_months: Annotated[float, Field(ge=1.0, description="mean months between portfolio reviews (a "
+                                          "review is at most monthly)")] = 6.0
     demand_growth_per_month: NonNeg = 0.08
     price_elasticity: NonNeg = 0.8
     reference_price_rmb_per_mtok: Pos = 20.0
@@ -205,9 +212,9 @@ class VendorConfig(Strict):
     kind: Literal["big_tech", "startup"]
     name: str
     capability: dict[str, Pos] = Field(description="feature -> initial level, in the feature's unit")
-    headcount: Annotated[int, Field(ge=1)]
-    skill: Pos = 1.0
-    gpus: NonNeg
+    headcount: Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)]
+    skill: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+    gpus: Annotated[float, Field(ge=0.0, le=MAX_GPUS)]
     cash_rmb: NonNeg
     api_price_rmb_per_mtok: NonNeg
     cost_efficiency: Pos = Field(1.0, description="unit serving cost multiplier (lower is cheaper)")
@@ -229,13 +236,23 @@ class VendorConfig(Strict):
 
 class LongTailConfig(Strict):
     count: Annotated[int, Field(ge=0, le=1000)] = 30
-    headcount_range: tuple[int, int] = (20, 120)
-    gpus_range: tuple[float, float] = (100.0, 1_000.0)
-    cash_rmb_range: tuple[float, float] = (5.0e7, 4.0e8)
-    capability_behind_months: tuple[float, float] = (6.0, 18.0)
+    headcount_range: tuple[Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)],
+                           Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)]] = (20, 120)
+    gpus_range: tuple[Annotated[float, Field(ge=0.0, le=MAX_GPUS)], Annotated[float, Field(ge=0.0, le=MAX_GPUS)]] = (
+        100.0, 1_000.0)
+    cash_rmb_range: tuple[NonNeg, NonNeg] = (5.0e7, 4.0e8)
+    capability_behind_months: tuple[NonNeg, NonNeg] = (6.0, 18.0)
     api_price_rmb_per_mtok: NonNeg = 15.0
     cost_efficiency: Pos = 1.5
     aggressiveness: Fraction = 0.5
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> LongTailConfig:
+        for key in ("headcount_range", "gpus_range", "cash_rmb_range", "capability_behind_months"):
+            low, high = getattr(self, key)
+            if low > high:
+                raise CrossReferenceError(f"long_tail.{key}", [low, high], "[low, high] with low <= high")
+        return self
 
 
 class ScheduledRelease(Strict):

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict
 
 class Strict(BaseModel):
     """Unknown keys are errors (with a did-you-mean, see errors.format_validation_error);
-    assignments are validated too (config.changes.apply_change relies on it)."""
+    assignments are validated too (config.changes.apply_change relies on it); numbers are finite."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 def suggest(word: object, options: Iterable[object]) -> str:

@@ -21,6 +21,7 @@ from ..config import (
     resolve_extends,
     validate_config,
 )
+from ..config.yamlio import refuse_kind
 
 # an interior point of a float range checked at load time: not a whole number for whole-number
 # ends, so a float range over an integer key is refused up front
@@ -111,6 +112,7 @@ def load_sweep(path: str | Path) -> tuple[SweepConfig, Config, dict]:
     interior point) must give a valid config."""
     path = Path(path)
     raw = read_yaml(path)  # missing file, malformed YAML, not a mapping: ConfigError
+    refuse_kind(raw, path, "sweep")  # a scenario config given here would dump a page of unknown keys
     try:
         sweep = SweepConfig.model_validate(raw)
     except ValidationError as e:

@@ -7,16 +7,17 @@ On disk (the sweep directory):
     chunks/runs-000007.parquet     one row per run: parameters, status, error, market outcomes
     chunks/vendors-000007.parquet  one row per run x vendor: falls behind?, final shares, status
     chunks/market-000007.parquet   (outputs.monthly) one row per run x month
-    manifest.json       counts and chunk list, rewritten after every chunk
+    manifest.json       every committed chunk's run ids and file checksums (chunks.py), the commit
 
-A chunk is written to a temporary name and renamed, so it is whole or absent; the runs chunk
-is renamed last and is what makes its runs count as done. `--resume` re-reads the runs chunks,
-drops any vendors/market chunk without its runs chunk, and runs only what is missing, so a
-killed sweep ends with every run exactly once.
+A chunk file is written to a temporary name and renamed, so it is whole or absent; the manifest,
+replaced after the chunk's files, commits its runs. `--resume` verifies the committed chunks,
+drops missing or corrupt ones and files no manifest lists, and runs only what is missing (and
+what failed), so a killed sweep ends with every run exactly once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import time
@@ -42,6 +43,7 @@ __all__ = ["ChunkWriter", "Job", "ParameterPoints", "RunSpec", "ScenarioRuns", "
 # simulate(config, seed) -> {"market_month", "outcomes", ...} tables: runner.simulate_outcomes unless
 # a caller (a test) passes another picklable function
 Simulate = Callable[[Config, np.random.SeedSequence], dict]
+DEFAULT_RETRIES = 2   # a failed run is attempted up to 1 + DEFAULT_RETRIES times
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ class SweepOutcome:
     seconds: float
     interrupted: bool = False
     errors: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)   # missing or corrupt chunks found, whose runs ran again
 
 
 def prepare(sweep_path: Path, out: Path) -> tuple[SweepConfig, dict, pd.DataFrame]:
@@ -214,6 +217,16 @@ def reopen(out: Path) -> tuple[SweepConfig, dict, pd.DataFrame]:
     return sweep, base, points
 
 
+def check_writable_dir(out: Path) -> None:
+    """A ConfigError, before anything is written, when `out` (or where it would be made) cannot be written."""
+    from ..outputs import OutputError, check_writable
+
+    try:
+        check_writable(out if out.is_dir() else out.parent)
+    except OutputError as e:
+        raise ConfigError(str(e), path="--out", value=str(out)) from None
+
+
 def run_specs(sweep: SweepConfig, points: pd.DataFrame) -> list[RunSpec]:
     names = [c for c in points.columns if c != "point_id"]
     specs = []
@@ -227,48 +240,111 @@ def run_specs(sweep: SweepConfig, points: pd.DataFrame) -> list[RunSpec]:
     return specs
 
 
+def probe_dask(address: str, timeout: float = 3.0) -> None:
+    """A ConfigError within `timeout` seconds when a Dask scheduler address cannot be reached
+    (before anything is written); 'local' starts a cluster and needs no probe."""
+    import socket
+    from urllib.parse import urlparse
+
+    if address == "local":
+        return
+    parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    if parsed.scheme not in ("tcp", "tls") or not parsed.hostname or not parsed.port:
+        raise ConfigError(f"got {address!r}; expected tcp://host:port or 'local'", path="--dask", value=address)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout):
+            pass
+    except OSError as e:
+        raise ConfigError(f"cannot reach a Dask scheduler at {address} ({e.strerror or e}); start one "
+                          "(dask scheduler) or check the address; nothing was written",
+                          path="--dask", value=address) from None
+
+
 def run_sweep(sweep_path: str | Path | None, out: str | Path, workers: int = 1, dask: str | None = None,
-              resume: bool = False, progress: bool = True, simulate: Simulate | None = None) -> SweepOutcome:
+              resume: bool = False, progress: bool = True, simulate: Simulate | None = None,
+              retries: int = DEFAULT_RETRIES, allow_large: bool = False) -> SweepOutcome:
     """Run (or, with resume=True, complete) a sweep into `out`. `simulate` (picklable) replaces
-    runner.simulate, for tests."""
+    runner.simulate, for tests. Refuses (ConfigError) before writing anything: a bad sweep, an
+    unreachable Dask scheduler, results that would not fit on the disk, another writer."""
+    from ..execution import directory_lock
+    from ..limits import check_disk, check_memory
+
     out = Path(out)
-    if resume:
-        sweep, base, points = reopen(out)
-    else:
-        sweep, base, points = prepare(Path(sweep_path), out)
-    return execute_runs(out, ParameterPoints(base), run_specs(sweep, points), chunk_runs=sweep.chunk_runs,
-                        name=sweep.name, workers=workers, dask=dask, progress=progress, simulate=simulate)
+    if dask:
+        probe_dask(dask)
+    check_writable_dir(out)
+    with directory_lock(out):
+        if resume:
+            sweep, base, points = reopen(out)
+        else:
+            sweep, base_cfg, _ = load_sweep(Path(sweep_path))
+            check_memory(base_cfg, workers=workers, allow_large=allow_large, file=sweep_path)
+            check_disk(len(design_points(sweep.design)) * sweep.replications, base_cfg, out, allow_large=allow_large)
+            sweep, base, points = prepare(Path(sweep_path), out)
+        return execute_runs(out, ParameterPoints(base), run_specs(sweep, points), chunk_runs=sweep.chunk_runs,
+                            name=sweep.name, workers=workers, dask=dask, progress=progress, simulate=simulate,
+                            retries=retries)
 
 
-def execute_runs(out: Path, job: Job, specs: list[RunSpec], *, chunk_runs: int, name: str, workers: int = 1,
-                 dask: str | None = None, progress: bool = True, simulate: Simulate | None = None) -> SweepOutcome:
-    """Run the specs not yet committed in `out`'s chunks (all of them the first time), stream
-    the results to chunks, and count what is done. Ctrl-C stops cleanly: what finished is kept."""
-    writer = ChunkWriter(out, chunk_runs, len(specs))
-    finished = writer.done | writer.failed
-    pending = [s for s in specs if s.run_id not in finished]
-    started = time.perf_counter()
-    ran = 0
-    interrupted = False
-    engine = _dask(job, pending, dask, workers, simulate) if dask else _local(job, pending, workers, simulate)
-    bar = tqdm(total=len(specs), initial=len(finished), desc=name, unit="run", disable=not progress,
-               smoothing=0.05)
+def _engine(job: Job, specs: list[RunSpec], workers: int, dask: str | None, simulate: Simulate | None):
+    return _dask(job, specs, dask, workers, simulate) if dask else _local(job, specs, workers, simulate)
+
+
+def _run_pass(engine, writer: ChunkWriter, bar, hold_failures: bool) -> tuple[list[int], int]:
+    """Feed one pass's results to the writer; failed runs are held back (not written) when they
+    will be retried. Returns (run ids held back, runs finished)."""
+    held, ran = [], 0
     try:
         for result in engine:
-            writer.add(result)
             ran += 1
+            if result["runs"]["status"] == "failed" and hold_failures:
+                held.append(int(result["runs"]["run_id"]))
+                continue
+            writer.add(result)
             bar.update()
             if result["runs"]["status"] == "failed":
                 bar.set_postfix(failed=len(writer.failed) + sum(r["runs"]["status"] == "failed" for r in writer.buffer))
-    except KeyboardInterrupt:
-        interrupted = True
     finally:
         engine.close()
-        writer.flush()
+    return held, ran
+
+
+def execute_runs(out: Path, job: Job, specs: list[RunSpec], *, chunk_runs: int, name: str, workers: int = 1,
+                 dask: str | None = None, progress: bool = True, simulate: Simulate | None = None,
+                 retries: int = DEFAULT_RETRIES) -> SweepOutcome:
+    """Run the specs not yet committed as done in `out`'s chunks (all of them the first time; a
+    run recorded as failed is run again), stream the results to chunks, and count what is done.
+    A failed run is retried up to `retries` times before it is recorded as failed. Ctrl-C stops
+    cleanly: what finished is kept."""
+    writer = ChunkWriter(out, chunk_runs, len(specs))
+    by_id = {s.run_id: s for s in specs}
+    pending = [s for s in specs if s.run_id not in writer.done]
+    started = time.perf_counter()
+    ran = 0
+    interrupted = False
+    bar = tqdm(total=len(specs), initial=len(specs) - len(pending), desc=name, unit="run", disable=not progress,
+               smoothing=0.05)
+    clean = False
+    try:
+        for attempt in range(retries + 1):
+            held, n = _run_pass(_engine(job, pending, workers, dask, simulate), writer, bar, attempt < retries)
+            ran += n
+            pending = [by_id[i] for i in sorted(held)]
+            if not pending:
+                break
+        clean = True
+    except KeyboardInterrupt:
+        interrupted = clean = True
+    finally:
         bar.close()
+        if clean:
+            writer.flush()
+        else:  # keep what finished if we can; the error in flight (e.g. a full disk) is what counts
+            with contextlib.suppress(OSError):
+                writer.flush()
     errors = []
     if writer.failed:
         runs = load_results(out)["runs"]
         errors = runs.loc[runs["status"] == "failed", "error"].head(5).tolist()
     return SweepOutcome(out, len(specs), len(writer.done), len(writer.failed), ran, time.perf_counter() - started,
-                        interrupted, errors)
+                        interrupted, errors, dropped=writer.dropped)
