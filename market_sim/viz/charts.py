@@ -66,7 +66,8 @@ def spec_with_data(cache: dict, key: tuple, build) -> dict:
         if len(cache) > 64:  # old models' specs
             cache.clear()
         cache[key] = chart.to_dict(validate=False)
-    return {**cache[key], "datasets": data.values}
+    # a chart's inline data (placeholders) sits in the spec's own datasets: keep it
+    return {**cache[key], "datasets": {**cache[key].get("datasets", {}), **data.values}}
 
 
 def _months(model) -> tuple[int, list[str]]:
@@ -115,7 +116,8 @@ def colour_scale(model, with_tail: bool = True) -> alt.Scale:
 def _placeholder(title: str, width: int = WIDTH) -> alt.Chart:
     note = pd.DataFrame({"text": ["no months simulated yet: press Step or Play"]})
     return (alt.Chart(note).mark_text(size=14, color="grey")
-            .encode(text="text:N").properties(width=width, height=HEIGHT, title=title))
+            .encode(text="text:N", x=alt.value(width / 2), y=alt.value(HEIGHT / 2))
+            .properties(width=width, height=HEIGHT, title=title))
 
 
 def _long(model, series: np.ndarray, value: str, with_tail_sum: bool) -> pd.DataFrame:

@@ -41,16 +41,16 @@ def probability_chart(table: pd.DataFrame) -> alt.Chart:
     return (bars + points).properties(width=420, height=260)
 
 
-def fan_chart(frame: pd.DataFrame, months: list[str]) -> alt.FacetChart:
+def fan_chart(frame: pd.DataFrame, months: list[str], names: list[str]) -> alt.FacetChart:
     """Small multiples: each named vendor's consumer share, median line and 10-90% band."""
-    x = alt.X("month:O", scale=alt.Scale(domain=months), axis=alt.Axis(values=months[::6], labelAngle=0), title=None)
+    x = alt.X("month:O", scale=alt.Scale(domain=months), axis=alt.Axis(values=months[::12], labelAngle=0), title=None)
     colour = alt.Color("scenario:N", scale=alt.Scale(range=SCENARIO_COLOURS), legend=alt.Legend(orient="bottom",
                                                                                                  title=None))
     band = alt.Chart().mark_area(opacity=0.25).encode(x=x, y=alt.Y("lo:Q", axis=alt.Axis(format="%"), title=None),
                                                       y2="hi:Q", color=colour)
     line = alt.Chart().mark_line().encode(x=x, y="median:Q", color=colour)
     return (alt.layer(band, line, data=frame).properties(width=100, height=70)
-            .facet(facet=alt.Facet("vendor:N", sort=None, title=None), columns=5)
+            .facet(facet=alt.Facet("vendor:N", sort=names, title=None), columns=5)
             .resolve_scale(y="independent"))
 
 
@@ -130,4 +130,5 @@ def EnsemblePanel(model):
             solara.HTML(tag="div", unsafe_innerHTML=paired_html(diff, order[0], order[1]))
         fans = pd.concat([ensemble.fan(results[name], _labels(model)).assign(scenario=name)
                           for name in order if results[name]], ignore_index=True)
-        solara.widgets.VegaLite.element(spec=fan_chart(fans, _labels(model)).to_dict(validate=False))
+        names = table["vendor"].drop_duplicates().tolist()
+        solara.widgets.VegaLite.element(spec=fan_chart(fans, _labels(model), names).to_dict(validate=False))

@@ -61,13 +61,15 @@ def MonthHeader(model):
     update_counter.get()
     label = model.month_label if model.month > 0 else f"{model.month_label} (start)"
     racing = int((model.vendors.status == 0).sum())
+    spend = (f" | enterprise API spend {model.market.enterprise_spend / 1e6:,.1f}M RMB last month" if model.month
+             else " | press Step or Play to simulate the first month")
     solara.HTML(tag="div", classes=["ms-header"], unsafe_innerHTML=(
         f"<span style='font-size:1.5em;font-weight:600' id='market-month' class='market-month'>Month {label}</span>"
         f" <span class='ms-note' id='market-progress'>month {model.month} of {model.horizon}, "
         f"scenario {html.escape(model.scenario)}, seed {model.seed}</span><br>"
         f"<span class='ms-note'>{racing} vendors still in the frontier race | API price index "
         f"{model.market.price_index:.3g} RMB per million tokens | {model.market.total_mau / 1e6:.0f}M assistant "
-        f"users | enterprise API spend {model.market.enterprise_spend / 1e6:,.1f}M RMB last month</span>"))
+        f"users{spend}</span>"))
 
 
 def falls_behind_html(rows: list[dict], cfg) -> str:
