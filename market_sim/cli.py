@@ -350,16 +350,18 @@ def quiet_server_env() -> dict[str, str]:
             "SOLARA_THEME_VARIANT": "auto"}
 
 
-def print_answer(report: Path) -> None:
-    """The report's answer and headline table, as the end of `market-sim experiment`."""
+def print_answer(report: Path, keep: tuple[str, ...] = ("## Answer", "## Caveats", "## P(falls behind")) -> None:
+    """The report's answer, caveats and headline table, as the end of `market-sim experiment`."""
     if not report.exists():
         return
-    lines = report.read_text().splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("## Answer")), None)
-    if start is None:
-        return
-    end = next((i for i, line in enumerate(lines[start:], start) if line.startswith("![")), len(lines))
-    typer.echo("\n" + "\n".join(lines[start:end]).rstrip() + "\n")
+    shown, on = [], False
+    for line in report.read_text().splitlines():
+        if line.startswith("## "):
+            on = line.startswith(keep)
+        if on and not line.startswith("!["):
+            shown.append(line)
+    if shown:
+        typer.echo("\n" + "\n".join(shown).rstrip() + "\n")
 
 
 @app.command("list", epilog=examples("list"))

@@ -51,7 +51,7 @@ def test_experiment_prints_its_answer(tmp_path, capsys):
 
     report = tmp_path / "report.md"
     report.write_text("# x\n\n## Answer\n\n**Who falls behind.** Zhipu 0.6\n\n## P(falls behind)\n\n| a |\n\n"
-                      "![P](figures/falls_behind.png)\n\nmore\n")
+                      "![P](figures/falls_behind.png)\n\n## Ranks\n\nmore\n")
     print_answer(report)
     out = capsys.readouterr().out
     assert "Who falls behind" in out and "| a |" in out and "more" not in out
