@@ -88,8 +88,8 @@ def _open(browser, url, width=1400, height=1000):
     from playwright.sync_api import expect
 
     page = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True).new_page()
-    page.goto(url, timeout=60_000)
-    expect(page.locator("#market-month")).to_contain_text("Month", timeout=60_000)
+    page.goto(url, timeout=120_000)
+    expect(page.locator("#market-month")).to_contain_text("Month", timeout=120_000)
     return page
 
 
