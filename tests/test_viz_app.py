@@ -175,3 +175,16 @@ def test_status_board_lists_every_named_vendor(model):
 def test_colours_are_the_same_in_every_chart(model):
     scale = charts.colour_scale(model).to_dict()
     assert scale["domain"][0] == "ByteDance" and scale["range"][0] == "#1f77b4"
+
+
+def test_cached_specs_are_valid_and_readable_in_dark_mode(model):
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v5.schema import core
+
+    schema = core.load_schema()
+    cache: dict = {}
+    for name, build in {"shares": charts.shares_chart, "prices": charts.prices_chart, "cash": charts.cash_chart,
+                        "network": charts.network_chart, "capability": charts.capability_chart}.items():
+        spec = charts.spec_with_data(cache, (name, *charts.structure_key(model)), lambda d, b=build: b(model, data=d))
+        validate_jsonschema(spec, schema)
+        assert spec["config"]["background"] == "transparent" and spec["datasets"], name

@@ -57,6 +57,21 @@ def structure_key(model) -> tuple:
     return (id(model), t == 0, t == 1)
 
 
+MID_GREY = "#8a8a8a"  # readable on a white page and on a dark one
+
+
+def readable_in_dark_mode(spec: dict) -> dict:
+    """No white box and mid-grey text, so a chart reads in the light and the dark theme."""
+    config = spec.setdefault("config", {})
+    config["background"] = "transparent"
+    for part in ("axis", "legend", "title", "header"):
+        config.setdefault(part, {}).update({"labelColor": MID_GREY, "titleColor": MID_GREY} if part != "title"
+                                           else {"color": MID_GREY})
+    config["axis"].update({"domainColor": MID_GREY, "tickColor": MID_GREY, "gridColor": "#8a8a8a40"})
+    config.setdefault("view", {})["stroke"] = MID_GREY
+    return spec
+
+
 def spec_with_data(cache: dict, key: tuple, build) -> dict:
     """`build(data)` -> chart (or None once its spec is cached); its spec is computed once per
     key, its data every call."""
@@ -65,7 +80,7 @@ def spec_with_data(cache: dict, key: tuple, build) -> dict:
     if key not in cache:
         if len(cache) > 64:  # old models' specs
             cache.clear()
-        cache[key] = chart.to_dict(validate=False)
+        cache[key] = readable_in_dark_mode(chart.to_dict(validate=False))
     # a chart's inline data (placeholders) sits in the spec's own datasets: keep it
     return {**cache[key], "datasets": {**cache[key].get("datasets", {}), **data.values}}
 

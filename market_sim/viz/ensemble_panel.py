@@ -15,6 +15,7 @@ from market_sim.calendar import month_label
 from market_sim.execution import child_seeds
 from market_sim.palette import vendor_colour
 from market_sim.viz import ensemble
+from market_sim.viz.charts import readable_in_dark_mode
 from market_sim.viz.scenarios import build_config, scenario_files
 
 SCENARIO_COLOURS = ["#222222", "#cc00cc"]  # not vendor colours: scenarios are not vendors
@@ -124,11 +125,12 @@ def EnsemblePanel(model):
         if not any(results.values()):
             return
         table = summaries(results, order)
-        solara.widgets.VegaLite.element(spec=probability_chart(table).to_dict(validate=False))
+        solara.widgets.VegaLite.element(spec=readable_in_dark_mode(probability_chart(table).to_dict(validate=False)))
         if len(order) == 2 and results[order[1]]:
             diff = ensemble.paired(results[order[0]], results[order[1]])
             solara.HTML(tag="div", unsafe_innerHTML=paired_html(diff, order[0], order[1]))
         fans = pd.concat([ensemble.fan(results[name], _labels(model)).assign(scenario=name)
                           for name in order if results[name]], ignore_index=True)
         names = table["vendor"].drop_duplicates().tolist()
-        solara.widgets.VegaLite.element(spec=fan_chart(fans, _labels(model), names).to_dict(validate=False))
+        fan = fan_chart(fans, _labels(model), names).to_dict(validate=False)
+        solara.widgets.VegaLite.element(spec=readable_in_dark_mode(fan))
