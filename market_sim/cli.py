@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from . import cli_help
 from .config import ConfigError, load_config, schema_json
 from .reliability_cli import _check_limits, _exit_if_failed, _guarded_run, _say_dropped, _write_failed, _write_run
 from .reliability_cli import register as _register_reliability
@@ -18,6 +19,41 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Agent-based simulation of the LLM vendor market: who falls behind in 2025?")
 
 EXIT_BAD_INPUT = 2
+
+EXAMPLES = {  # shown under each command's --help
+    "run": ["market-sim run configs/baseline_2024.yaml -n 20 --workers 2",
+            "market-sim run configs/scenarios/funding_winter.yaml -n 20 --seed 7 --out results/winter",
+            "market-sim run configs/baseline_2024.yaml --set price_war.intensity=0.8 --set scale.consumers=5000"],
+    "validate": ["market-sim validate", "market-sim validate configs/scenarios/talent_war.yaml -n 10"],
+    "sweep": ["market-sim sweep configs/sweeps/sensitivity_2025.yaml --workers 2",
+              "market-sim sweep --resume results/sweeps/sensitivity_2025",
+              "market-sim sweep configs/sweeps/sensitivity_2025.yaml --dask local --workers 2"],
+    "experiment": ["market-sim experiment who_falls_behind_2025", "market-sim list experiments"],
+    "report": ["market-sim report results/sweeps/sensitivity_2025 --vendor moonshot"],
+    "check": ["market-sim check configs/baseline_2024.yaml --set talent.mobility=0.05"],
+    "viz": ["market-sim viz", "market-sim viz configs/scenarios/funding_winter.yaml --port 8800"],
+    "schema": ["market-sim schema > schema.json", "market-sim list keys"],
+    "list": ["market-sim list scenarios", "market-sim list experiments", "market-sim list keys"],
+}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"market-sim {version('market-sim')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                   help="print the version and exit")] = False) -> None:
+    """Agent-based simulation of the LLM vendor market: who falls behind in 2025?"""
+
+
+def examples(command: str) -> str:
+    return "Examples:\n\n" + "\n\n".join(f"  {line}" for line in EXAMPLES[command])
+
 
 
 def _fail(message: str) -> None:
@@ -51,7 +87,7 @@ def set_options(items: list[str] | None) -> dict[str, Any]:
     return overrides
 
 
-@app.command()
+@app.command(epilog=examples("run"))
 def run(
     config: Annotated[Path, typer.Argument(help="experiment config (YAML)")],
     replications: Annotated[int, typer.Option("--replications", "-n", min=1, help="independent runs")] = 1,
@@ -93,7 +129,7 @@ def run(
         typer.echo(f"  {key:<10} {p}")
 
 
-@app.command()
+@app.command(epilog=examples("validate"))
 def validate(
     config: Annotated[Path | None, typer.Argument(help="config to check (default: the baseline)")] = None,
     replications: Annotated[int, typer.Option("--replications", "-n", min=1)] = 30,
@@ -136,7 +172,7 @@ def validate(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(epilog=examples("sweep"))
 def sweep(
     sweep_file: Annotated[Path | None, typer.Argument(help="sweep config (configs/sweeps/*.yaml)")] = None,
     workers: Annotated[int, typer.Option(min=1, help="local worker processes (or Dask workers with --dask local)")] = 1,
@@ -181,7 +217,7 @@ def sweep(
     typer.echo(f"next: market-sim report {outcome.directory}")
 
 
-@app.command()
+@app.command(epilog=examples("experiment"))
 def experiment(
     name: Annotated[str, typer.Argument(help="an experiment in experiments/ (e.g. who_falls_behind_2025) or a path")],
     workers: Annotated[int, typer.Option(min=1, help="local worker processes")] = 2,
@@ -212,10 +248,11 @@ def experiment(
     if outcome.failed:
         typer.echo("some runs failed: no report written", err=True)
         raise typer.Exit(1)
+    print_answer(directory / "report.md")
     typer.echo(f"report: {directory / 'report.md'}")
 
 
-@app.command()
+@app.command(epilog=examples("report"))
 def report(
     sweep_dir: Annotated[Path, typer.Argument(help="a sweep directory written by market-sim sweep")],
     vendor: Annotated[
@@ -238,7 +275,7 @@ def report(
         typer.echo(f"  {key:<12} {p}")
 
 
-@app.command()
+@app.command(epilog=examples("check"))
 def check(config: Annotated[Path, typer.Argument(help="experiment config (YAML)")],
           set_: Annotated[list[str] | None, typer.Option("--set", help="override: dotted.key=value")] = None) -> None:
     """Validate a config (and overrides) without running it."""
@@ -252,13 +289,14 @@ def check(config: Annotated[Path, typer.Argument(help="experiment config (YAML)"
                f"{cfg.run.months} months from {cfg.run.start})")
 
 
-@app.command()
+@app.command(epilog=examples("viz"))
 def viz(
     config: Annotated[Path | None, typer.Argument(help="config to open first (default: the baseline)")] = None,
     port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8765,
     host: Annotated[str, typer.Option(help="address to bind; 127.0.0.1 keeps it on this machine")] = "127.0.0.1",
+    verbose: Annotated[bool, typer.Option("--verbose", help="show the web server's own warnings and logs")] = False,
 ) -> None:
-    """Start the browser app (Mesa SolaraViz) and print its URL; Ctrl-C stops it."""
+    """Start the browser app and print its URL; Ctrl-C stops it. Each browser tab gets its own run."""
     import os
     import signal
     import subprocess
@@ -276,8 +314,13 @@ def viz(
         except ConfigError as e:
             _fail(str(e))
         env[CONFIG_ENV] = str(config.resolve())
+    busy = port_in_use(host, port)
+    if busy:
+        _fail(f"port {port} on {host} is in use ({busy}); try  market-sim viz --port {port + 1}")
     cmd = [sys.executable, "-m", "solara", "run", str(APP_FILE), "--host", host, "--port", str(port),
-           "--no-open", "--production", "--log-level", "warning"]
+           "--no-open", "--production", "--log-level", "warning" if verbose else "error", "--no-check-version"]
+    if not verbose:
+        env.update(quiet_server_env())
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     typer.echo(f"market-sim viz: http://{shown}:{port}/  (Ctrl-C to stop)")
     proc = subprocess.Popen(cmd, env=env)
@@ -295,17 +338,60 @@ def viz(
         raise typer.Exit(code)
 
 
-@app.command()
+@app.command(epilog=examples("schema"))
 def schema() -> None:
     """Print the config schema (JSON Schema)."""
     typer.echo(json.dumps(schema_json(), indent=2))
+
+
+def port_in_use(host: str, port: int) -> str:
+    """Why `port` cannot be bound on `host` ("" if it can)."""
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind((host or "0.0.0.0", port))
+        except OSError as e:
+            return e.strerror or str(e)
+    return ""
+
+
+def quiet_server_env() -> dict[str, str]:
+    """Environment that keeps the web server's framework warnings out of the terminal."""
+    return {"PYTHONWARNINGS": "ignore", "SOLARA_CHECK_HOOKS": "off", "SOLARA_THEME_SHOW_BANNER": "False",
+            "SOLARA_THEME_VARIANT": "auto"}
+
+
+def print_answer(report: Path, keep: tuple[str, ...] = ("## Answer", "## Caveats", "## P(falls behind")) -> None:
+    """The report's answer, caveats and headline table, as the end of `market-sim experiment`."""
+    if not report.exists():
+        return
+    shown, on = [], False
+    for line in report.read_text().splitlines():
+        if line.startswith("## "):
+            on = line.startswith(keep)
+        if on and not line.startswith("!["):
+            shown.append(line)
+    if shown:
+        typer.echo("\n" + "\n".join(shown).rstrip() + "\n")
+
+
+@app.command("list", epilog=examples("list"))
+def list_(what: Annotated[str, typer.Argument(help="scenarios, experiments or keys")]) -> None:
+    """List the scenarios (configs), the experiments, or the keys `--set` accepts."""
+    from .cli_lists import LISTS
+
+    if what not in LISTS:
+        _fail(f"list {what!r}: choose one of {', '.join(LISTS)}")
+    for line in LISTS[what]():
+        typer.echo(line)
 
 
 _register_reliability(app)
 
 
 def main() -> None:
-    app()
+    cli_help.conventional(typer.main.get_command(app))(prog_name="market-sim")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from .calendar import month_label
+from .experiment_caveats import sections as caveat_sections
 from .palette import vendor_colour
 from .reporting import annotated_heatmap, atomic_directory, dataframe_table
 from .stats import Z95, wilson_interval
@@ -267,6 +268,7 @@ def _write_scenario_report(exp, out: Path, staging: Path) -> None:
           "(replication r has the same seed in every scenario; scenarios change the world from 2025-01, so each "
           "replication's 2024 is the same history in all of them).", "",
           "## Answer", "", plain_answer(table, changes, leaving, exp.reference, exp.replications), "",
+          *caveat_sections(out, staging, scenarios, outcomes, names, changes, exp.reference, months),
           "## P(falls behind by the end of 2025), 95% intervals", "",
           dataframe_table(headline_table(table, scenarios)), "",
           "![P(falls behind)](figures/falls_behind.png)", "",

@@ -1,12 +1,16 @@
 """The browser app in a real browser: Playwright drives Debian's chromium against
-`market-sim viz` on a free loopback port."""
+`market-sim viz` on a free loopback port. One browser for the module (the machine is shared);
+separate browser contexts are separate sessions."""
 
+import io
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +23,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-quic", "--disable-sync"]
 INSTALL_HINT = "install it with: apt-get install -y chromium  (and pip install playwright, in the project's venv)"
+SHOTS = Path(os.environ.get("MARKET_SIM_SHOTS", "/tmp/market-sim-shots"))
+NAMED = ["ByteDance", "Alibaba", "Baidu", "Tencent", "Moonshot", "Zhipu", "MiniMax", "Baichuan", "01.AI", "StepFun"]
 
 
 def _browser_or_skip():
@@ -64,55 +70,198 @@ def server():
         proc.wait()
 
 
-def _month(page) -> str:
-    return page.locator("#market-month").inner_text(timeout=30_000)
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
 
-
-def _chart_pixels(page, index: int) -> bytes:
-    """What a chart shows (Vega draws on a canvas, so compare its pixels)."""
-    return page.locator(".vega-embed").nth(index).screenshot()
-
-
-def test_step_play_scenario_and_reset_in_a_real_browser(server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
-
+    SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1300})
-            page.goto(server, timeout=60_000)
-            month = page.locator("#market-month")
-            expect(month).to_contain_text("(start)", timeout=60_000)
-            assert "2023-12" in _month(page)
-            expect(page.get_by_text("No events yet")).to_be_visible()
-            # shares (two panels), prices, network, capability, cash
-            expect(page.locator(".vega-embed")).to_have_count(5, timeout=30_000)
-            first_chart = _chart_pixels(page, 0)
-            step = page.get_by_role("button", name="Step")
-            for expected in ("2024-01", "2024-02", "2024-03", "2024-04"):
-                step.click()
-                expect(month).to_have_text(f"Month {expected}", timeout=30_000)
-            # the event feed and the charts moved on
-            feed = page.locator(".event-feed li")
-            expect(feed.first).to_be_visible(timeout=30_000)
-            assert feed.count() > 0
-            assert "2024-" in feed.first.inner_text()
-            page.wait_for_timeout(1000)  # let the charts' canvases finish drawing
-            assert _chart_pixels(page, 0) != first_chart
-            assert page.locator(".status-board tr").count() >= 11  # header + 10 named vendors (+ tail)
-            page.screenshot(path=str(tmp_path / "after_steps.png"), full_page=True)
-
-            # pick another scenario, reset, and the model is rebuilt from the controls
-            page.get_by_role("textbox", name="Scenario").click(force=True)
-            page.get_by_text("scenarios/funding_winter", exact=True).click()
-            page.get_by_role("button", name="Reset").click()
-            expect(month).to_contain_text("(start)", timeout=30_000)
-            expect(page.get_by_text("Scenario: scenarios/funding_winter")).to_be_visible(timeout=30_000)
-            step.click()
-            expect(month).to_have_text("Month 2024-01", timeout=30_000)
-            page.wait_for_timeout(1500)  # let the charts finish drawing before the picture
-            page.screenshot(path=str(tmp_path / "scenario_reset.png"), full_page=True)
+            yield b
         finally:
-            browser.close()
-    assert (tmp_path / "after_steps.png").stat().st_size > 50_000
-    print(f"screenshots: {tmp_path}")
+            b.close()
+
+
+def _open(browser, url, width=1400, height=1000):
+    """A new session (own context: own cookies) at the start of a run."""
+    from playwright.sync_api import expect
+
+    page = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True).new_page()
+    page.goto(url, timeout=120_000)
+    expect(page.locator("#market-month")).to_contain_text("Month", timeout=120_000)
+    return page
+
+
+def _step(page, times=1):
+    from playwright.sync_api import expect
+
+    for _ in range(times):
+        before = page.locator("#market-progress").inner_text()
+        page.locator(".ms-step").click()
+        expect(page.locator("#market-progress")).not_to_have_text(before, timeout=30_000)
+
+
+def _shot(page, name):
+    """A picture of the whole page (the app scrolls inside a container, so grow the viewport)."""
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('.ms-page').scrollHeight + 40")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    page.wait_for_timeout(1500)  # let the charts redraw at the new size
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def test_sessions_are_independent_and_reload_starts_afresh(server, browser):
+    from playwright.sync_api import expect
+
+    a, b = _open(browser, server), _open(browser, server)
+    _step(a, 3)
+    expect(a.locator("#market-month")).to_have_text("Month 2024-03")
+    expect(b.locator("#market-month")).to_contain_text("(start)")  # B did not move with A
+    _step(b, 1)
+    expect(b.locator("#market-month")).to_have_text("Month 2024-01")
+    expect(a.locator("#market-month")).to_have_text("Month 2024-03")  # nor A with B
+    a.reload()
+    expect(a.locator("#market-month")).to_contain_text("(start)", timeout=60_000)  # a reload is a fresh run
+    expect(b.locator("#market-month")).to_have_text("Month 2024-01")
+    third = _open(browser, server)  # a newcomer starts at the start, wherever others are
+    expect(third.locator("#market-month")).to_contain_text("(start)")
+    for p in (a, b, third):
+        p.context.close()
+
+
+def test_the_horizon_cannot_be_passed(server, browser):
+    from playwright.sync_api import expect
+
+    page = _open(browser, server)
+    page.locator(".ms-play").click()
+    expect(page.locator("#market-progress")).to_contain_text("month 24 of 24", timeout=120_000)
+    expect(page.locator(".ms-step")).to_be_disabled(timeout=10_000)
+    expect(page.locator(".ms-play")).to_be_disabled(timeout=10_000)
+    expect(page.locator(".ms-horizon")).to_contain_text("the run is complete")
+    page.wait_for_timeout(1000)
+    expect(page.locator("#market-month")).to_have_text("Month 2025-12")  # Play stopped at the horizon
+    assert "Error" not in page.locator(".ms-page").inner_text()
+    _shot(page, "horizon_1400")
+    page.reload()  # a reload re-enables Step on a fresh run, not on the finished one
+    expect(page.locator("#market-month")).to_contain_text("(start)", timeout=60_000)
+    expect(page.locator(".ms-step")).to_be_enabled()
+    page.context.close()
+
+
+def test_falls_behind_panel_names_every_vendor_with_a_cause(server, browser):
+    from playwright.sync_api import expect
+
+    page = _open(browser, server)
+    _step(page, 6)
+    rows = page.locator(".ms-falls-behind .fb-row")
+    expect(rows).to_have_count(len(NAMED))
+    for i, name in enumerate(NAMED):
+        row = rows.nth(i)
+        assert row.get_attribute("data-vendor") == name
+        assert len(row.locator("td.cause").inner_text().strip()) > 5
+    expect(page.locator(".ms-falls-behind")).to_contain_text("falls behind if")  # the definition
+    _shot(page, "falls_behind_1400")
+    page.context.close()
+
+
+def test_invalid_seed_is_refused_visibly(server, browser):
+    from playwright.sync_api import expect
+
+    page = _open(browser, server)
+    seed = page.locator(".ms-seed input")
+    seed.fill("abc")
+    seed.press("Enter")
+    expect(page.get_by_text("seed must be a whole number")).to_be_visible(timeout=10_000)
+    expect(page.locator(".ms-reset")).to_be_disabled()
+    seed.fill("7")
+    seed.press("Enter")
+    expect(page.locator(".ms-pending")).to_contain_text("Press Reset to apply", timeout=10_000)
+    page.locator(".ms-reset").click()
+    expect(page.locator("#market-progress")).to_contain_text("seed 7", timeout=30_000)
+    page.context.close()
+
+
+def test_ensemble_runs_20_replications_with_intervals(server, browser):
+    from playwright.sync_api import expect
+
+    page = _open(browser, server)
+    started = time.monotonic()
+    page.locator(".ms-run-ensemble").click()
+    status = page.locator("#ensemble-status")
+    expect(status).to_contain_text("of 20 replications finished", timeout=60_000)  # streamed, not all at once
+    partial = status.inner_text()
+    expect(status).to_contain_text("20 of 20 replications finished in", timeout=180_000)
+    elapsed = time.monotonic() - started
+    charts = page.locator(".ms-ensemble .vega-embed")
+    expect(charts).to_have_count(2, timeout=30_000)  # P(falls behind) with intervals, and the fan charts
+    page.wait_for_timeout(1500)
+    _shot(page, "ensemble_1400")
+    print(f"ensemble: first status {partial!r}; 20 replications {elapsed:.1f} s from the click "
+          f"(app says: {status.inner_text()})")
+    page.context.close()
+
+
+def test_two_scenarios_side_by_side_with_paired_difference(server, browser):
+    from playwright.sync_api import expect
+
+    page = _open(browser, server)
+    slider = page.locator(".ms-ensemble .v-slider").first
+    slider.click(position={"x": 2, "y": 5})  # the slider's left end: 5 replications
+    expect(page.locator(".ms-ensemble")).to_contain_text("replications: 5")
+    page.get_by_role("button", name="compare with").click(force=True)
+    page.get_by_role("option", name="scenarios/funding_winter").click()
+    page.locator(".ms-run-ensemble").click()
+    expect(page.locator("#ensemble-status")).to_contain_text("10 of 10 replications finished in", timeout=120_000)
+    table = page.locator(".ms-paired tr")
+    expect(table).to_have_count(len(NAMED) + 1, timeout=30_000)
+    assert "funding_winter" in page.locator(".ms-paired").inner_text()
+    _shot(page, "compare_1400")
+    page.context.close()
+
+
+def test_export_of_the_current_run(server, browser):
+    page = _open(browser, server)
+    _step(page, 2)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download run (zip)").click()
+    data = Path(info.value.path()).read_bytes()
+    names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    assert {"vendor_month.csv", "vendor_month.parquet", "events.csv", "config.yaml", "COMMAND.txt"} <= names
+    command = zipfile.ZipFile(io.BytesIO(data)).read("COMMAND.txt").decode()
+    assert "market-sim run config.yaml --seed 1" in command
+    page.context.close()
+
+
+def _overlaps(page) -> tuple[list[str], list[str]]:
+    """Pairs of app boxes that intersect, and boxes cut off (wider than their panel or the window)."""
+    boxes = page.evaluate("""() => [...document.querySelectorAll('.ms-sidebar, .ms-header, .ms-panel')].map(e => {
+        const r = e.getBoundingClientRect();
+        return {name: e.className, x: r.left, y: r.top, w: r.width, h: r.height,
+                sw: e.scrollWidth, cw: e.clientWidth, vw: window.innerWidth}; })""")
+    overlapping = []
+    for p, q in itertools.combinations(boxes, 2):
+        if (p["x"] < q["x"] + q["w"] - 1 and q["x"] < p["x"] + p["w"] - 1 and p["y"] < q["y"] + q["h"] - 1
+                and q["y"] < p["y"] + p["h"] - 1):
+            overlapping.append(f"{p['name']} x {q['name']}")
+    cut = [f"{b['name']}: content {b['sw']} > box {b['cw']}" for b in boxes if b["sw"] > b["cw"] + 1]
+    cut += [f"{b['name']}: right edge {b['x'] + b['w']:.0f} > window {b['vw']}" for b in boxes
+            if b["x"] + b["w"] > b["vw"] + 1]
+    return overlapping, cut
+
+
+@pytest.mark.parametrize("width,height", [(1366, 768), (1920, 1080)])
+def test_no_overlap_or_cut_off(server, browser, width, height):
+    from playwright.sync_api import expect
+
+    page = _open(browser, server, width, height)
+    expect(page.locator(".ms-panel .vega-embed")).to_have_count(5, timeout=30_000)
+    overlapping, cut = _overlaps(page)
+    assert not overlapping and not cut, (overlapping, cut)
+    _step(page, 13)  # past the scenario's change month: legends, markers and longer event lists
+    page.wait_for_timeout(1500)
+    overlapping, cut = _overlaps(page)
+    assert not overlapping and not cut, (overlapping, cut)
+    _shot(page, f"layout_{width}")
+    page.context.close()

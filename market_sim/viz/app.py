@@ -1,209 +1,200 @@
-"""The market in the browser: Mesa SolaraViz with market-sim's own components.
+"""The market in the browser: who falls behind?
 
     market-sim viz [CONFIG]                  # or: solara run market_sim/viz/app.py
 
-The app only draws: the model steps as it does in a batch run, and the charts read its
-record arrays (charts.py). Controls: a scenario picker over configs/ (the baseline and
-configs/scenarios/), the seed, and multipliers of the scenario's price-war intensity, copy
-lag, talent mobility and funding climate (multipliers, so that a scenario's own values
-survive a reset), and the number of consumer agents.
+One model per browser session (a reload starts afresh), built from the controls: a scenario
+over configs/ (the baseline and configs/scenarios/), the seed, multipliers of the scenario's
+price-war intensity, copy lag, talent mobility and funding climate (multipliers, so that a
+scenario's own values survive), and the number of consumer agents. Controls apply on Reset.
+The model is a Mesa model stepped here (Mesa's SolaraViz page shared one model between
+sessions and could not be laid out or worded for this question); the charts read its record
+arrays (charts.py), the panels its vendor table (panels.py), the ensemble runs in worker
+processes (ensemble.py, ensemble_panel.py).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import time
 
 import numpy as np
 import solara
-from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from market_sim.config import load_config
+from market_sim.execution import child_seeds
 from market_sim.model import MarketModel
-from market_sim.viz import charts
-from market_sim.viz.app_paths import CONFIG_ENV  # set by `market-sim viz CONFIG`
+from market_sim.viz import panels
+from market_sim.viz.ensemble_panel import EnsemblePanel
 from market_sim.viz.offline_assets import ensure_cdn_aliases
+from market_sim.viz.scenarios import (  # noqa: F401 (re-exported)
+    CONFIG_DIR,
+    DEFAULT_CONSUMERS,
+    build_config,
+    default_scenario,
+    describe,
+    parse_seed,
+    scenario_files,
+)
 
 ensure_cdn_aliases()  # also when started as plain `solara run market_sim/viz/app.py`
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
-DEFAULT_CONSUMERS = 5_000  # keeps a step well under the frame budget (docs/performance.md)
+PLAY_INTERVAL_S = 0.3
 
 
-def scenario_files() -> dict[str, Path]:
-    """Scenario name -> config file: the baseline, configs/scenarios/*.yaml, and the config
-    given to `market-sim viz` (if any)."""
-    found = {p.stem: p for p in sorted(CONFIG_DIR.glob("*.yaml"))}
-    found.update({f"scenarios/{p.stem}": p for p in sorted((CONFIG_DIR / "scenarios").glob("*.yaml"))})
-    given = os.environ.get(CONFIG_ENV)
-    if given:
-        path = Path(given).resolve()
-        name = next((k for k, v in found.items() if v.resolve() == path), path.stem)
-        found = {name: path, **{k: v for k, v in found.items() if k != name}}
-    return found
-
-
-def default_scenario() -> str:
-    return next(iter(scenario_files()))
-
-
-def _get(cfg, dotted: str) -> float:
-    node = cfg
-    for part in dotted.split("."):
-        node = getattr(node, part)
-    return float(node)
+class HorizonReached(RuntimeError):
+    """A step was asked past the run's last month."""
 
 
 class VizMarketModel(MarketModel):
-    """MarketModel built from the app's controls (SolaraViz resets with these keywords)."""
+    """MarketModel built from the app's controls (keyword arguments, as Mesa's Reset expects).
+    It refuses a step past its horizon with HorizonReached (the core model would index past
+    its record arrays)."""
 
     def __init__(self, scenario: str | None = None, seed: int | str = 1, price_war_x: float = 1.0,
                  copy_lag_x: float = 1.0, talent_mobility_x: float = 1.0, funding_climate_x: float = 1.0,
                  consumers: int = DEFAULT_CONSUMERS):
         scenario = scenario or default_scenario()
-        cfg = load_config(scenario_files()[scenario])
-        consumers = int(consumers)
-        scaled = {  # key -> (multiplier, lower bound, upper bound)
-            "price_war.intensity": (price_war_x, 0.0, 5.0),
-            "catch_up.copy_lag_months": (copy_lag_x, 0.05, None),
-            "talent.mobility": (talent_mobility_x, 0.0, 1.0),
-            "market.funding_climate_scale": (funding_climate_x, 0.0, None),
-        }
-
-        def times(key: str, value: float) -> float:
-            x, lo, hi = scaled[key]
-            return float(np.clip(value * x, lo, hi))
-
-        overrides = {key: times(key, _get(cfg, key)) for key in scaled}
-        overrides.update({"scale.consumers": consumers, "scale.enterprises": max(consumers // 10, 50)})
-        # a scenario's dated changes are scaled too: the slider multiplies the scenario's value before and after 2025-01
-        changes = [{**c.model_dump(), "set": {k: (times(k, v) if k in scaled else v) for k, v in c.set.items()}}
-                   for c in cfg.changes]
-        if changes:
-            overrides["changes"] = changes
-        try:
-            rng = int(str(seed).strip() or 0)
-        except ValueError:
-            rng = 0
-        super().__init__(config=load_config(cfg, overrides), rng=rng)
+        rng = parse_seed(seed)
+        cfg = build_config(scenario, price_war_x, copy_lag_x, talent_mobility_x, funding_climate_x, consumers)
+        # replication 0 of `market-sim run --seed rng`: the exported command reproduces this run
+        super().__init__(config=cfg, rng=np.random.default_rng(child_seeds(rng, 1)[0]))
+        self.initial_cfg = cfg  # apply_change replaces self.cfg from the scenario's change month
         self.scenario = scenario
+        self.seed = rng
+        self.params = {"scenario": scenario, "seed": str(rng), "price_war_x": float(price_war_x),
+                       "copy_lag_x": float(copy_lag_x), "talent_mobility_x": float(talent_mobility_x),
+                       "funding_climate_x": float(funding_climate_x), "consumers": int(consumers)}
+
+    def step(self) -> None:
+        if self.month >= self.horizon:
+            self.running = False
+            raise HorizonReached(f"the run ends after month {self.horizon} ({self.month_label}); "
+                                 "press Reset to start a new run")
+        super().step()
 
 
-_SPECS: dict = {}  # (chart, model, structure) -> Vega-Lite spec without data
+DEFAULTS = {"scenario": None, "seed": "1", "price_war_x": 1.0, "copy_lag_x": 1.0, "talent_mobility_x": 1.0,
+            "funding_climate_x": 1.0, "consumers": DEFAULT_CONSUMERS}
 
 
-def _chart(name: str, model, build) -> None:
-    """Draw a chart: its spec is built once per model and structure (charts.spec_with_data),
-    each frame sends only the data. The spec goes to Solara's Vega-Lite widget directly:
-    solara.FigureAltair would validate and rebuild it every frame (55-125 ms a chart)."""
-    spec = charts.spec_with_data(_SPECS, (name, *charts.structure_key(model)), build)
-    solara.widgets.VegaLite.element(spec=spec)
+def default_controls() -> dict:
+    return {**DEFAULTS, "scenario": default_scenario()}
 
 
-@solara.component
-def MonthHeader(model):
-    update_counter.get()
-    label = model.month_label if model.month > 0 else f"{model.month_label} (start)"
-    racing = int((model.vendors.status == 0).sum())
-    price = model.market.price_index
-    with solara.Column(gap="2px"):
-        solara.HTML(tag="div", unsafe_innerHTML=(
-            f"<span style='font-size:1.6em;font-weight:600' id='market-month' class='market-month'>"
-            f"Month {label}</span>"))
-        solara.Text(f"Scenario: {getattr(model, 'scenario', '?')}  |  month {model.month} of {model.horizon}")
-        solara.Text(f"{racing} vendors racing  |  API price index {price:.3g} RMB per million tokens  |  "
-                    f"{model.market.total_mau / 1e6:.0f}M assistant users  |  "
-                    f"enterprise spend {model.market.enterprise_spend / 1e6:.0f}M RMB a month")
+def control_error(controls: dict) -> str:
+    """Why the controls cannot build a model ("" if they can)."""
+    try:
+        parse_seed(controls["seed"])
+    except ValueError as e:
+        return str(e)
+    return ""
 
 
-@solara.component
-def SharesChart(model):
-    update_counter.get()
-    _chart("shares", model, lambda data: charts.shares_chart(model, data))
-
-
-@solara.component
-def PricesChart(model):
-    update_counter.get()
-    _chart("prices", model, lambda data: charts.prices_chart(model, data))
+SLIDERS = [  # key, label, min, max, step
+    ("price_war_x", "Price-war intensity", 0.0, 3.0, 0.1),
+    ("copy_lag_x", "Copy lag", 0.25, 8.0, 0.25),
+    ("talent_mobility_x", "Talent mobility", 0.0, 5.0, 0.25),
+    ("funding_climate_x", "Funding climate", 0.0, 3.0, 0.1),
+]
 
 
 @solara.component
-def CapabilityChart(model):
-    update_counter.get()
-    feature, set_feature = solara.use_state("context")
-    solara.ToggleButtonsSingle(value=feature, values=["quality", "context", "multimodal", "reasoning"],
-                               on_value=set_feature)
-    _chart(f"capability-{feature}", model, lambda data: charts.capability_chart(model, feature, data))
+def Controls(controls: dict, set_controls, model, on_reset, on_step, playing: bool, set_playing, error: str):
+    def put(key):
+        return lambda value: set_controls({**controls, key: value})
+
+    pending = {k: v for k, v in controls.items() if str(v) != str(model.params.get(k))}
+    bad = control_error(controls)
+    at_end = not model.running
+    with solara.Column(gap="6px", classes=["ms-controls"]):
+        with solara.Row(gap="6px"):
+            solara.Button("Step", on_click=on_step, disabled=playing or at_end, color="primary",
+                          classes=["ms-step"])
+            solara.Button("Pause" if playing else "Play", on_click=lambda: set_playing(not playing),
+                          disabled=at_end and not playing, color="primary", classes=["ms-play"])
+            solara.Button("Reset", on_click=on_reset, disabled=bool(bad), color="warning" if pending else None,
+                          classes=["ms-reset"])
+        if at_end:
+            solara.Info(f"Month {model.month} of {model.horizon}: the run is complete. Reset to start again.",
+                        dense=True, classes=["ms-horizon"])
+        if error:
+            solara.Error(error, dense=True, classes=["ms-error"])
+        if pending and not bad:
+            solara.Warning(f"Changed: {', '.join(pending)}. Press Reset to apply (the run restarts).", dense=True,
+                           classes=["ms-pending"])
+        solara.Select("Scenario", value=controls["scenario"], values=list(scenario_files()),
+                      on_value=put("scenario"))
+        solara.Markdown(describe(controls["scenario"]), style={"font-size": "0.85em"})
+        solara.InputText("Seed (whole number)", value=str(controls["seed"]), on_value=put("seed"),
+                         continuous_update=True, error=bad or False, classes=["ms-seed"])
+        for key, label, lo, hi, step in SLIDERS:
+            solara.HTML(tag="div", unsafe_innerHTML=f"{label}: <b>x{controls[key]:.2f}</b> the scenario's value",
+                        classes=["ms-slider-label"])
+            solara.SliderFloat("", value=controls[key], min=lo, max=hi, step=step, on_value=put(key),
+                               thumb_label=False)
+        solara.HTML(tag="div", unsafe_innerHTML=f"Consumer agents: <b>{controls['consumers']:,}</b>",
+                    classes=["ms-slider-label"])
+        solara.SliderInt("", value=controls["consumers"], min=1_000, max=50_000, step=1_000,
+                         on_value=put("consumers"), thumb_label=False)
 
 
 @solara.component
-def CashChart(model):
+def Page():
+    solara.Title("market-sim: who falls behind?")
+    solara.Style(panels.CSS)
+    first = solara.use_memo(lambda: VizMarketModel(**default_controls()), [])  # per session: a reload is fresh
+    model, set_model = solara.use_state(first)
+    controls, set_controls = solara.use_state(first.params)
+    playing, set_playing = solara.use_state(False)
+    error, set_error = solara.use_state("")
     update_counter.get()
-    _chart("cash", model, lambda data: charts.cash_chart(model, data))
+
+    def do_step():
+        try:
+            model.step()
+            set_error("")
+        except HorizonReached as e:
+            set_error(str(e))
+        update_counter.value += 1
+
+    def do_reset():
+        set_playing(False)
+        try:
+            set_model(VizMarketModel(**controls))
+            set_error("")
+        except (ValueError, KeyError) as e:
+            set_error(f"cannot reset: {e}")
+        update_counter.value += 1
+
+    def play(cancel):
+        while playing and model.running and not cancel.is_set():
+            t0 = time.monotonic()
+            model.step()
+            update_counter.value += 1
+            time.sleep(max(0.0, PLAY_INTERVAL_S - (time.monotonic() - t0)))
+        if not cancel.is_set():
+            set_playing(False)
+
+    solara.use_thread(play, dependencies=[playing, model], intrusive_cancel=False)
+
+    with solara.Div(classes=["ms-page"]):
+        with solara.Div(classes=["ms-sidebar"]):
+            solara.HTML(tag="h2", unsafe_innerHTML="Who falls behind?", classes=["ms-title"])
+            Controls(controls, set_controls, model, do_reset, do_step, playing, set_playing, error)
+            panels.Glossary(model)
+        with solara.Div(classes=["ms-main"]):
+            panels.MonthHeader(model)
+            with solara.Div(classes=["ms-grid"]):
+                panels.FallsBehindPanel(model)
+                EnsemblePanel(model)
+                panels.SharesPanel(model)
+                panels.EventLog(model)
+                panels.StatusBoard(model)
+                panels.PricesPanel(model)
+                panels.CapabilityPanel(model)
+                panels.CashPanel(model)
+                panels.NetworkPanel(model)
+                panels.ExportPanel(model)
 
 
-@solara.component
-def NetworkChart(model):
-    update_counter.get()
-    _chart("network", model, lambda data: charts.network_chart(model, data))
-
-
-def _num(x: float, fmt: str) -> str:
-    """Blank for NaN (rows where a number means nothing, e.g. the long tail's price)."""
-    return "" if x != x else format(x, fmt)
-
-
-def status_table_html(rows: list[dict]) -> str:
-    cells = []
-    for r in rows:
-        cells.append(
-            f"<tr><td><span style='color:{r['colour']}'>&#9632;</span> {r['vendor']}</td><td>{r['status']}</td>"
-            f"<td>{r['since']}</td><td>{_num(100 * r['consumer'], '.1f')}</td>"
-            f"<td>{_num(100 * r['enterprise'], '.1f')}</td>"
-            f"<td>{_num(r['price'], '.3g')}</td><td>{_num(r['cash_b'], '.2f')}</td><td>{_num(r['runway'], '.0f')}</td>"
-            f"<td>{r['headcount']}</td></tr>")
-    return ("<style>.status-board td, .status-board th {padding: 2px 8px; white-space: nowrap}</style>"
-            "<table class='status-board' style='font-size:0.85em;border-collapse:collapse'>"
-            "<tr><th align='left'>vendor</th><th>status</th><th>since</th><th>consumers %</th><th>enterprise %</th>"
-            "<th>price RMB/M</th><th>cash B RMB</th><th>runway mo</th><th>researchers</th></tr>"
-            + "".join(cells) + "</table>")
-
-
-@solara.component
-def StatusBoard(model):
-    update_counter.get()
-    solara.HTML(tag="div", unsafe_innerHTML=status_table_html(charts.status_rows(model)))
-
-
-@solara.component
-def EventFeed(model):
-    update_counter.get()
-    events = charts.latest_events(model, 14)
-    if not events:
-        solara.Text("No events yet: press Step.")
-        return
-    items = "".join(f"<li><b>{e['month']}</b> {e['detail']}</li>" for e in events)
-    solara.HTML(tag="div", unsafe_innerHTML=f"<ul class='event-feed' style='font-size:0.85em;margin:0'>{items}</ul>")
-
-
-model_params = {
-    "scenario": {"type": "Select", "value": default_scenario(), "values": list(scenario_files()), "label": "Scenario"},
-    "seed": {"type": "InputText", "value": "1", "label": "Seed"},
-    "price_war_x": {"type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 3.0, "step": 0.1,
-                    "label": "Price-war intensity (x scenario)"},
-    "copy_lag_x": {"type": "SliderFloat", "value": 1.0, "min": 0.25, "max": 8.0, "step": 0.25,
-                   "label": "Copy lag (x scenario)"},
-    "talent_mobility_x": {"type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 5.0, "step": 0.25,
-                          "label": "Talent mobility (x scenario)"},
-    "funding_climate_x": {"type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 3.0, "step": 0.1,
-                          "label": "Funding climate (x scenario)"},
-    "consumers": {"type": "SliderInt", "value": DEFAULT_CONSUMERS, "min": 1_000, "max": 50_000, "step": 1_000,
-                  "label": "Consumer agents"},
-}
-
-COMPONENTS = [MonthHeader, EventFeed, SharesChart, StatusBoard, PricesChart, NetworkChart, CapabilityChart, CashChart]
-
-page = SolaraViz(VizMarketModel(), components=COMPONENTS, model_params=model_params,
-                 name="market-sim: who falls behind?", play_interval=300)
+page = Page
+COMPONENTS = panels.COMPONENTS

@@ -18,7 +18,7 @@ from ..calendar import month_label
 from ..config import FEATURES
 from ..palette import LONG_TAIL_COLOUR, vendor_colour
 
-WIDTH, HEIGHT = 520, 190
+WIDTH, HEIGHT = 500, 170
 LONG_TAIL = "long tail"
 
 
@@ -57,6 +57,21 @@ def structure_key(model) -> tuple:
     return (id(model), t == 0, t == 1)
 
 
+MID_GREY = "#8a8a8a"  # readable on a white page and on a dark one
+
+
+def readable_in_dark_mode(spec: dict) -> dict:
+    """No white box and mid-grey text, so a chart reads in the light and the dark theme."""
+    config = spec.setdefault("config", {})
+    config["background"] = "transparent"
+    for part in ("axis", "legend", "title", "header"):
+        config.setdefault(part, {}).update({"labelColor": MID_GREY, "titleColor": MID_GREY} if part != "title"
+                                           else {"color": MID_GREY})
+    config["axis"].update({"domainColor": MID_GREY, "tickColor": MID_GREY, "gridColor": "#8a8a8a40"})
+    config.setdefault("view", {})["stroke"] = MID_GREY
+    return spec
+
+
 def spec_with_data(cache: dict, key: tuple, build) -> dict:
     """`build(data)` -> chart (or None once its spec is cached); its spec is computed once per
     key, its data every call."""
@@ -65,13 +80,34 @@ def spec_with_data(cache: dict, key: tuple, build) -> dict:
     if key not in cache:
         if len(cache) > 64:  # old models' specs
             cache.clear()
-        cache[key] = chart.to_dict(validate=False)
-    return {**cache[key], "datasets": data.values}
+        cache[key] = readable_in_dark_mode(chart.to_dict(validate=False))
+    # a chart's inline data (placeholders) sits in the spec's own datasets: keep it
+    return {**cache[key], "datasets": {**cache[key].get("datasets", {}), **data.values}}
 
 
 def _months(model) -> tuple[int, list[str]]:
     t = model.recorder.months_done
     return t, [month_label(model.start, i) for i in range(t)]
+
+
+def _x(model) -> alt.X:
+    """Months on x, the whole run from the start (the chart fills in towards the horizon)."""
+    labels = [month_label(model.start, i) for i in range(model.horizon)]
+    return alt.X("month:O", scale=alt.Scale(domain=labels), axis=alt.Axis(values=labels[::3], labelAngle=-45),
+                 title=None)
+
+
+def _markers(model) -> alt.Chart:
+    """A dotted rule at each month a scenario's changes start (labelled)."""
+    months = sorted({c.month for c in getattr(model, "initial_cfg", model.cfg).changes})
+    df = pd.DataFrame({"month": months, "label": ["scenario starts"] * len(months)})
+    base = alt.Chart(df).encode(x=_x(model))
+    return base.mark_rule(strokeDash=[3, 3], color="#555555") + base.mark_text(
+        align="left", dx=3, dy=-4, y=0, fontSize=9, color="#555555").encode(text="label:N")
+
+
+def _legend(columns: int = 5) -> alt.Legend:
+    return alt.Legend(orient="bottom", columns=columns, title=None, symbolSize=60, labelFontSize=10)
 
 
 def _named_rows(model) -> np.ndarray:
@@ -93,8 +129,10 @@ def colour_scale(model, with_tail: bool = True) -> alt.Scale:
 
 
 def _placeholder(title: str, width: int = WIDTH) -> alt.Chart:
-    return (alt.Chart(pd.DataFrame({"text": ["press Step"]})).mark_text(size=14, color="grey")
-            .encode(text="text:N").properties(width=width, height=HEIGHT, title=title))
+    note = pd.DataFrame({"text": ["no months simulated yet: press Step or Play"]})
+    return (alt.Chart(note).mark_text(size=14, color="grey")
+            .encode(text="text:N", x=alt.value(width / 2), y=alt.value(HEIGHT / 2))
+            .properties(width=width, height=HEIGHT, title=title))
 
 
 def _long(model, series: np.ndarray, value: str, with_tail_sum: bool) -> pd.DataFrame:
@@ -120,10 +158,10 @@ def _share_chart(model, key: str, title: str, data: Datasets | None) -> alt.Char
     # One month: an area has no width.
     mark = alt.Chart(df, title=title).mark_bar() if t == 1 else alt.Chart(df, title=title).mark_area()
     return (mark
-            .encode(x=alt.X("month:O", title=None),
+            .encode(x=_x(model),
                     y=alt.Y("share:Q", stack="zero", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
                             title=None),
-                    color=alt.Color("vendor:N", scale=colour_scale(model), legend=None),
+                    color=alt.Color("vendor:N", scale=colour_scale(model), legend=_legend(6)),
                     order=alt.Order("order:Q"), tooltip=["month:O", "vendor:N", alt.Tooltip("share:Q", format=".1%")])
             .properties(width=WIDTH // 2 - 20, height=HEIGHT))
 
@@ -131,11 +169,11 @@ def _share_chart(model, key: str, title: str, data: Datasets | None) -> alt.Char
 def shares_chart(model, data: Datasets | None = None) -> alt.HConcatChart | None:
     a = _share_chart(model, "consumer_share", "Consumer share (assistant users)", data)
     b = _share_chart(model, "enterprise_share", "Enterprise share (API spend)", data)
-    return None if _spec_cached(data) else alt.hconcat(a, b)
+    return None if _spec_cached(data) else alt.hconcat(a, b).resolve_legend(color="shared")
 
 
 def prices_chart(model, data: Datasets | None = None) -> alt.Chart:
-    title = "API price, RMB per million tokens (log; free drawn at 0.001)"
+    title = "API price, RMB per million tokens (log; free at 0.001; black dashes: unit serving cost)"
     if model.recorder.months_done == 0:
         return _placeholder(title)
     df = _long(model, np.maximum(model.recorder.v["api_price"], 1e-3), "price", with_tail_sum=False)
@@ -145,12 +183,11 @@ def prices_chart(model, data: Datasets | None = None) -> alt.Chart:
     if _spec_cached(data):
         return None
     lines = (alt.Chart(df, title=title).mark_line(point=t == 1)
-             .encode(x=alt.X("month:O", title=None), y=alt.Y("price:Q", scale=alt.Scale(type="log"), title=None),
-                     # key: the status board
-                     color=alt.Color("vendor:N", scale=colour_scale(model, False), legend=None),
+             .encode(x=_x(model), y=alt.Y("price:Q", scale=alt.Scale(type="log"), title=None),
+                     color=alt.Color("vendor:N", scale=colour_scale(model, False), legend=_legend()),
                      tooltip=["month:O", "vendor:N", alt.Tooltip("price:Q", format=".3g")]))
-    unit = alt.Chart(cost).mark_line(strokeDash=[2, 2], color="grey").encode(x="month:O", y="price:Q")
-    return (lines + unit).properties(width=WIDTH, height=HEIGHT)
+    unit = alt.Chart(cost).mark_line(strokeDash=[2, 2], color="black").encode(x=_x(model), y="price:Q")
+    return (lines + unit + _markers(model)).properties(width=WIDTH, height=HEIGHT)
 
 
 def capability_chart(model, feature: str = "quality", data: Datasets | None = None) -> alt.Chart:
@@ -168,11 +205,11 @@ def capability_chart(model, feature: str = "quality", data: Datasets | None = No
     y = alt.Y("level:Q", scale=alt.Scale(type="log" if model.features.log_scale[f] else "linear", zero=False),
               title=None)
     lines = (alt.Chart(df, title=title).mark_line(point=t == 1)
-             .encode(x=alt.X("month:O", title=None), y=y,
-                     color=alt.Color("vendor:N", scale=colour_scale(model, False), legend=None),
+             .encode(x=_x(model), y=y,
+                     color=alt.Color("vendor:N", scale=colour_scale(model, False), legend=_legend()),
                      tooltip=["month:O", "vendor:N", alt.Tooltip("level:Q", format=".3g")]))
-    frontier = alt.Chart(front).mark_line(strokeDash=[6, 3], color="black", strokeWidth=2).encode(x="month:O", y=y)
-    return (lines + frontier).properties(width=WIDTH, height=HEIGHT)
+    frontier = alt.Chart(front).mark_line(strokeDash=[6, 3], color="black", strokeWidth=2).encode(x=_x(model), y=y)
+    return (lines + frontier + _markers(model)).properties(width=WIDTH, height=HEIGHT)
 
 
 def cash_chart(model, data: Datasets | None = None) -> alt.HConcatChart:
@@ -191,16 +228,17 @@ def cash_chart(model, data: Datasets | None = None) -> alt.HConcatChart:
     runway = _data(data, "runway", runway[runway["vendor"].isin(names)])
     if _spec_cached(data):
         return None
-    colour = alt.Color("vendor:N", scale=colour_scale(model, False), legend=None)
+    colour = alt.Color("vendor:N", scale=colour_scale(model, False), legend=_legend(6))
     a = (alt.Chart(cash, title="Startup cash, billion RMB").mark_line(point=t == 1)
-         .encode(x=alt.X("month:O", title=None), y=alt.Y("cash:Q", title=None), color=colour,
+         .encode(x=_x(model), y=alt.Y("cash:Q", title=None), color=colour,
                  tooltip=["month:O", "vendor:N", alt.Tooltip("cash:Q", format=".2f")]))
     b = (alt.Chart(runway, title="Startup runway, months (120 = profitable)").mark_line(point=t == 1)
-         .encode(x=alt.X("month:O", title=None),
-                 y=alt.Y("runway:Q", scale=alt.Scale(type="symlog", constant=12), title=None),
+         .encode(x=_x(model),
+                 y=alt.Y("runway:Q", scale=alt.Scale(type="symlog", constant=12), title=None,
+                         axis=alt.Axis(values=[0, 2, 6, 12, 24, 60, 120])),
                  color=colour, tooltip=["month:O", "vendor:N", alt.Tooltip("runway:Q", format=".0f")]))
     return alt.hconcat(a.properties(width=WIDTH // 2 - 20, height=HEIGHT),
-                       b.properties(width=WIDTH // 2 - 20, height=HEIGHT))
+                       b.properties(width=WIDTH // 2 - 20, height=HEIGHT)).resolve_legend(color="shared")
 
 
 def network_chart(model, data: Datasets | None = None) -> alt.LayerChart:
@@ -296,6 +334,23 @@ def status_rows(model) -> list[dict]:
 
 
 FEED_EVENTS = {"release", "price_cut", "key_hire", "round", "pivot", "exit", "acquisition", "budget_cut"}
+
+
+def feed_events(model) -> list[dict]:
+    """Every event worth the log, oldest first: anything by a named vendor, long-tail exits and
+    acquisitions (their routine releases and price moves would flood it), scenario changes."""
+    vt = model.vendors
+    out = []
+    for e in model.events.records:
+        if e["event"] == "change":
+            out.append(e)
+            continue
+        row = vt.row_of.get(e["vendor"], -1)
+        named = row >= 0 and not vt.long_tail[row]
+        if (e["event"] in FEED_EVENTS or e["event"] == "raise_failed") and (
+                named or e["event"] in ("exit", "acquisition")):
+            out.append(e)
+    return out
 
 
 def latest_events(model, n: int = 12) -> list[dict]:
