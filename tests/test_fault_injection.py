@@ -382,6 +382,17 @@ def test_sigkill_of_experiment_then_the_same_command_completes_it(tmp_path):
     assert (out / "report.md").exists()
 
 
+def test_experiment_with_a_deleted_chunk_is_repaired_by_the_same_command(tmp_path):
+    f = write_experiment(tmp_path)
+    out = tmp_path / "exp"
+    assert invoke("experiment", f, "--out", out, "--quiet", "--workers", 1).exit_code == 0
+    (out / "chunks" / "vendors-000004.parquet").unlink()
+    r = invoke("experiment", f, "--out", out, "--quiet", "--workers", 1)
+    assert r.exit_code == 0, r.output
+    assert "repaired: chunks/vendors-000004.parquet is missing" in r.stderr
+    assert_every_run_once(out, total=12)
+
+
 # ------------------------------------------------------------------ Ctrl-C
 def test_ctrl_c_of_run_says_what_was_kept_and_how_to_go_on(tmp_path):
     out = tmp_path / "res"
