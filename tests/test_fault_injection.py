@@ -353,6 +353,37 @@ def test_sigkill_of_sweep_at_a_random_point_then_resume_loses_and_repeats_nothin
     assert_same(tables(out), tables(whole))
 
 
+KILL_A_WORKER = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from tests.faults import KillsWorker
+if __name__ == "__main__":
+    from market_sim.sweep import run_sweep
+    d = Path({tmp!r})
+    outcome = run_sweep(d / "s.yaml", d / "out", workers=2, progress=False,
+                        simulate=KillsWorker(frozenset({{3, 8}}), str(d)))
+    print("done", outcome.done, "failed", outcome.failed, "lost", outcome.lost)
+"""
+
+
+def test_sigkill_of_a_worker_mid_run_loses_no_run(tmp_path, whole):
+    """A worker killed inside a run (as the OOM killer would): multiprocessing.Pool would wait
+    for its task for ever; the sweep notices within a second and runs what was lost again."""
+    write_sweep(tmp_path)
+    script = tmp_path / "kill_a_worker.py"
+    script.write_text(KILL_A_WORKER.format(root=str(Path(__file__).resolve().parent.parent), tmp=str(tmp_path)))
+    try:
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the sweep hangs after a worker was killed")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "done 12 failed 0 lost 0" in proc.stdout
+    assert (tmp_path / "killed-3").exists() and (tmp_path / "killed-8").exists()
+    assert_every_run_once(tmp_path / "out")
+    assert_same(tables(tmp_path / "out"), tables(whole))
+
+
 def write_experiment(tmp_path: Path) -> Path:
     for name, intensity in (("base", 1.0), ("war", 2.0)):
         (tmp_path / f"{name}.yaml").write_text(
