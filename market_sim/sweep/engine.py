@@ -299,10 +299,10 @@ def execute_runs(out: Path, job: Job, specs: list[RunSpec], *, chunk_runs: int, 
             seen: set[int] = set()
             try:
                 held = _run_pass(_engine(job, pending, workers, dask, simulate), writer, bar, attempt < retries, seen)
-            except WorkerLost as e:  # the runs not finished in this pass are run again
+            except WorkerLost as e:  # the runs not finished ok in this pass are run again
                 lost_error = str(e)
-                written = writer.done | writer.failed | {int(r["runs"]["run_id"]) for r in writer.buffer}
-                held = [s.run_id for s in pending if s.run_id not in written]
+                ok = writer.done | {int(r["runs"]["run_id"]) for r in writer.buffer if r["runs"]["status"] == "ok"}
+                held = [s.run_id for s in pending if s.run_id not in ok]
             ran += len(seen)
             pending = [by_id[i] for i in sorted(held)]
             if not pending:
