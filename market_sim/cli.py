@@ -245,6 +245,8 @@ def experiment(
         typer.echo(f"interrupted: run  market-sim experiment {name}{f' --out {directory}' if out else ''}  "
                    "to complete it", err=True)
         raise typer.Exit(130)
+    if outcome.lost:
+        _exit_if_failed(outcome, f"market-sim experiment {name}" + (f" --out {out}" if out else ""))
     if outcome.failed:
         typer.echo("some runs failed: no report written", err=True)
         raise typer.Exit(1)

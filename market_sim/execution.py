@@ -22,6 +22,7 @@ import numpy as np
 # worker memory stays flat (docs/performance.md). Workers are still replaced after this many
 # runs as a guard against leaks elsewhere; more often would cost a ~1.5 s process start each time.
 TASKS_PER_WORKER = 500
+WATCH_SECONDS = 1.0  # how often a waiting parent checks that no worker died mid-task
 
 
 def child_seed(base_seed: int, key: int) -> np.random.SeedSequence:
@@ -45,7 +46,17 @@ def pool_imap(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int,
     pool = mp.get_context("spawn").Pool(workers, initializer=start_worker, initargs=(initializer, initargs),
                                         maxtasksperchild=TASKS_PER_WORKER)
     try:
-        yield from pool.imap_unordered(fn, jobs, chunksize=1)
+        results = pool.imap_unordered(fn, jobs, chunksize=1)
+        seen: set = set()
+        while True:
+            _check_workers(pool, seen)
+            try:
+                item = results.next(timeout=WATCH_SECONDS)
+            except StopIteration:
+                break
+            except mp.TimeoutError:
+                continue
+            yield item
         pool.close()
     finally:
         pool.terminate()
@@ -67,6 +78,20 @@ def start_worker(initializer: Callable[..., None] | None = None, initargs: tuple
     gc.freeze()
     if initializer is not None:
         initializer(*initargs)
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died mid-task (killed, e.g. by the OOM killer): its task is lost, and
+    multiprocessing.Pool would wait for it for ever."""
+
+
+def _check_workers(pool, seen: set) -> None:
+    # Workers retired after TASKS_PER_WORKER tasks exit with status 0; a killed one does not.
+    seen.update(pool._pool)
+    for p in seen:
+        if p.exitcode not in (None, 0):
+            raise WorkerLost(f"worker process {p.pid} died (exit status {p.exitcode}; killed?): "
+                             "the run it was running is lost")
 
 
 @contextmanager

@@ -174,7 +174,7 @@ def run_experiment(name_or_path: str | Path, out: Path | None = None, workers: i
             job = engine.ScenarioRuns({name: load_config(cfg) for name, cfg in configs.items()})
             outcome = engine.execute_runs(out, job, scenario_specs(exp), chunk_runs=exp.chunk_runs, name=exp.name,
                                           workers=workers, progress=progress, simulate=simulate)
-    if not outcome.interrupted and outcome.failed == 0:
+    if not outcome.interrupted and outcome.failed == 0 and outcome.lost == 0:
         from .experiment_report import write_report
 
         write_report(exp, out)

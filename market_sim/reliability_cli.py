@@ -35,7 +35,7 @@ def fail(message: str) -> None:
 def _guarded_run(cfg, config: Path, out: Path, replications: int, workers: int, allow_large: bool):
     """Before the first run: memory estimate, --out writable, the lock on --out (held until the
     results are written). Ctrl-C during the block: say what was kept and exit 130."""
-    from .execution import directory_lock
+    from .execution import WorkerLost, directory_lock
     from .limits import check_memory
 
     try:
@@ -48,6 +48,9 @@ def _guarded_run(cfg, config: Path, out: Path, replications: int, workers: int, 
             yield
     except ConfigError as e:  # the lock is held by another writer
         fail(str(e))
+    except WorkerLost as e:
+        typer.echo(f"error: {e}; nothing was written to {out}: run the same command again", err=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: nothing was written to {out} (a run writes its results only when every "
                    f"replication has finished); run the same command again to start over", err=True)
@@ -76,8 +79,10 @@ def _say_dropped(outcome) -> None:
 
 
 def _exit_if_failed(outcome, again: str) -> None:
-    if outcome.failed:
-        typer.echo(f"{outcome.failed} run(s) failed after every retry; run them again with  {again}", err=True)
+    if outcome.failed or outcome.lost:
+        what = " and ".join(w for w in (f"{outcome.failed} run(s) failed after every retry" if outcome.failed else "",
+                                        f"{outcome.lost} run(s) lost with their worker" if outcome.lost else "") if w)
+        typer.echo(f"{what}; run them again with  {again}", err=True)
         raise typer.Exit(1)
 
 

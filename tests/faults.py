@@ -43,3 +43,26 @@ class FlakyRuns:
             marker.touch()
             raise RuntimeError(f"injected transient failure for run {key}")
         return simulate(config, seed)
+
+
+@dataclass(frozen=True)
+class KillsWorker:
+    """runner.simulate, except that the worker running one of `run_ids` for the first time is
+    killed with SIGKILL mid-run (a marker file in `marker_dir` records the attempt)."""
+
+    run_ids: frozenset[int]
+    marker_dir: str
+
+    def __call__(self, config, seed: np.random.SeedSequence) -> dict:
+        import os
+        import signal
+        from pathlib import Path
+
+        from market_sim.runner import simulate
+
+        key = seed.spawn_key[-1]
+        marker = Path(self.marker_dir) / f"killed-{key}"
+        if key in self.run_ids and not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return simulate(config, seed)

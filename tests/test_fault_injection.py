@@ -295,7 +295,7 @@ def _complete_or_absent(out: Path) -> bool:
     return True
 
 
-@pytest.mark.parametrize("kill_at", [RNG.uniform(1.0, 6.0) for _ in range(3)])
+@pytest.mark.parametrize("kill_at", [RNG.uniform(1.5, 4.5) for _ in range(3)], ids=lambda t: f"{t:.2f}s")
 def test_sigkill_of_run_at_a_random_point_leaves_whole_results_or_none(tmp_path, kill_at):
     out = tmp_path / "res"
     proc = _start(["run", SMALL, "-n", 3, "--out", out, "--quiet", *TINY_SET])
@@ -331,7 +331,7 @@ def test_a_killed_writes_temporary_folder_is_removed_by_the_next_run(tmp_path):
     assert not stale.exists()
 
 
-@pytest.mark.parametrize("kill_at", [RNG.uniform(0.5, 4.0) for _ in range(2)])
+@pytest.mark.parametrize("kill_at", [RNG.uniform(0.5, 4.0) for _ in range(2)], ids=lambda t: f"{t:.2f}s")
 def test_sigkill_of_sweep_at_a_random_point_then_resume_loses_and_repeats_nothing(tmp_path, whole, kill_at):
     f = write_sweep(tmp_path, chunk_runs=1)
     out = tmp_path / "out"
@@ -340,7 +340,7 @@ def test_sigkill_of_sweep_at_a_random_point_then_resume_loses_and_repeats_nothin
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     if out.exists() and (out / "points.parquet").exists():
-        committed = load_results(out)["runs"]
+        committed = load_results(out).get("runs", pd.DataFrame({"run_id": []}))  # killed before a chunk: none
         assert committed["run_id"].is_unique  # nothing reported twice; what is there was computed
         r = invoke("sweep", "--resume", out, "--quiet")
     else:  # killed before the sweep directory was made: start again
@@ -351,6 +351,37 @@ def test_sigkill_of_sweep_at_a_random_point_then_resume_loses_and_repeats_nothin
     assert r.exit_code == 0, r.output
     assert_every_run_once(out)
     assert_same(tables(out), tables(whole))
+
+
+KILL_A_WORKER = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from tests.faults import KillsWorker
+if __name__ == "__main__":
+    from market_sim.sweep import run_sweep
+    d = Path({tmp!r})
+    outcome = run_sweep(d / "s.yaml", d / "out", workers=2, progress=False,
+                        simulate=KillsWorker(frozenset({{3, 8}}), str(d)))
+    print("done", outcome.done, "failed", outcome.failed, "lost", outcome.lost)
+"""
+
+
+def test_sigkill_of_a_worker_mid_run_loses_no_run(tmp_path, whole):
+    """A worker killed inside a run (as the OOM killer would): multiprocessing.Pool would wait
+    for its task for ever; the sweep notices within a second and runs what was lost again."""
+    write_sweep(tmp_path)
+    script = tmp_path / "kill_a_worker.py"
+    script.write_text(KILL_A_WORKER.format(root=str(Path(__file__).resolve().parent.parent), tmp=str(tmp_path)))
+    try:
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the sweep hangs after a worker was killed")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "done 12 failed 0 lost 0" in proc.stdout
+    assert (tmp_path / "killed-3").exists() and (tmp_path / "killed-8").exists()
+    assert_every_run_once(tmp_path / "out")
+    assert_same(tables(tmp_path / "out"), tables(whole))
 
 
 def write_experiment(tmp_path: Path) -> Path:
@@ -380,6 +411,17 @@ def test_sigkill_of_experiment_then_the_same_command_completes_it(tmp_path):
     assert r.exit_code == 0, r.output
     assert_every_run_once(out, total=12)
     assert (out / "report.md").exists()
+
+
+def test_experiment_with_a_deleted_chunk_is_repaired_by_the_same_command(tmp_path):
+    f = write_experiment(tmp_path)
+    out = tmp_path / "exp"
+    assert invoke("experiment", f, "--out", out, "--quiet", "--workers", 1).exit_code == 0
+    (out / "chunks" / "vendors-000004.parquet").unlink()
+    r = invoke("experiment", f, "--out", out, "--quiet", "--workers", 1)
+    assert r.exit_code == 0, r.output
+    assert "repaired: chunks/vendors-000004.parquet is missing" in r.stderr
+    assert_every_run_once(out, total=12)
 
 
 # ------------------------------------------------------------------ Ctrl-C

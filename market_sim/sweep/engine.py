@@ -32,7 +32,8 @@ import yaml
 from tqdm import tqdm
 
 from ..config import Config, ConfigError, load_config
-from ..execution import child_seed, pool_imap
+from ..execution import WorkerLost, child_seed, pool_imap
+from .checks import check_writable_dir, probe_dask
 from .chunks import ChunkWriter, load_results, write_json_atomic
 from .config import SweepConfig, load_sweep
 from .design import design_points
@@ -189,6 +190,7 @@ class SweepOutcome:
     interrupted: bool = False
     errors: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)   # missing or corrupt chunks found, whose runs ran again
+    lost: int = 0   # runs neither done nor failed although not interrupted (their worker died every attempt)
 
 
 def prepare(sweep_path: Path, out: Path) -> tuple[SweepConfig, dict, pd.DataFrame]:
@@ -217,16 +219,6 @@ def reopen(out: Path) -> tuple[SweepConfig, dict, pd.DataFrame]:
     return sweep, base, points
 
 
-def check_writable_dir(out: Path) -> None:
-    """A ConfigError, before anything is written, when `out` (or where it would be made) cannot be written."""
-    from ..outputs import OutputError, check_writable
-
-    try:
-        check_writable(out if out.is_dir() else out.parent)
-    except OutputError as e:
-        raise ConfigError(str(e), path="--out", value=str(out)) from None
-
-
 def run_specs(sweep: SweepConfig, points: pd.DataFrame) -> list[RunSpec]:
     names = [c for c in points.columns if c != "point_id"]
     specs = []
@@ -238,26 +230,6 @@ def run_specs(sweep: SweepConfig, points: pd.DataFrame) -> list[RunSpec]:
             specs.append(RunSpec(run_id=run_id, point_id=p, replication=r, params=params, seed=sweep.seed,
                                  seed_key=key, monthly=sweep.outputs.monthly))
     return specs
-
-
-def probe_dask(address: str, timeout: float = 3.0) -> None:
-    """A ConfigError within `timeout` seconds when a Dask scheduler address cannot be reached
-    (before anything is written); 'local' starts a cluster and needs no probe."""
-    import socket
-    from urllib.parse import urlparse
-
-    if address == "local":
-        return
-    parsed = urlparse(address if "://" in address else f"tcp://{address}")
-    if parsed.scheme not in ("tcp", "tls") or not parsed.hostname or not parsed.port:
-        raise ConfigError(f"got {address!r}; expected tcp://host:port or 'local'", path="--dask", value=address)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout):
-            pass
-    except OSError as e:
-        raise ConfigError(f"cannot reach a Dask scheduler at {address} ({e.strerror or e}); start one "
-                          "(dask scheduler) or check the address; nothing was written",
-                          path="--dask", value=address) from None
 
 
 def run_sweep(sweep_path: str | Path | None, out: str | Path, workers: int = 1, dask: str | None = None,
@@ -290,13 +262,13 @@ def _engine(job: Job, specs: list[RunSpec], workers: int, dask: str | None, simu
     return _dask(job, specs, dask, workers, simulate) if dask else _local(job, specs, workers, simulate)
 
 
-def _run_pass(engine, writer: ChunkWriter, bar, hold_failures: bool) -> tuple[list[int], int]:
-    """Feed one pass's results to the writer; failed runs are held back (not written) when they
-    will be retried. Returns (run ids held back, runs finished)."""
-    held, ran = [], 0
+def _run_pass(engine, writer: ChunkWriter, bar, hold_failures: bool, seen: set[int]) -> list[int]:
+    """Feed one pass's results to the writer (adding their run ids to `seen`); failed runs are
+    held back (not written) when they will be retried. Returns the run ids held back."""
+    held = []
     try:
         for result in engine:
-            ran += 1
+            seen.add(int(result["runs"]["run_id"]))
             if result["runs"]["status"] == "failed" and hold_failures:
                 held.append(int(result["runs"]["run_id"]))
                 continue
@@ -306,7 +278,7 @@ def _run_pass(engine, writer: ChunkWriter, bar, hold_failures: bool) -> tuple[li
                 bar.set_postfix(failed=len(writer.failed) + sum(r["runs"]["status"] == "failed" for r in writer.buffer))
     finally:
         engine.close()
-    return held, ran
+    return held
 
 
 def execute_runs(out: Path, job: Job, specs: list[RunSpec], *, chunk_runs: int, name: str, workers: int = 1,
@@ -322,13 +294,20 @@ def execute_runs(out: Path, job: Job, specs: list[RunSpec], *, chunk_runs: int, 
     started = time.perf_counter()
     ran = 0
     interrupted = False
+    lost_error = ""
     bar = tqdm(total=len(specs), initial=len(specs) - len(pending), desc=name, unit="run", disable=not progress,
                smoothing=0.05)
     clean = False
     try:
         for attempt in range(retries + 1):
-            held, n = _run_pass(_engine(job, pending, workers, dask, simulate), writer, bar, attempt < retries)
-            ran += n
+            seen: set[int] = set()
+            try:
+                held = _run_pass(_engine(job, pending, workers, dask, simulate), writer, bar, attempt < retries, seen)
+            except WorkerLost as e:  # the runs not finished ok in this pass are run again
+                lost_error = str(e)
+                ok = writer.done | {int(r["runs"]["run_id"]) for r in writer.buffer if r["runs"]["status"] == "ok"}
+                held = [s.run_id for s in pending if s.run_id not in ok]
+            ran += len(seen)
             pending = [by_id[i] for i in sorted(held)]
             if not pending:
                 break
@@ -346,5 +325,8 @@ def execute_runs(out: Path, job: Job, specs: list[RunSpec], *, chunk_runs: int, 
     if writer.failed:
         runs = load_results(out)["runs"]
         errors = runs.loc[runs["status"] == "failed", "error"].head(5).tolist()
+    lost = 0 if interrupted else len(specs) - len(writer.done) - len(writer.failed)
+    if lost:
+        errors.append(f"{lost} run(s) lost: {lost_error}")
     return SweepOutcome(out, len(specs), len(writer.done), len(writer.failed), ran, time.perf_counter() - started,
-                        interrupted, errors, dropped=writer.dropped)
+                        interrupted, errors, dropped=writer.dropped, lost=lost)
