@@ -346,8 +346,8 @@ def port_in_use(host: str, port: int) -> str:
 
 def quiet_server_env() -> dict[str, str]:
     """Environment that keeps the web server's framework warnings out of the terminal."""
-    return {"PYTHONWARNINGS": "ignore", "SOLARA_CHECK_HOOKS": "off", "SOLARA_THEME_SHOW_BANNER": "False",
-            "SOLARA_THEME_VARIANT": "auto"}
+    # (not SOLARA_THEME_VARIANT=auto: with it, Solara 1.58.2's page never mounts the app)
+    return {"PYTHONWARNINGS": "ignore", "SOLARA_CHECK_HOOKS": "off", "SOLARA_THEME_SHOW_BANNER": "False"}
 
 
 def print_answer(report: Path, keep: tuple[str, ...] = ("## Answer", "## Caveats", "## P(falls behind")) -> None:
