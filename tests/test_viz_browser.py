@@ -198,6 +198,7 @@ def test_ensemble_runs_20_replications_with_intervals(server, browser):
     elapsed = time.monotonic() - started
     charts = page.locator(".ms-ensemble .vega-embed")
     expect(charts).to_have_count(2, timeout=30_000)  # P(falls behind) with intervals, and the fan charts
+    expect(page.locator(".ms-ensemble-n")).to_contain_text("baseline_2024: 20 replications")  # all of them count
     page.wait_for_timeout(1500)
     _shot(page, "ensemble_1400")
     print(f"ensemble: first status {partial!r}; 20 replications {elapsed:.1f} s from the click "
