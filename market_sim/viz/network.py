@@ -8,6 +8,25 @@ import pandas as pd
 
 from .charts import LONG_TAIL, Datasets, _data, _named_rows, _spec_cached, colour_scale, colours
 
+MIN_SHARE_OF_TOP = 0.15  # smaller talent flows are left out: 24 months of every move is a tangle
+
+
+def talent_edges(agg: dict[tuple[int, int], int], pos: dict) -> tuple[list[dict], list[dict]]:
+    """Talent-move edges (the larger flows) and an arrowhead at 70% of each, pointing from
+    source to destination (Vega's angle: degrees clockwise from up)."""
+    top = max(agg.values(), default=1)
+    edges, arrows = [], []
+    for (a, b), n in agg.items():
+        if n < MIN_SHARE_OF_TOP * top:
+            continue
+        (x1, y1), (x2, y2) = pos[a], pos[b]
+        label = f"{n} researchers"
+        edges.append({"x": x1, "y": y1, "x2": x2, "y2": y2, "width": 0.3 + 5 * n / top, "kind": "talent",
+                      "colour": "#999999", "label": label})
+        arrows.append({"x": x1 + 0.7 * (x2 - x1), "y": y1 + 0.7 * (y2 - y1),
+                       "angle": float(np.degrees(np.arctan2(x2 - x1, y2 - y1))) % 360, "label": label})
+    return edges, arrows
+
 
 def network_chart(model, data: Datasets | None = None) -> alt.LayerChart:
     """Vendors on a fixed circle (so the picture does not jump between frames); grey edges
@@ -26,9 +45,7 @@ def network_chart(model, data: Datasets | None = None) -> alt.LayerChart:
         a, b = int(node_of[s]), int(node_of[d])
         if a != b:
             agg[(a, b)] = agg.get((a, b), 0) + int(flows[s, d])
-    top = max(agg.values(), default=1)
-    edges = [{"x": pos[a][0], "y": pos[a][1], "x2": pos[b][0], "y2": pos[b][1], "width": 0.3 + 5 * n / top,
-              "kind": "talent", "colour": "#999999", "label": f"{n} researchers"} for (a, b), n in agg.items()]
+    edges, arrows = talent_edges(agg, pos)
     cols = colours(model)
     for i, j in zip(*np.nonzero(vt.stakes)):
         a, b = int(node_of[i]), int(node_of[j])
@@ -49,6 +66,7 @@ def network_chart(model, data: Datasets | None = None) -> alt.LayerChart:
     edge_data = _data(data, "edges",
                       pd.DataFrame(edges, columns=["x", "y", "x2", "y2", "width", "kind", "colour", "label"]))
     nd = _data(data, "nodes", pd.DataFrame(nodes))
+    arrow_data = _data(data, "arrows", pd.DataFrame(arrows, columns=["x", "y", "angle", "label"]))
     if _spec_cached(data):
         return None
     ax = alt.Axis(labels=False, ticks=False, grid=False, domain=False, title=None)
@@ -64,5 +82,9 @@ def network_chart(model, data: Datasets | None = None) -> alt.LayerChart:
                  color=alt.Color("name:N", scale=colour_scale(model), legend=None), tooltip=["label:N"]))
     text = (alt.Chart(nd).mark_text(dy=22, fontSize=10)
             .encode(x=alt.X("x:Q", scale=xs, axis=ax), y=alt.Y("y:Q", scale=ys, axis=ax), text="label:N"))
-    title = "Talent flows (grey, net researchers in brackets) and strategic stakes (coloured)"
-    return (e + n + text).properties(width=380, height=340, title=title).configure_view(stroke=None)
+    heads = (alt.Chart(arrow_data).mark_point(shape="triangle", filled=True, size=60, color="#666666", opacity=0.8)
+             .encode(x=alt.X("x:Q", scale=xs, axis=ax), y=alt.Y("y:Q", scale=ys, axis=ax),
+                     angle=alt.Angle("angle:Q", scale=None), tooltip=["label:N"]))
+    title = ["Talent moves (grey, arrows: direction; flows of 15%+ of the largest; net researchers in brackets)",
+             "and strategic stakes (coloured by investor)"]
+    return (e + heads + n + text).properties(width=380, height=340, title=title).configure_view(stroke=None)
