@@ -11,6 +11,7 @@ import typer
 import yaml
 
 from . import cli_help
+from .cli_extras import examples, port_in_use, print_answer, quiet_server_env
 from .config import ConfigError, load_config, schema_json
 from .reliability_cli import _check_limits, _exit_if_failed, _guarded_run, _say_dropped, _write_failed, _write_run
 from .reliability_cli import register as _register_reliability
@@ -19,23 +20,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Agent-based simulation of the LLM vendor market: who falls behind in 2025?")
 
 EXIT_BAD_INPUT = 2
-
-EXAMPLES = {  # shown under each command's --help
-    "run": ["market-sim run configs/baseline_2024.yaml -n 20 --workers 2",
-            "market-sim run configs/scenarios/funding_winter.yaml -n 20 --seed 7 --out results/winter",
-            "market-sim run configs/baseline_2024.yaml --set price_war.intensity=0.8 --set scale.consumers=5000"],
-    "validate": ["market-sim validate", "market-sim validate configs/scenarios/talent_war.yaml -n 10"],
-    "sweep": ["market-sim sweep configs/sweeps/sensitivity_2025.yaml --workers 2",
-              "market-sim sweep --resume results/sweeps/sensitivity_2025",
-              "market-sim sweep configs/sweeps/sensitivity_2025.yaml --dask local --workers 2"],
-    "experiment": ["market-sim experiment who_falls_behind_2025", "market-sim list experiments"],
-    "report": ["market-sim report results/sweeps/sensitivity_2025 --vendor moonshot"],
-    "check": ["market-sim check configs/baseline_2024.yaml --set talent.mobility=0.05"],
-    "viz": ["market-sim viz", "market-sim viz configs/scenarios/funding_winter.yaml --port 8800"],
-    "schema": ["market-sim schema > schema.json", "market-sim list keys"],
-    "list": ["market-sim list scenarios", "market-sim list experiments", "market-sim list keys"],
-}
-
 
 def _version(value: bool) -> None:
     if value:
@@ -49,10 +33,6 @@ def _version(value: bool) -> None:
 def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                    help="print the version and exit")] = False) -> None:
     """Agent-based simulation of the LLM vendor market: who falls behind in 2025?"""
-
-
-def examples(command: str) -> str:
-    return "Examples:\n\n" + "\n\n".join(f"  {line}" for line in EXAMPLES[command])
 
 
 
@@ -344,38 +324,6 @@ def viz(
 def schema() -> None:
     """Print the config schema (JSON Schema)."""
     typer.echo(json.dumps(schema_json(), indent=2))
-
-
-def port_in_use(host: str, port: int) -> str:
-    """Why `port` cannot be bound on `host` ("" if it can)."""
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind((host or "0.0.0.0", port))
-        except OSError as e:
-            return e.strerror or str(e)
-    return ""
-
-
-def quiet_server_env() -> dict[str, str]:
-    """Environment that keeps the web server's framework warnings out of the terminal."""
-    return {"PYTHONWARNINGS": "ignore", "SOLARA_CHECK_HOOKS": "off", "SOLARA_THEME_SHOW_BANNER": "False",
-            "SOLARA_THEME_VARIANT": "auto"}
-
-
-def print_answer(report: Path, keep: tuple[str, ...] = ("## Answer", "## Caveats", "## P(falls behind")) -> None:
-    """The report's answer, caveats and headline table, as the end of `market-sim experiment`."""
-    if not report.exists():
-        return
-    shown, on = [], False
-    for line in report.read_text().splitlines():
-        if line.startswith("## "):
-            on = line.startswith(keep)
-        if on and not line.startswith("!["):
-            shown.append(line)
-    if shown:
-        typer.echo("\n" + "\n".join(shown).rstrip() + "\n")
 
 
 @app.command("list", epilog=examples("list"))

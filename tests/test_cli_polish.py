@@ -47,7 +47,7 @@ def test_viz_fails_cleanly_on_a_busy_port_before_printing_its_url():
 
 
 def test_experiment_prints_its_answer(tmp_path, capsys):
-    from market_sim.cli import print_answer
+    from market_sim.cli_extras import print_answer
 
     report = tmp_path / "report.md"
     report.write_text("# x\n\n## Answer\n\n**Who falls behind.** Zhipu 0.6\n\n## P(falls behind)\n\n| a |\n\n"

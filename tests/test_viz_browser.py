@@ -45,7 +45,8 @@ def server():
     _browser_or_skip()
     port = free_port()
     exe = Path(sys.executable).parent / "market-sim"
-    proc = subprocess.Popen([str(exe), "viz", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    log = SHOTS.parent / f"market-sim-viz-{port}.log"  # a file, not a pipe nobody reads (a full pipe blocks it)
+    proc = subprocess.Popen([str(exe), "viz", "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90
@@ -57,11 +58,12 @@ def server():
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else ""
+            out = log.read_text(errors="replace")
             proc.kill()
             pytest.fail(f"market-sim viz did not serve {url}: {out[-2000:]}")
         time.sleep(0.5)
     yield url
+    print(f"server log: {log}")
     os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C would
     try:
         proc.wait(timeout=15)
@@ -196,6 +198,7 @@ def test_ensemble_runs_20_replications_with_intervals(server, browser):
     elapsed = time.monotonic() - started
     charts = page.locator(".ms-ensemble .vega-embed")
     expect(charts).to_have_count(2, timeout=30_000)  # P(falls behind) with intervals, and the fan charts
+    expect(page.locator(".ms-ensemble-n")).to_contain_text("baseline_2024: 20 replications")  # all of them count
     page.wait_for_timeout(1500)
     _shot(page, "ensemble_1400")
     print(f"ensemble: first status {partial!r}; 20 replications {elapsed:.1f} s from the click "

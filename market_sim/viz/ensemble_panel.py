@@ -125,6 +125,9 @@ def EnsemblePanel(model):
         if not any(results.values()):
             return
         table = summaries(results, order)
+        counts = "; ".join(f"{name}: {len(results[name])} replications" for name in order)
+        solara.HTML(tag="div", unsafe_innerHTML=f"<span class='ms-ensemble-n'>Estimates from {html.escape(counts)}"
+                    "</span>", classes=["ms-note"])
         solara.widgets.VegaLite.element(spec=readable_in_dark_mode(probability_chart(table).to_dict(validate=False)))
         if len(order) == 2 and results[order[1]]:
             diff = ensemble.paired(results[order[0]], results[order[1]])

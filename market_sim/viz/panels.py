@@ -147,9 +147,10 @@ def EventLog(model):
             solara.Select("vendor", value=vendor, values=["all vendors", *named], on_value=set_vendor,
                           style={"max-width": "170px"})
         if not items:
-            solara.HTML(tag="p", unsafe_innerHTML="No such events yet: press Step or Play. Headlines are pivots, "
-                        "exits, acquisitions, funding rounds, failed raises, budget cuts and scenario changes.",
-                        classes=["ms-note"])
+            solara.HTML(tag="p", unsafe_innerHTML=(
+                f"No {kind} events yet{' (press Step or Play)' if model.month == 0 else ''}. Headlines are pivots, "
+                "exits, acquisitions, funding rounds, failed raises, budget cuts and scenario changes; "
+                "'all' shows releases, price cuts and key hires too."), classes=["ms-note"])
             return
         lis = "".join(f"<li class='{'ms-headline' if e['event'] in HEADLINE_EVENTS else ''}'><b>{e['month']}</b> "
                       f"{html.escape(e['detail'])}</li>" for e in items)
