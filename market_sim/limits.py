@@ -18,6 +18,8 @@ BYTES_PER_CONSUMER = 1_000        # arrays and per-month state (measured: 760 B 
 BYTES_PER_NETWORK_LINK = 24
 BYTES_PER_BUYER_VENDOR = 64       # enterprise buyers x vendors matrices (utilities, portfolios, spend)
 BYTES_PER_VENDOR_MONTH = 1_500    # vendor-month records and the tables built from them
+BYTES_PER_FUND_VENDOR = 8         # venture funds' stakes (funds x vendors) and their names
+BYTES_PER_FUND = 100
 BASE_BYTES = 150_000_000          # the interpreter, numpy, pandas, Mesa
 BYTES_PER_RUN_ON_DISK = 4_000     # one sweep run: its runs row and vendor rows in Parquet (measured ~2 KB)
 SHARE_OF_MEMORY = 0.8
@@ -29,7 +31,8 @@ def run_bytes(cfg: Config) -> int:
     consumers = cfg.scale.consumers * (BYTES_PER_CONSUMER + BYTES_PER_NETWORK_LINK * cfg.consumers.network_degree)
     buyers = cfg.scale.enterprises * vendors * BYTES_PER_BUYER_VENDOR
     records = cfg.run.months * vendors * BYTES_PER_VENDOR_MONTH
-    return int(consumers + buyers + records)
+    funds = cfg.financing.investors * (BYTES_PER_FUND + vendors * BYTES_PER_FUND_VENDOR)
+    return int(consumers + buyers + records + funds)
 
 
 def available_memory() -> int:

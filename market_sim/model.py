@@ -35,6 +35,10 @@ from .state import MarketState
 QUALITY = FEATURES.index("quality")
 
 
+class HorizonReached(RuntimeError):
+    """A step was asked past the run's last month (the records end there)."""
+
+
 class MarketModel(TableBackedModel):
     """The LLM vendor market, one step per month.
 
@@ -75,11 +79,16 @@ class MarketModel(TableBackedModel):
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
+        if self.month >= self.horizon:
+            self.running = False
+            raise HorizonReached(f"the run ends after month {self.horizon} ({self.month_label}); "
+                                 "start a new model (Reset, in the app) to simulate again")
         t = self.month
         self._begin_month()
         self.apply_changes(t)
         self.follow_exogenous_paths(t)
-        self.grow_frontier_compute()
+        self.vendors.gpus[:] = catchup.compute_after_growth(  # racing vendors keep pace with the frontier's compute
+            self.vendors.gpus, self.vendors.racing, self.cfg.market.frontier_compute_doubling_months)
         self.release_features(t)
         self.set_api_prices(t)
         self.buy_tokens(t)
@@ -116,11 +125,6 @@ class MarketModel(TableBackedModel):
         self.market.funding_climate = paths.funding_climate_scale * path_value(paths.funding_climate, self.start, t)
         self.vendors.unit_cost[:] = pricing.unit_serving_cost(
             t, paths.unit_cost.initial_rmb_per_mtok, paths.unit_cost.halving_months, self.vendors.cost_efficiency)
-
-    def grow_frontier_compute(self) -> None:
-        """Racing vendors add GPUs to keep pace with the frontier's compute (and pay for them)."""
-        v = self.vendors
-        v.gpus[:] = catchup.compute_after_growth(v.gpus, v.racing, self.cfg.market.frontier_compute_doubling_months)
 
     def apply_changes(self, t: int) -> None:
         """Dated changes (scenarios from 2025): the config sections read every month take the

@@ -3,6 +3,7 @@ tables) gives the same numbers as the full path; and it really skips the agent o
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from market_sim import MarketModel
 from market_sim.agents import Consumer, EnterpriseBuyer, Investor, Startup
@@ -47,3 +48,15 @@ def test_runs_create_no_agent_objects_until_asked(small_config):
     model.step()
     assert startup.cash == model.vendors.cash[startup.row]   # a view, not a copy
     assert len(model.agents) == len(model._agents)
+
+
+def test_a_step_past_the_horizon_is_refused_and_changes_nothing(small_config):
+    from market_sim.model import HorizonReached
+
+    model = MarketModel(small_config, rng=2)
+    while model.running:
+        model.step()
+    before = model.vendors.cash.copy()
+    with pytest.raises(HorizonReached, match="ends after month"):
+        model.step()
+    assert model.month == model.horizon and (model.vendors.cash == before).all()

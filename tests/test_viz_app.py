@@ -52,7 +52,7 @@ def test_a_step_past_the_horizon_is_refused_clearly():
     for _ in range(m.horizon):
         m.step()
     assert not m.running and m.month == m.horizon
-    with pytest.raises(app.HorizonReached, match="press Reset"):
+    with pytest.raises(app.HorizonReached, match="Reset"):
         m.step()
     assert m.month == m.horizon and m.recorder.months_done == m.horizon  # nothing moved
 

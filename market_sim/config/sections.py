@@ -151,7 +151,7 @@ class FinancingConfig(Strict):
     strategic_pivot_patience_months: Annotated[int, Field(ge=1)] = Field(
         6, description="...for this many months in a row")
     focused_cost_factor: Fraction = Field(0.3, description="compute and marketing kept after subtraction")
-    investors: Annotated[int, Field(ge=1)] = 12
+    investors: Annotated[int, Field(ge=1, le=10_000, description="venture funds (a market has hundreds at most)")] = 12
     investor_dry_powder_rmb: Pos = 2.0e9
     strategic_share_of_round: Fraction = 0.3
 

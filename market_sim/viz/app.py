@@ -21,7 +21,7 @@ import solara
 from mesa.visualization.utils import update_counter
 
 from market_sim.execution import child_seeds
-from market_sim.model import MarketModel
+from market_sim.model import HorizonReached, MarketModel
 from market_sim.viz import panels
 from market_sim.viz.ensemble_panel import EnsemblePanel
 from market_sim.viz.offline_assets import ensure_cdn_aliases
@@ -40,14 +40,8 @@ ensure_cdn_aliases()  # also when started as plain `solara run market_sim/viz/ap
 PLAY_INTERVAL_S = 0.3
 
 
-class HorizonReached(RuntimeError):
-    """A step was asked past the run's last month."""
-
-
 class VizMarketModel(MarketModel):
-    """MarketModel built from the app's controls (keyword arguments, as Mesa's Reset expects).
-    It refuses a step past its horizon with HorizonReached (the core model would index past
-    its record arrays)."""
+    """MarketModel built from the app's controls (keyword arguments, as Mesa's Reset expects)."""
 
     def __init__(self, scenario: str | None = None, seed: int | str = 1, price_war_x: float = 1.0,
                  copy_lag_x: float = 1.0, talent_mobility_x: float = 1.0, funding_climate_x: float = 1.0,
@@ -63,13 +57,6 @@ class VizMarketModel(MarketModel):
         self.params = {"scenario": scenario, "seed": str(rng), "price_war_x": float(price_war_x),
                        "copy_lag_x": float(copy_lag_x), "talent_mobility_x": float(talent_mobility_x),
                        "funding_climate_x": float(funding_climate_x), "consumers": int(consumers)}
-
-    def step(self) -> None:
-        if self.month >= self.horizon:
-            self.running = False
-            raise HorizonReached(f"the run ends after month {self.horizon} ({self.month_label}); "
-                                 "press Reset to start a new run")
-        super().step()
 
 
 DEFAULTS = {"scenario": None, "seed": "1", "price_war_x": 1.0, "copy_lag_x": 1.0, "talent_mobility_x": 1.0,
