@@ -77,6 +77,7 @@ def run(
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: dotted.key=value (repeatable)")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
     allow_large: Annotated[bool, typer.Option(help="run even if the memory estimate exceeds what is free")] = False,
+    no_figures: Annotated[bool, typer.Option("--no-figures", help="tables and report only, no PNG figures")] = False,
 ) -> None:
     """Run replications of a config and write a results directory."""
     from .runner import run as run_replications
@@ -91,7 +92,7 @@ def run(
         results = run_replications(cfg, replications=replications, seed=seed, workers=workers,
                                    progress=not quiet)
         elapsed = time.perf_counter() - started
-        paths = _write_run(results, out, config, set_options(set_))
+        paths = _write_run(results, out, config, set_options(set_), figures=not no_figures)
     table = results.falls_behind()
     named = table[~table["vendor"].str.startswith("tail_")]
     typer.echo(f"\n{results.replications} replications of {config} in {elapsed:.1f} s "

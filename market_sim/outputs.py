@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -150,8 +151,10 @@ def provenance(results: Results, source: str | Path | None = None, overrides: di
 
 
 def write_results(results: Results, out: str | Path, config_name: str = "", *,
-                  source: str | Path | None = None, overrides: dict | None = None) -> dict[str, Path]:
-    """Write the results directory atomically; return the paths written."""
+                  source: str | Path | None = None, overrides: dict | None = None,
+                  figures: bool = True) -> dict[str, Path]:
+    """Write the results directory atomically; return the paths written. figures=False skips
+    drawing the PNGs (and their places in the report)."""
     out = Path(out)
     check_output_dir(out)
     with atomic_directory(out) as tmp:
@@ -161,11 +164,13 @@ def write_results(results: Results, out: str | Path, config_name: str = "", *,
         for name in ("vendor_month", "market_month", "events", "outcomes"):
             getattr(results, name).to_parquet(tmp / f"{name}.parquet", index=False)
         table.to_csv(tmp / "falls_behind.csv", index=False)
-        figures = write_figures(results, table, tmp)
+        drawn = write_figures(results, table, tmp) if figures else defaultdict(str)
         summary = summarise(results, table)
-        (tmp / "report.md").write_text(_report(results, table, figures, summary, config_name))
+        report = _report(results, table, drawn, summary, config_name)
+        if not figures:
+            report = "\n".join(line for line in report.splitlines() if not line.endswith("]()"))
+        (tmp / "report.md").write_text(report)
         (tmp / MARKER).write_text(json.dumps(summary, indent=2, default=float))
-    return {
-        "directory": out, "report": out / "report.md", "summary": out / MARKER,
-        "tables": out / "vendor_month.parquet", "figures": out / "figures",
-    }
+    paths = {"directory": out, "report": out / "report.md", "summary": out / MARKER,
+             "tables": out / "vendor_month.parquet", "figures": out / "figures"}
+    return paths if figures else {k: p for k, p in paths.items() if k != "figures"}

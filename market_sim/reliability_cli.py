@@ -57,11 +57,12 @@ def _guarded_run(cfg, config: Path, out: Path, replications: int, workers: int, 
         raise typer.Exit(130) from None
 
 
-def _write_run(results, out: Path, config: Path, overrides: dict) -> dict:
+def _write_run(results, out: Path, config: Path, overrides: dict, figures: bool = True) -> dict:
     from .outputs import write_results
 
     try:
-        return write_results(results, out, config_name=config.stem, source=config, overrides=overrides)
+        return write_results(results, out, config_name=config.stem, source=config, overrides=overrides,
+                             figures=figures)
     except OSError as e:  # e.g. the disk filled up: the temporary directory is already removed
         typer.echo(f"error: {out}: could not write the results ({e.strerror or e}); nothing was written", err=True)
         raise typer.Exit(1) from None

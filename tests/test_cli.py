@@ -49,6 +49,21 @@ def test_run_end_to_end_writes_results_and_prints_table(tmp_path):
 
 
 @pytest.mark.slow
+def test_run_without_figures_writes_the_same_tables_and_a_report_without_images(tmp_path):
+    with_figures, without = tmp_path / "with", tmp_path / "without"
+    assert invoke("run", SMALL, "-n", 2, "--seed", 3, "--out", with_figures, "--quiet").exit_code == 0
+    r = invoke("run", SMALL, "-n", 2, "--seed", 3, "--out", without, "--quiet", "--no-figures")
+    assert r.exit_code == 0, r.output
+    assert not (without / "figures").exists()
+    assert not any(line.split()[:1] == ["figures"] for line in r.output.split("written")[-1].splitlines())
+    report = (without / "report.md").read_text()
+    assert "![" not in report and "P(falls behind)" in report
+    for name in ("vendor_month", "market_month", "events", "outcomes"):
+        pd.testing.assert_frame_equal(pd.read_parquet(with_figures / f"{name}.parquet"),
+                                      pd.read_parquet(without / f"{name}.parquet"))
+
+
+@pytest.mark.slow
 def test_run_replaces_its_own_results_but_not_other_directories(tmp_path):
     out = tmp_path / "res"
     assert invoke("run", SMALL, "--out", out, "--quiet", "--set", "run.months=2").exit_code == 0
