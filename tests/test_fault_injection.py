@@ -132,20 +132,20 @@ def test_remaining_failures_give_exit_1_and_resume_runs_them_again(tmp_path, who
 
     f = write_sweep(tmp_path)
     out = tmp_path / "out"
-    real = market_sim.runner.simulate
+    real = market_sim.runner.simulate_outcomes
 
     def failing(config, seed):  # what `market-sim sweep` runs in-process with one worker
         if seed.spawn_key[-1] in (1, 4):
             raise RuntimeError(f"injected failure for run {seed.spawn_key[-1]}")
         return real(config, seed)
 
-    monkeypatch.setattr(market_sim.runner, "simulate", failing)
+    monkeypatch.setattr(market_sim.runner, "simulate_outcomes", failing)
     r = invoke("sweep", f, "--out", out, "--quiet")  # default: 2 retries
     assert r.exit_code == 1, r.output
     assert "2 run(s) failed after every retry" in r.stderr and "--resume" in r.stderr
     runs = load_results(out)["runs"]
     assert sorted(runs.loc[runs["status"] == "failed", "run_id"]) == [1, 4]
-    monkeypatch.setattr(market_sim.runner, "simulate", real)  # the cause is fixed
+    monkeypatch.setattr(market_sim.runner, "simulate_outcomes", real)  # the cause is fixed
     r = invoke("sweep", "--resume", out, "--quiet")
     assert r.exit_code == 0, r.output
     assert_every_run_once(out)
