@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from market_sim.cli import app
@@ -27,6 +28,7 @@ def test_version_and_lists():
     assert invoke("list", "nonsense").exit_code == 2
 
 
+@pytest.mark.slow  # a subprocess per command (15 s)
 def test_help_has_examples_and_conventional_labels():
     for command in ("run", "sweep", "experiment", "viz", "list", "check"):
         text = subprocess.run([str(EXE), command, "--help"], capture_output=True, text=True,
@@ -36,6 +38,7 @@ def test_help_has_examples_and_conventional_labels():
             assert odd not in text, (command, odd)
 
 
+@pytest.mark.slow  # starts the server process
 def test_viz_fails_cleanly_on_a_busy_port_before_printing_its_url():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
