@@ -76,7 +76,7 @@ def shares_figure(vm: pd.DataFrame, names: dict[str, str]) -> Figure:
         _band(ax, frame, "consumer_share", v, "consumer", colour)
         _band(ax, frame, "enterprise_share", v, "enterprise", colour, ls="--")
         ax.set_title(names.get(v, v), fontsize=9)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))  # decimals from the axis range
         ax.set_ylim(bottom=0)
         _month_axis(ax, months, labels=i >= len(axes) - 4)
     axes[0].legend(fontsize=7, loc="upper right")
