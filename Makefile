@@ -28,7 +28,7 @@ test-quick: lint
 
 # ruff: pyflakes, pycodestyle (lines up to 120), import order, bugbear, pyupgrade, complexity <= 12
 lint: $(STAMP)
-	$(BIN)/ruff check market_sim tests benchmarks
+	$(BIN)/ruff check market_sim tests benchmarks tools
 
 clean:
 	rm -rf $(VENV) results
