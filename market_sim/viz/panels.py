@@ -167,18 +167,22 @@ def _chart(name: str, model, build) -> None:
     solara.widgets.VegaLite.element(spec=spec)
 
 
-@solara.component
-def SharesPanel(model):
-    update_counter.get()
-    with Panel("Market shares (stacked; long tail in light grey)", classes=["ms-shares"]):
-        _chart("shares", model, lambda data: charts.shares_chart(model, data))
+def _chart_panel(title: str, css_class: str, name: str, draw):
+    """A panel holding one chart, `draw(model, data)`, redrawn every month."""
+    @solara.component
+    def ChartPanel(model):
+        update_counter.get()
+        with Panel(title, classes=[css_class]):
+            _chart(name, model, lambda data: draw(model, data))
+
+    return ChartPanel
 
 
-@solara.component
-def PricesPanel(model):
-    update_counter.get()
-    with Panel("API prices", classes=["ms-prices"]):
-        _chart("prices", model, lambda data: charts.prices_chart(model, data))
+SharesPanel = _chart_panel("Market shares (stacked; long tail in light grey)", "ms-shares", "shares",
+                           charts.shares_chart)
+PricesPanel = _chart_panel("API prices", "ms-prices", "prices", charts.prices_chart)
+CashPanel = _chart_panel("Startups' cash and runway", "ms-cash", "cash", charts.cash_chart)
+NetworkPanel = _chart_panel("Talent moves and strategic stakes", "ms-network", "network", charts.network_chart)
 
 
 @solara.component
@@ -189,20 +193,6 @@ def CapabilityPanel(model):
         solara.ToggleButtonsSingle(value=feature, values=["quality", "context", "multimodal", "reasoning"],
                                    on_value=set_feature, dense=True)
         _chart(f"capability-{feature}", model, lambda data: charts.capability_chart(model, feature, data))
-
-
-@solara.component
-def CashPanel(model):
-    update_counter.get()
-    with Panel("Startups' cash and runway", classes=["ms-cash"]):
-        _chart("cash", model, lambda data: charts.cash_chart(model, data))
-
-
-@solara.component
-def NetworkPanel(model):
-    update_counter.get()
-    with Panel("Talent moves and strategic stakes", classes=["ms-network"]):
-        _chart("network", model, lambda data: charts.network_chart(model, data))
 
 
 @solara.component
