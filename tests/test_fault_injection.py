@@ -384,20 +384,23 @@ def test_sigkill_of_a_worker_mid_run_loses_no_run(tmp_path, whole):
     assert_same(tables(tmp_path / "out"), tables(whole))
 
 
-def write_experiment(tmp_path: Path) -> Path:
+def write_experiment(tmp_path: Path, replications: int = 6, months: int = 4) -> Path:
     for name, intensity in (("base", 1.0), ("war", 2.0)):
         (tmp_path / f"{name}.yaml").write_text(
-            f"extends: {SMALL}\nscale: {{consumers: 300, enterprises: 40}}\nrun: {{months: 4}}\n"
+            f"extends: {SMALL}\nscale: {{consumers: 300, enterprises: 40}}\nrun: {{months: {months}}}\n"
             f"long_tail: {{count: 3}}\nprice_war: {{intensity: {intensity}}}\n")
     f = tmp_path / "exp.yaml"
-    f.write_text("name: tiny\nquestion: does a fault lose a run?\nkind: scenarios\n"
-                 "scenarios: {base: base.yaml, war: war.yaml}\nreference: base\nreplications: 6\nseed: 4\n"
+    f.write_text(f"name: tiny\nquestion: does a fault lose a run?\nkind: scenarios\n"
+                 f"scenarios: {{base: base.yaml, war: war.yaml}}\nreference: base\nreplications: {replications}\n"
+                 "seed: 4\n"
                  "chunk_runs: 1\n")
     return f
 
 
 def test_sigkill_of_experiment_then_the_same_command_completes_it(tmp_path):
-    f = write_experiment(tmp_path)
+    # 60 runs of 12 months: long enough that the kill (at most 0.5 s after the second chunk) lands mid-way
+    # even on a fast machine; with 12 short runs the whole experiment could finish before the kill.
+    f = write_experiment(tmp_path, replications=30, months=12)
     out = tmp_path / "exp"
     proc = _start(["experiment", f, "--out", out, "--quiet", "--workers", "1"])
     _wait_for(lambda: len(list((out / "chunks").glob("runs-*.parquet"))) >= 2 if (out / "chunks").exists()
@@ -406,10 +409,10 @@ def test_sigkill_of_experiment_then_the_same_command_completes_it(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     kept = load_results(out)["runs"]
-    assert kept["run_id"].is_unique and len(kept) < 12
+    assert kept["run_id"].is_unique and len(kept) < 60
     r = invoke("experiment", f, "--out", out, "--quiet", "--workers", 1)
     assert r.exit_code == 0, r.output
-    assert_every_run_once(out, total=12)
+    assert_every_run_once(out, total=60)
     assert (out / "report.md").exists()
 
 
