@@ -31,6 +31,7 @@ from .mechanisms.paths import path_value
 from .parameters import DEFAULT_CONFIG, MODEL_REPORTERS, PARAMETER_KEYS, config_from  # noqa: F401 (public)
 from .records import Recorder
 from .state import MarketState
+from .streams import SETUP, RandomStreams
 
 QUALITY = FEATURES.index("quality")
 
@@ -55,10 +56,11 @@ class MarketModel(TableBackedModel):
         self.cfg = cfg
         self.start, self.horizon = cfg.run.start, cfg.run.months
         self.features = FeatureSpace(cfg.features, self.start)
-        self.vendors = build.build_vendors(cfg, self.features, self.rng)
+        self.streams = RandomStreams.from_generator(self.rng)  # one stream per mechanism and month
+        self.vendors = build.build_vendors(cfg, self.features, self.streams.generator("vendors"))
         self.investors = build.build_investors(cfg, self.vendors.size)
-        self.buyers = build.build_buyers(cfg, self.vendors, self.rng)
-        self.consumers = build.build_consumers(cfg, self.vendors, self.rng)
+        self.buyers = build.build_buyers(cfg, self.vendors, self.streams.generator("buyers"))
+        self.consumers = build.build_consumers(cfg, self.vendors, self.streams.generator("consumers"))
         self.sector_needs = build.sector_needs(cfg, self.features)
         self.sectors = list(cfg.enterprises.sectors)
         pool = int(cfg.talent.initial_pool)
@@ -69,13 +71,17 @@ class MarketModel(TableBackedModel):
         self.recorder = Recorder(self.horizon, self.vendors.size, len(FEATURES), len(self.sectors))
         self._begin_month()
         self.follow_exogenous_paths(0)
-        self.buy_tokens(0)          # portfolios held when the simulation starts (from 2023)
+        self.buy_tokens(0, stream_month=SETUP)  # portfolios held when the simulation starts (from 2023)
         self._begin_month()
         self.take_stock(initial=True)
         self.datacollector = DataCollector(model_reporters=MODEL_REPORTERS)
 
     def _add_mesa_agents(self) -> None:
         add_mesa_agents(self, self.vendors, self.investors, self.buyers, self.consumers)
+
+    def _draws(self, mechanism: str, t: int, purpose: int = 0, row: int = -1) -> np.random.Generator:
+        """The random stream of `mechanism` in month t (see streams.py)."""
+        return self.streams.generator(mechanism, t, purpose, row)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -148,7 +154,8 @@ class MarketModel(TableBackedModel):
         v.capability[:], released = catchup.scheduled_levels(v.capability, v.active, self.scheduled.get(t, []),
                                                              v.row_of, fs)
         v.capability[:], innovated, copied = catchup.month_of_releases(
-            self.rng, v.capability, best_before, leader, v.active, v.status == FOCUSED, v.headcount, v.skill, v.gpus,
+            self._draws("catch_up", t, 0), self._draws("catch_up", t, 1), v.capability, best_before, leader,
+            v.active, v.status == FOCUSED, v.headcount, v.skill, v.gpus,
             v.open_weights, self.market.frontier, fs, rules)
         released |= innovated | copied
         headline = released & (v.capability > best_before[None, :])
@@ -173,13 +180,14 @@ class MarketModel(TableBackedModel):
         self.events.price_cuts(t, v.active & (v.api_price < old * (1.0 - war.cut_event_threshold)), old, v.api_price)
 
     # ------------------------------------------------------------------ 3. enterprise buyers
-    def buy_tokens(self, t: int) -> None:
+    def buy_tokens(self, t: int, stream_month: int | None = None) -> None:
         b, ent, v = self.buyers, self.cfg.enterprises, self.vendors
         fit = -(self.sector_needs @ self.gaps().T)           # sectors x vendors
         risk = financing.failure_risk(v.kind == STARTUP, v.runway, v.status == FOCUSED)
         utility = partial(self._buyer_utility, fit, risk, b.portfolio.copy())  # switching: the garden at the start
+        draws = self._draws("procurement", t if stream_month is None else stream_month)
         b.portfolio[:], b.next_review[:] = procurement.review_portfolios(
-            self.rng, t, utility, b.portfolio, b.next_review, v.active, ent)
+            draws, t, utility, b.portfolio, b.next_review, v.active, ent)
         # tokens are re-split within the garden every month at current prices and capabilities
         everyone = np.arange(b.size)
         b.weights[:] = procurement.garden_weights(utility(everyone, b.portfolio), b.portfolio, ent.spend_softmax_scale)
@@ -211,7 +219,8 @@ class MarketModel(TableBackedModel):
         utility = adoption.assistant_utility(v.capability, [getattr(rules, f"beta_{f}") for f in FEATURES],
                                              self.features.consumer_saturation, v.hype, rules.beta_hype, v.marketing,
                                              rules.beta_marketing)
-        c.vendor[:], moved = adoption.month_of_use(self.rng, c.vendor, c.neighbours, c.weight, c.superapp, c.orphaned,
+        c.vendor[:], moved = adoption.month_of_use(self._draws("adoption", t), c.vendor, c.neighbours, c.weight,
+                                                   c.superapp, c.orphaned,
                                                    utility, v.active, p, rules)
         c.since[moved] = t
         c.orphaned[:] = False
@@ -222,7 +231,7 @@ class MarketModel(TableBackedModel):
     # ------------------------------------------------------------------ 5. talent
     def move_talent(self, t: int) -> None:
         v, m = self.vendors, self.market
-        month = talent.month_of_moves(self.rng, v.headcount, v.skill, v.capability, v.salary, v.gpus,
+        month = talent.month_of_moves(self._draws("talent", t), v.headcount, v.skill, v.capability, v.salary, v.gpus,
                                       financing.rank_score(v.capability[:, QUALITY], v.active), v.active, v.racing,
                                       m.talent_pool, m.pool_skill, self.cfg.talent)
         v.skill[:], v.capability[:], v.headcount[:] = month["skill"], month["capability"], month["headcount"]
@@ -266,7 +275,8 @@ class MarketModel(TableBackedModel):
         p = financing.raise_probability(traction, rank, climate, rules.success_intercept, rules.success_traction_weight,
                                         rules.success_rank_weight, rules.success_climate_weight)
         ask = financing.round_size(v.burn, rules.round_size_months_of_burn, climate, traction)
-        rounds = financing.raise_rounds(self.rng, due, p, ask, v.strategic_investor & v.racing, v.stakes, funds.stakes,
+        rounds = financing.raise_rounds(partial(self._draws, "financing", t, 0), due, p, ask,
+                                        v.strategic_investor & v.racing, v.stakes, funds.stakes,
                                         funds.dry_powder, rules.strategic_share_of_round, rules.dilution)
         v.last_raise_month[due] = t
         v.raise_failed[:] = rounds["failed"]
@@ -301,7 +311,8 @@ class MarketModel(TableBackedModel):
     def _exit(self, t: int, row: int) -> None:
         """Acquisition (talent and know-how go to the acquirer) or shutdown (to the pool)."""
         v, c = self.vendors, self.consumers
-        acquirer = financing.choose_acquirer(self.rng, np.flatnonzero((v.kind == BIG_TECH) & v.racing),
+        acquirer = financing.choose_acquirer(self._draws("exit", t, 0, row),
+                                             np.flatnonzero((v.kind == BIG_TECH) & v.racing),
                                              v.stakes[:, row], self.cfg.financing.acquisition_probability)
         skill = talent.merged_skill(v.skill[acquirer], v.headcount[acquirer], v.skill[row], v.headcount[row])
         moved = v.leave(row, t, acquirer, skill if acquirer >= 0 else 0.0)

@@ -181,7 +181,7 @@ def test_logit_choice_frequencies_match_softmax():
     rng = np.random.default_rng(0)
     u = np.array([[0.0, 1.0, 2.0, -np.inf]])
     available = np.array([True, True, True, False])
-    picks = adoption.logit_choice(rng, np.repeat(u, 100_000, axis=0), available)
+    picks = adoption.logit_choice(rng.random(100_000), np.repeat(u, 100_000, axis=0), available)
     freq = np.bincount(picks, minlength=4) / picks.size
     expected = adoption.logit_shares(u, available)[0]
     np.testing.assert_allclose(freq, expected, atol=0.01)
@@ -192,7 +192,7 @@ def test_unavailable_vendor_is_never_chosen():
     rng = np.random.default_rng(1)
     u = rng.normal(size=(1000, 5))
     available = np.array([True, False, True, False, True])
-    assert set(adoption.logit_choice(rng, u, available)) <= {0, 2, 4}
+    assert set(adoption.logit_choice(rng.random(1000), u, available)) <= {0, 2, 4}
 
 
 @settings(max_examples=50, deadline=None)

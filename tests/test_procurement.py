@@ -11,7 +11,7 @@ def test_every_rmb_spent_is_some_vendors_revenue(n_buyers, n_vendors, k, seed):
     rng = np.random.default_rng(seed)
     available = rng.random(n_vendors) < 0.7
     util = rng.normal(size=(n_buyers, n_vendors))
-    portfolio = procurement.choose_portfolio(rng, util, available, k)
+    portfolio = procurement.choose_portfolio(rng.random(util.shape), util, available, k)
     w = procurement.garden_weights(np.take_along_axis(util, np.maximum(portfolio, 0), axis=1), portfolio, 1.0)
     price = rng.uniform(0, 50, n_vendors)
     demand = rng.uniform(0, 1000, n_buyers)
@@ -50,7 +50,7 @@ def test_cheaper_vendor_is_chosen_more_often():
     u = procurement.buyer_utility(np.zeros(5000, int), np.full(5000, -1), np.zeros(5000), np.full((5000, 1), -1),
                                   np.array([1.0, 10.0]), np.zeros((1, 2)), np.full(2, -1), np.zeros(2),
                                   1, 0, 0, 0, 0, 0)
-    portfolio = procurement.choose_portfolio(rng, u, np.ones(2, bool), 1)
+    portfolio = procurement.choose_portfolio(rng.random(u.shape), u, np.ones(2, bool), 1)
     assert (portfolio[:, 0] == 0).mean() > 0.8
 
 
@@ -73,7 +73,7 @@ def test_token_weights_are_a_softmax_of_utility_over_the_portfolio():
     # catches the softmax scale inverted or weights not following utility
     rng = np.random.default_rng(3)
     u = np.array([[0.0, 1.0, 3.0]])
-    portfolio = procurement.choose_portfolio(rng, u, np.array([True, True, False]), 3)
+    portfolio = procurement.choose_portfolio(rng.random(u.shape), u, np.array([True, True, False]), 3)
     w = procurement.garden_weights(np.take_along_axis(u, np.maximum(portfolio, 0), axis=1), portfolio, 2.0)
     assert sorted(portfolio[0][:2]) == [0, 1] and portfolio[0][2] == -1
     by_vendor = dict(zip(portfolio[0][:2], w[0][:2]))

@@ -68,10 +68,15 @@ def neighbour_vendor_share(vendor: np.ndarray, neighbours: np.ndarray, rows: np.
     return counts.reshape(m, n_vendors) / k
 
 
-def logit_choice(rng: np.random.Generator, utility: np.ndarray, available: np.ndarray) -> np.ndarray:
-    """Row-wise draw from a multinomial logit over the available columns (Gumbel-max)."""
-    u = np.where(available[None, :], utility, -np.inf)
-    return np.argmax(u + rng.gumbel(size=u.shape), axis=1).astype(np.int32)
+def logit_choice(uniform: np.ndarray, utility: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Row-wise draw from a multinomial logit over the available columns, by inverse CDF: one
+    uniform per row (`uniform`), so the number of random numbers used does not depend on
+    the utilities or on how many columns there are."""
+    p = logit_shares(utility, available)
+    cumulative = np.cumsum(p, axis=1)
+    pick = (cumulative < uniform[:, None]).sum(axis=1)
+    last = int(np.flatnonzero(available)[-1])  # rounding can leave the total a hair under u
+    return np.minimum(pick, last).astype(np.int32)
 
 
 def logit_shares(utility: np.ndarray, available: np.ndarray) -> np.ndarray:
@@ -135,25 +140,28 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     assistant at the start of the month adopt with the Bass probability (`innovation` p_i,
     `rules.bass_q`, word of mouth over the network or fully mixed); new adopters, users who
     reconsider (`rules.switch_rate`) and users whose vendor left (`orphaned`) choose by logit
-    over the available vendors. `rules` is the consumers config section. Returns (vendor row
-    used after the month, -1 none; rows that now use a different vendor)."""
+    over the available vendors. `rules` is the consumers config section. Every consumer
+    draws exactly four uniforms a month (churn, adoption, switch, choice) whatever its state,
+    so a change elsewhere in the model never shifts whose random numbers are whose.
+    Returns (vendor row used after the month, -1 none; rows that now use a different vendor)."""
     vendor = vendor.copy()
     n = vendor.size
+    churn_u, adopt_u, switch_u, choice_u = rng.random((4, n))
     adopted = vendor >= 0
-    vendor[adopted & (rng.random(n) < rules.churn)] = -1
+    vendor[adopted & (churn_u < rules.churn)] = -1
     if rules.word_of_mouth == "network":
         adopted_share = neighbour_adopted_share(vendor, neighbours)
     else:
         adopted_share = population_adopted_share(vendor, weight)
-    new = ~adopted & ~orphaned & (rng.random(n) < adoption_probability(innovation, rules.bass_q, adopted_share))
-    switching = (vendor >= 0) & (rng.random(n) < rules.switch_rate)
+    new = ~adopted & ~orphaned & (adopt_u < adoption_probability(innovation, rules.bass_q, adopted_share))
+    switching = (vendor >= 0) & (switch_u < rules.switch_rate)
     choosers = np.flatnonzero(new | switching | orphaned)
     if choosers.size == 0 or not available.any():
         return vendor, choosers[:0]
     contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)
     u = chooser_utility(vendor_utility, superapp[choosers], contacts, vendor[choosers],
                         rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent)
-    pick = logit_choice(rng, u, available)
+    pick = logit_choice(choice_u[choosers], u, available)
     moved = choosers[pick != vendor[choosers]]
     vendor[choosers] = pick
     return vendor, moved

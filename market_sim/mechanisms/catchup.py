@@ -9,6 +9,7 @@ density beats headcount) and compute per researcher.
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 
 def rd_strength(headcount: np.ndarray, skill: np.ndarray, gpus: np.ndarray,
@@ -35,12 +36,40 @@ def innovate(rng: np.random.Generator, capability: np.ndarray, frontier: np.ndar
     v, f = capability.shape
     rate = np.asarray(release_rate, float)
     rate = np.broadcast_to(rate if rate.ndim == 2 else rate[:, None], (v, f))
-    releases = rng.poisson(rate)
+    count_u, size_u = rng.random((2, v, f))  # fixed count: a vendor's rate never shifts another's draws
+    releases = poisson_quantile(count_u, rate)
     ahead = np.maximum(capability - frontier[None, :], 0.0)
     scale = step if damping_scale is None else np.asarray(damping_scale, float)
-    gain = step[None, :] * rng.standard_gamma(releases.astype(float)) * np.exp(-ahead / scale[None, :])
+    gain = step[None, :] * gamma_quantile(size_u, releases) * np.exp(-ahead / scale[None, :])
     released = releases > 0
     return np.where(released, capability + gain, capability), released
+
+
+def poisson_quantile(uniform: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Poisson(rate) draws by inverse CDF, one uniform each: the smallest k with
+    P(K <= k) >= u (the pmf is built up term by term, pmf_k = pmf_(k-1) rate / k)."""
+    rate = np.asarray(rate, float)
+    pmf = np.exp(-rate)
+    cdf = pmf.copy()
+    k = np.zeros(rate.shape, np.int64)
+    for n in range(1, 200):  # 200 terms cover any monthly release rate the config allows (<= 500 per month)
+        below = cdf < uniform
+        if not below.any():
+            break
+        k += below
+        pmf = pmf * rate / n
+        cdf = cdf + pmf
+    return k
+
+
+def gamma_quantile(uniform: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """Gamma(shape, 1) draws by inverse CDF, one uniform each (0 where shape is 0)."""
+    shape = np.asarray(shape, float)
+    out = np.zeros(shape.shape)
+    pos = shape > 0
+    if pos.any():
+        out[pos] = special.gammaincinv(shape[pos], uniform[pos])
+    return out
 
 
 def best_public_level(capability: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -129,24 +158,27 @@ def catch_up(rng: np.random.Generator, capability: np.ndarray, best_public: np.n
     return np.where(diffuses[None, :], diffused, copied_level), copied & ~diffuses[None, :]
 
 
-def month_of_releases(rng: np.random.Generator, capability: np.ndarray, best_public: np.ndarray, leader: np.ndarray,
+def month_of_releases(innovation_rng: np.random.Generator, imitation_rng: np.random.Generator,
+                      capability: np.ndarray, best_public: np.ndarray, leader: np.ndarray,
                       active: np.ndarray, focused: np.ndarray, headcount: np.ndarray, skill: np.ndarray,
                       gpus: np.ndarray, open_weights: np.ndarray, frontier: np.ndarray, features,
                       rules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A month of own R&D (`innovate`, at `release_rates` from `rd_strength`) and then
     catch-up toward last month's public best (`catch_up`, with lags from `expected_copy_lag`
     shortened when the leader on a feature publishes weights). `features` is the run's
-    FeatureSpace, `rules` the catch_up config section. Returns (capability, innovated mask,
-    copied mask)."""
+    FeatureSpace, `rules` the catch_up config section. Own R&D and imitation draw from
+    separate generators: how many numbers the Poisson and gamma draws of R&D use depends on
+    the release rates, and must not shift the copy draws. Returns (capability, innovated
+    mask, copied mask)."""
     strength = rd_strength(headcount, skill, gpus, rules.talent_elasticity, rules.compute_elasticity)
     rate = release_rates(strength, rules.innovation_rate, focused, rules.focused_innovation_factor, active,
                          features.release_rate_factor)
     # past the global frontier, progress is damped on the scale of a month of releases
-    capability, innovated = innovate(rng, capability, frontier, rate, features.innovation_step,
+    capability, innovated = innovate(innovation_rng, capability, frontier, rate, features.innovation_step,
                                      features.innovation_step * features.release_rate_factor)
     lag = expected_copy_lag(rules.copy_lag_months, strength, open_weights[leader],
                             rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
-    capability, copied = catch_up(rng, capability, best_public, frontier, lag, features.leapfrog,
+    capability, copied = catch_up(imitation_rng, capability, best_public, frontier, lag, features.leapfrog,
                                   active & (strength > 0), features.copy_share, features.diffuses)
     return capability, innovated, copied
 

@@ -170,13 +170,15 @@ def fund_refill(dry_powder_rmb: float, climate: float, monthly_share: float = 0.
     return monthly_share * dry_powder_rmb * climate
 
 
-def raise_rounds(rng: np.random.Generator, due: np.ndarray, success_probability: np.ndarray, ask: np.ndarray,
+def raise_rounds(rng_of_row, due: np.ndarray, success_probability: np.ndarray, ask: np.ndarray,
                  strategic_ready: np.ndarray, big_tech_stakes: np.ndarray, fund_stakes: np.ndarray,
                  dry_powder: np.ndarray, strategic_share_of_round: float, dilution: float) -> dict[str, np.ndarray]:
     """This month's rounds, startup by startup in row order (funds' dry powder runs down as
     they go): `close_round` then `issue_shares`. A big tech that is `strategic_ready` and
     already holds a stake leads the strategic part (the largest holder). Stakes are
-    (big techs or funds) x vendors. Returns new arrays: amount (RMB per vendor), post_money
+    (big techs or funds) x vendors. `rng_of_row(row)` gives the generator of that startup's
+    round this month (its own stream: one startup's round never shifts another's draws).
+    Returns new arrays: amount (RMB per vendor), post_money
     (RMB per vendor, 0 where no round), failed and failed_to_close (no round found; failed
     also covers a round nobody could fill), big_tech_stakes, fund_stakes, dry_powder."""
     n = due.size
@@ -185,8 +187,8 @@ def raise_rounds(rng: np.random.Generator, due: np.ndarray, success_probability:
            "fund_stakes": fund_stakes.copy(), "dry_powder": dry_powder.copy()}
     for row in np.flatnonzero(due):
         holders = np.flatnonzero(strategic_ready & (out["big_tech_stakes"][:, row] > 0))
-        deal = close_round(rng, success_probability[row], ask[row], holders.size > 0, strategic_share_of_round,
-                           out["dry_powder"])
+        deal = close_round(rng_of_row(row), success_probability[row], ask[row], holders.size > 0,
+                           strategic_share_of_round, out["dry_powder"])
         if deal is None or deal[0] + deal[1].sum() <= 0:
             out["failed"][row] = True
             out["failed_to_close"][row] = deal is None

@@ -47,11 +47,13 @@ def buyer_utility(sector: np.ndarray, home_cloud: np.ndarray, risk_aversion: np.
     return u + switching_cost * held
 
 
-def choose_portfolio(rng: np.random.Generator, utility: np.ndarray, available: np.ndarray, size: int) -> np.ndarray:
+def choose_portfolio(uniform: np.ndarray, utility: np.ndarray, available: np.ndarray, size: int) -> np.ndarray:
     """Top-`size` available vendors by utility + Gumbel noise, best first: each buyer's new
-    garden (vendor rows, -1 where fewer vendors are available). Token weights within the
+    garden (vendor rows, -1 where fewer vendors are available). The Gumbel noise is
+    -ln(-ln u) of the given uniforms (one per buyer and vendor). Token weights within the
     garden are `garden_weights`."""
-    noisy = np.where(available[None, :], utility, -np.inf) + rng.gumbel(size=utility.shape)
+    gumbel = -np.log(-np.log(np.clip(uniform, 1e-300, 1.0 - 1e-16)))
+    noisy = np.where(available[None, :], utility, -np.inf) + gumbel
     k = min(size, utility.shape[1])
     top = _top_k(noisy, k)
     portfolio = np.where(np.isfinite(np.take_along_axis(noisy, top, axis=1)), top, -1).astype(np.int32)
@@ -119,10 +121,13 @@ def garden_weights(slot_utility: np.ndarray, portfolio: np.ndarray, softmax_scal
     return softmax((u - np.max(u, axis=1, keepdims=True, initial=-1e300)) / softmax_scale, axis=1, where=held)
 
 
-def review_months(rng: np.random.Generator, mean_months: float, size: int) -> np.ndarray:
+def review_months(uniform: np.ndarray, mean_months: float) -> np.ndarray:
     """Months until each reviewing buyer's next review: geometric with mean `mean_months`
-    (at least 1)."""
-    return rng.geometric(1.0 / mean_months, size)
+    (at least 1), by inverse CDF of one uniform per buyer: ceil(ln(1 - u) / ln(1 - 1/mean))."""
+    p = 1.0 / mean_months
+    if p >= 1.0:
+        return np.ones(np.shape(uniform), np.int64)
+    return np.maximum(np.ceil(np.log1p(-np.asarray(uniform)) / np.log1p(-p)), 1).astype(np.int64)
 
 
 def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfolio: np.ndarray,
@@ -130,13 +135,17 @@ def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfoli
     """Portfolios lose vendors that left the market; buyers whose review is due, or who lost a
     vendor, choose a new garden (`choose_portfolio`) and draw their next review month.
     `utility_of(rows)` gives those buyers' (rows x vendors) utilities: only reviewing buyers
-    score every vendor. `rules` is the enterprises config section. Returns (portfolio, next
-    review month)."""
+    score every vendor. `rules` is the enterprises config section. Every buyer draws the same
+    count of uniforms each month (one per vendor for the choice, one for the next review),
+    reviewing or not, so who reviews never shifts another buyer's draws. Returns (portfolio,
+    next review month)."""
+    choice_u = rng.random((portfolio.shape[0], available.size))
+    review_u = rng.random(portfolio.shape[0])
     portfolio, next_review = portfolio.copy(), next_review.copy()
     gone = (portfolio >= 0) & ~available[np.maximum(portfolio, 0)]
     portfolio[gone] = -1
     review = np.flatnonzero((next_review <= month) | gone.any(axis=1))
     if review.size:
-        portfolio[review] = choose_portfolio(rng, utility_of(review), available, rules.portfolio_size)
-        next_review[review] = month + review_months(rng, rules.review_months, review.size)
+        portfolio[review] = choose_portfolio(choice_u[review], utility_of(review), available, rules.portfolio_size)
+        next_review[review] = month + review_months(review_u[review], rules.review_months)
     return portfolio, next_review
