@@ -150,15 +150,16 @@ class MarketModel(TableBackedModel):
     # ------------------------------------------------------------------ 1. feature catch-up
     def release_features(self, t: int) -> None:
         v, rules, fs = self.vendors, self.cfg.catch_up, self.features
-        best_before, leader = catchup.best_public_level(v.capability, v.active)
+        best_before, _ = catchup.best_public_level(v.capability, v.active)
+        best_open, _ = catchup.best_public_level(v.capability, v.active & v.open_weights)
         v.capability[:], released = catchup.scheduled_levels(v.capability, v.active, self.scheduled.get(t, []),
                                                              v.row_of, fs)
         v.capability[:], innovated, copied = catchup.month_of_releases(
-            self._draws("catch_up", t, 0), self._draws("catch_up", t, 1), v.capability, best_before, leader,
+            self._draws("catch_up", t, 0), self._draws("catch_up", t, 1), v.capability, best_before, best_open,
             v.active, v.status == FOCUSED, v.headcount, v.skill, v.gpus,
             v.open_weights, self.market.frontier, fs, rules)
         released |= innovated | copied
-        headline = released & (v.capability > best_before[None, :])
+        headline = catchup.headlines(released, v.capability, best_before, v.active)
         v.hype[:] = catchup.hype_after(v.hype, released, headline, rules.hype_decay_per_month,
                                        rules.hype_per_release, rules.hype_per_headline)
         self.events.releases(t, released & (headline | copied), headline, v.capability, fs)

@@ -25,17 +25,48 @@ def test_imitation_closes_gap_within_lag_on_average():
     assert abs(caught - (1 - np.exp(-2))) < 0.02
 
 
-def test_leapfrog_is_bounded_and_damped_past_the_frontier():
+def test_leapfrog_is_bounded_and_never_passes_the_global_frontier():
+    # catches the copy ratchet: copies overshooting a best that is already at or past the
+    # global frontier (the best context climbed every month to 25x the frontier)
     rng = np.random.default_rng(1)
     n = 5000
     cap = np.zeros((n, 1))
     best = np.array([1.0])
     lag = np.full((n, 1), 1e-6)  # everybody copies now
-    near, _ = catchup.imitate(rng, cap, best, np.array([1.0]), lag, np.array([0.4]), np.ones(n, bool))
-    far, _ = catchup.imitate(rng, cap, best, np.array([0.0]), lag, np.array([0.4]), np.ones(n, bool))
-    assert near.max() <= 1.0 + 0.8 + 1e-12           # at most 2 x leapfrog past the best
-    assert abs(near.mean() - 1.4) < 0.02              # mean overshoot = leapfrog
-    assert far.mean() - 1.0 < 0.4 * np.exp(-1 / 0.4) + 0.01   # damped when the best is past the frontier
+    room, _ = catchup.imitate(rng, cap, best, np.array([5.0]), lag, np.array([0.4]), np.ones(n, bool))
+    some, _ = catchup.imitate(rng, cap, best, np.array([1.2]), lag, np.array([0.4]), np.ones(n, bool))
+    none, _ = catchup.imitate(rng, cap, best, np.array([0.5]), lag, np.array([0.4]), np.ones(n, bool))
+    assert room.max() <= 1.0 + 0.8 + 1e-12            # at most 2 x leapfrog past the best
+    assert abs(room.mean() - 1.4) < 0.02              # mean overshoot = leapfrog, with room below the frontier
+    assert some.max() == pytest.approx(1.2) and some.min() >= 1.0   # capped at the frontier
+    assert (none == 1.0).all()                        # best past the frontier: copies land on it
+
+
+def test_headline_only_for_the_months_new_best():
+    # catches the headline bug: every copier passing last month's best made the news
+    before = np.array([10.0, 5.0])
+    cap = np.array([[11.0, 5.0], [12.0, 6.0], [10.5, 4.0], [13.0, 1.0]])
+    released = np.array([[True, True], [True, True], [True, False], [True, False]])
+    active = np.array([True, True, True, False])   # the inactive vendor's 13 is no domestic best
+    news = catchup.headlines(released, cap, before, active)
+    np.testing.assert_array_equal(news, [[False, False], [True, True], [False, False], [False, False]])
+    assert not catchup.headlines(released, np.minimum(cap, 4.0), before, active).any()
+
+
+def test_published_weights_are_copied_whoever_publishes_them():
+    # catches the open-weights shortcut applied only when the feature's leader publishes
+    rng = np.random.default_rng(5)
+    n = 4000
+    cap = np.zeros((n, 1))
+    best, best_open = np.array([10.0]), np.array([6.0])
+    slow = np.full((n, 1), 1e9)                      # nobody copies the closed best
+    fast = np.full((n, 1), 1e-9)                     # everybody copies the published weights
+    new, copied = catchup.catch_up(rng, cap, best, np.array([20.0]), slow, np.zeros(1), np.ones(n, bool),
+                                   np.ones(1), np.array([False]), best_open, fast)
+    assert copied.all() and np.allclose(new, 6.0)
+    new, _ = catchup.catch_up(rng, cap, best, np.array([20.0]), slow, np.zeros(1), np.ones(n, bool),
+                              np.ones(1), np.array([True]), best_open, fast)
+    assert np.allclose(new, 6.0)                     # diffusion toward published weights too
 
 
 def test_vendor_that_cannot_copy_does_not():

@@ -88,21 +88,22 @@ def imitate(rng: np.random.Generator, capability: np.ndarray, best_public: np.nd
             frontier: np.ndarray, expected_lag_months: np.ndarray, leapfrog: np.ndarray,
             can_copy: np.ndarray, copy_share: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Copy or leapfrog: a vendor behind the public best (as released last month) catches up
-    with probability `copy_probability(lag)`, landing at the best level plus an overshoot of
-    mean `leapfrog[f]` (uniform on 0..2 x leapfrog), damped exponentially once the best is past
-    the global frontier (so a race of copies saturates instead of ratcheting up for ever).
+    with probability `copy_probability(lag)`, landing at the best level plus an overshoot
+    (uniform on 0..2 x leapfrog[f], mean `leapfrog`) that never carries it past the global
+    frontier: a copy lands at most at max(best, frontier). So copying can close a gap to the
+    state of the art but cannot set a record; only own R&D (`innovate`) goes beyond it, and
+    a race of copies cannot ratchet the best up month after month.
     `expected_lag_months` is (vendors x features). `copy_share[f]` (default 1) is the share of
     the gap one copy closes: a closed general model cannot be copied whole (absorptive
-    capacity). Returns (new capability, copied mask)."""
+    capacity). Two uniforms per vendor and feature (copy?, overshoot), whatever the state.
+    Returns (new capability, copied mask)."""
+    copy_u, overshoot_u = rng.random((2,) + capability.shape)
     behind = (capability < best_public[None, :]) & can_copy[:, None]
-    copied = behind & (rng.random(capability.shape) < copy_probability(expected_lag_months))
-    ahead = np.maximum(best_public - frontier, 0.0)
-    damp = np.exp(-ahead / np.maximum(leapfrog, 1e-9))
-    # bounded overshoot (uniform, mean `leapfrog`): with an unbounded draw the luckiest of
-    # dozens of copiers would set a record no lab could reach
+    copied = behind & (copy_u < copy_probability(expected_lag_months))
     share = np.ones_like(best_public) if copy_share is None else np.asarray(copy_share, float)
     target = capability + share[None, :] * (best_public[None, :] - capability)
-    landed = target + (leapfrog * damp)[None, :] * rng.uniform(0.0, 2.0, capability.shape)
+    ceiling = np.maximum(best_public, frontier)
+    landed = np.minimum(target + 2.0 * leapfrog[None, :] * overshoot_u, ceiling[None, :])
     return np.where(copied, np.maximum(capability, landed), capability), copied
 
 
@@ -122,6 +123,18 @@ def expected_copy_lag(base_lag_months: float, strength: np.ndarray, leader_open_
     lag = base_lag_months / np.sqrt(np.maximum(strength, 1e-6))
     factor = np.where(leader_open_weights, open_weights_factor, 1.0)
     return lag[:, None] * factor[None, :]
+
+
+def headlines(released: np.ndarray, capability: np.ndarray, best_before: np.ndarray,
+              active: np.ndarray) -> np.ndarray:
+    """(vendors x features) releases that make the news: the one release per feature that
+    sets this month's new domestic best (above last month's best and above every other
+    release of the month). A copier that merely passes last month's best is no headline."""
+    best_now, leader = best_public_level(capability, active)
+    news = np.zeros(capability.shape, bool)
+    features = np.flatnonzero(best_now > best_before)
+    news[leader[features], features] = True
+    return news & released
 
 
 def hype_after(hype: np.ndarray, released: np.ndarray, new_domestic_best: np.ndarray,
@@ -148,24 +161,40 @@ def release_rates(strength: np.ndarray, innovation_rate: float, focused: np.ndar
 
 def catch_up(rng: np.random.Generator, capability: np.ndarray, best_public: np.ndarray, frontier: np.ndarray,
              expected_lag_months: np.ndarray, leapfrog: np.ndarray, can_copy: np.ndarray,
-             copy_share: np.ndarray, diffuses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+             copy_share: np.ndarray, diffuses: np.ndarray, best_open: np.ndarray | None = None,
+             open_lag_months: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Followers close in on last month's public best: features that diffuse (general
-    quality) by Nelson-Phelps `diffuse`, the others by a dated copy (`imitate`). Returns (new
-    capability, copied mask: copy releases only)."""
+    quality) by Nelson-Phelps `diffuse`, the others by a dated copy (`imitate`). Published
+    weights are a second, nearer target: every follower also closes in on `best_open` (the
+    best level anyone has published weights for) at the shorter `open_lag_months`, whoever
+    published them; a vendor ends at the better of the two. Returns (new capability, copied
+    mask: copy releases only)."""
     copied_level, copied = imitate(rng, capability, best_public, frontier, expected_lag_months, leapfrog,
                                    can_copy, copy_share)
     diffused = diffuse(capability, best_public, expected_lag_months, can_copy)
+    if best_open is not None and np.isfinite(best_open).any():
+        reachable = np.where(np.isfinite(best_open), best_open, -np.inf)
+        open_level, open_copied = imitate(rng, capability, np.where(np.isfinite(reachable), reachable, 0.0),
+                                          frontier, open_lag_months, leapfrog,
+                                          can_copy, copy_share)
+        has_open = np.isfinite(reachable)[None, :]
+        open_copied &= has_open
+        copied_level = np.where(has_open, np.maximum(copied_level, open_level), copied_level)
+        copied |= open_copied & (open_level > capability)
+        open_diffused = diffuse(capability, np.where(np.isfinite(reachable), reachable, -np.inf), open_lag_months,
+                                can_copy)
+        diffused = np.where(has_open, np.maximum(diffused, open_diffused), diffused)
     return np.where(diffuses[None, :], diffused, copied_level), copied & ~diffuses[None, :]
 
 
 def month_of_releases(innovation_rng: np.random.Generator, imitation_rng: np.random.Generator,
-                      capability: np.ndarray, best_public: np.ndarray, leader: np.ndarray,
+                      capability: np.ndarray, best_public: np.ndarray, best_open: np.ndarray,
                       active: np.ndarray, focused: np.ndarray, headcount: np.ndarray, skill: np.ndarray,
                       gpus: np.ndarray, open_weights: np.ndarray, frontier: np.ndarray, features,
                       rules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A month of own R&D (`innovate`, at `release_rates` from `rd_strength`) and then
-    catch-up toward last month's public best (`catch_up`, with lags from `expected_copy_lag`
-    shortened when the leader on a feature publishes weights). `features` is the run's
+    catch-up toward last month's public best and its best published weights (`catch_up`, with
+    lags from `expected_copy_lag`, shorter toward published weights). `features` is the run's
     FeatureSpace, `rules` the catch_up config section. Own R&D and imitation draw from
     separate generators: how many numbers the Poisson and gamma draws of R&D use depends on
     the release rates, and must not shift the copy draws. Returns (capability, innovated
@@ -176,10 +205,13 @@ def month_of_releases(innovation_rng: np.random.Generator, imitation_rng: np.ran
     # past the global frontier, progress is damped on the scale of a month of releases
     capability, innovated = innovate(innovation_rng, capability, frontier, rate, features.innovation_step,
                                      features.innovation_step * features.release_rate_factor)
-    lag = expected_copy_lag(rules.copy_lag_months, strength, open_weights[leader],
+    n_features = capability.shape[1]
+    lag = expected_copy_lag(rules.copy_lag_months, strength, np.zeros(n_features, bool),
                             rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
+    open_lag = expected_copy_lag(rules.copy_lag_months, strength, np.ones(n_features, bool),
+                                 rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
     capability, copied = catch_up(imitation_rng, capability, best_public, frontier, lag, features.leapfrog,
-                                  active & (strength > 0), features.copy_share, features.diffuses)
+                                  active & (strength > 0), features.copy_share, features.diffuses, best_open, open_lag)
     return capability, innovated, copied
 
 
