@@ -90,8 +90,14 @@ class EventLog:
             elif amount[row] > 0:
                 self.add(t, row, "round", _word_round, (self.names[row], amount[row], post_money[row]), amount[row])
 
-    def pivot(self, t: int, row: int, sector: str) -> None:
-        self.add(t, row, "pivot", _word_pivot, (self.names[row], sector))
+    def round(self, t: int, row: int, amount: float, post_money: float) -> None:
+        self.add(t, row, "round", _word_round, (self.names[row], amount, post_money), amount)
+
+    def entry(self, t: int, row: int) -> None:
+        self.add(t, row, "entry", _word_entry, (self.names[row],))
+
+    def pivot(self, t: int, row: int, sector: str, for_money: bool = False) -> None:
+        self.add(t, row, "pivot", _word_pivot, (self.names[row], sector, for_money))
 
     def acquisition(self, t: int, row: int, acquirer: int) -> None:
         self.add(t, row, "acquisition", _word_acquisition, (self.names[row], self.names[acquirer]))
@@ -130,8 +136,13 @@ def _word_round(name: str, amount: float, post_money: float) -> str:
     return f"{name} raises {amount / 1e9:.2f}B RMB at {post_money / 1e9:.1f}B post-money"
 
 
-def _word_pivot(name: str, sector: str) -> str:
-    return f"{name} stops pretraining and narrows to {sector}"
+def _word_entry(name: str) -> str:
+    return f"{name} enters the market"
+
+
+def _word_pivot(name: str, sector: str, for_money: bool = False) -> str:
+    why = "its runway is too short for the race" if for_money else "focusing is worth more than the race"
+    return f"{name} stops pretraining and narrows to {sector} ({why})"
 
 
 def _word_acquisition(name: str, acquirer: str) -> str:

@@ -19,13 +19,13 @@ import pandas as pd
 from mesa import DataCollector
 
 from . import build
-from .agents import BIG_TECH, FOCUSED, STARTUP, add_mesa_agents
+from .agents import BIG_TECH, FOCUSED, NOT_ENTERED, SELF_FUNDED, STARTUP, add_mesa_agents
 from .agents.base import TableBackedModel
 from .calendar import month_label
 from .config import FEATURES, LIVE_VENDOR_KEYS, Config, apply_change
 from .events import EventLog
 from .features import FeatureSpace
-from .mechanisms import adoption, catchup, financing, pricing, procurement, talent
+from .mechanisms import adoption, catchup, entry, financing, pricing, procurement, talent
 from .mechanisms.indicators import hhi, price_index, shares
 from .mechanisms.paths import path_value
 from .parameters import DEFAULT_CONFIG, MODEL_REPORTERS, PARAMETER_KEYS, config_from  # noqa: F401 (public)
@@ -67,6 +67,10 @@ class MarketModel(TableBackedModel):
         self.market = MarketState(talent_pool=pool)
         self.events = EventLog(self.start, self.vendors.ids, self.vendors.names)
         self.scheduled = build.scheduled_releases(cfg)
+        self.scheduled_prices = build.scheduled_prices(cfg)
+        self.scheduled_rounds = build.scheduled_rounds(cfg)
+        self.marketing_paths = build.marketing_paths(cfg)
+        self.superapp_owners = build.superapp_owners(self.vendors)
         self.changes = build.dated_changes(cfg)
         self.recorder = Recorder(self.horizon, self.vendors.size, len(FEATURES), len(self.sectors))
         self._begin_month()
@@ -93,6 +97,7 @@ class MarketModel(TableBackedModel):
         self._begin_month()
         self.apply_changes(t)
         self.follow_exogenous_paths(t)
+        self.enter_market(t)
         self.vendors.gpus[:] = catchup.compute_after_growth(  # racing vendors keep pace with the frontier's compute
             self.vendors.gpus, self.vendors.racing, self.cfg.market.frontier_compute_doubling_months)
         self.release_features(t)
@@ -131,6 +136,34 @@ class MarketModel(TableBackedModel):
         self.market.funding_climate = paths.funding_climate_scale * path_value(paths.funding_climate, self.start, t)
         self.vendors.unit_cost[:] = pricing.unit_serving_cost(
             t, paths.unit_cost.initial_rmb_per_mtok, paths.unit_cost.halving_months, self.vendors.cost_efficiency)
+        for row, plan in self.marketing_paths.items():   # dated ad budgets (inputs), after cuts and pivots
+            planned = build.marketing_plan_at(plan, self.start, t)
+            self.vendors.marketing[row] = planned * self.vendors.marketing_factor[row]
+
+    def enter_market(self, t: int) -> None:
+        """Named entrants on their dated month; small vendors by the entry process."""
+        v, tail = self.vendors, self.cfg.long_tail
+        waiting = v.status == NOT_ENTERED
+        for row in np.flatnonzero(waiting & ~v.long_tail & (v.entry_month == t)):
+            v.enter(row, t)
+            self.events.entry(t, row)
+        free = np.flatnonzero(waiting & v.long_tail)
+        if free.size == 0:
+            return
+        m = self.recorder.v
+        revenue = m["enterprise_revenue_rmb"].sum(axis=1) + m["consumer_revenue_rmb"].sum(axis=1)
+        expected = entry.expected_entrants(tail.entry_rate_per_month, self.market.funding_climate,
+                                           entry.revenue_growth(revenue, t), tail.entry_profit_elasticity)
+        count = entry.entrant_count(self._draws("entry", t).random(), expected, free.size)
+        rows = free[:count]
+        best, _ = catchup.best_public_level(v.capability, v.active)
+        best_open, _ = catchup.best_public_level(v.capability, v.active & v.open_weights)
+        start_from = np.where(np.isfinite(best_open), best_open, best)
+        v.capability[rows] = entry.entrant_capability(start_from, v.behind_at_entry[rows],
+                                                      self.features.growth_per_month)
+        for row in rows:
+            v.enter(row, t)
+            self.events.entry(t, row)
 
     def apply_changes(self, t: int) -> None:
         """Dated changes (scenarios from 2025): the config sections read every month take the
@@ -178,6 +211,10 @@ class MarketModel(TableBackedModel):
             war.undercut, war.max_markup,
             pricing.takes_initiative(v.share_ambition, token_share, gap, war.ambition_ready_gap_months, v.racing),
             war.tolerance, v.active)
+        for price in self.scheduled_prices.get(t, []):  # dated prices: other firms' decisions, as inputs
+            row = v.row_of[price.vendor]
+            if v.active[row]:
+                v.api_price[row] = price.price_rmb_per_mtok
         self.events.price_cuts(t, v.active & (v.api_price < old * (1.0 - war.cut_event_threshold)), old, v.api_price)
 
     # ------------------------------------------------------------------ 3. enterprise buyers
@@ -215,14 +252,15 @@ class MarketModel(TableBackedModel):
     # ------------------------------------------------------------------ 4. consumers
     def use_assistants(self, t: int) -> None:
         c, rules, v = self.consumers, self.cfg.consumers, self.vendors
-        p = adoption.innovation_coefficient(rules.bass_p, rules.marketing_effect, v.marketing[v.active].sum(),
-                                            self.cfg.scale.consumer_population, rules.superapp_effect, c.superapp >= 0)
+        available = v.active & (v.consumer_launch <= t)
+        ads, apps = adoption.discovery_hazards(rules.marketing_effect, v.marketing, self.cfg.scale.consumer_population,
+                                               rules.superapp_effect, c.on_superapp, self.superapp_owners, available)
         utility = adoption.assistant_utility(v.capability, [getattr(rules, f"beta_{f}") for f in FEATURES],
                                              self.features.consumer_saturation, v.hype, rules.beta_hype, v.marketing,
                                              rules.beta_marketing)
         c.vendor[:], moved = adoption.month_of_use(self._draws("adoption", t), c.vendor, c.neighbours, c.weight,
-                                                   c.superapp, c.orphaned,
-                                                   utility, v.active, p, rules)
+                                                   c.on_superapp, self.superapp_owners, c.orphaned,
+                                                   utility, available, ads, apps, rules)
         c.since[moved] = t
         c.orphaned[:] = False
         v.mau[:] = adoption.weighted_counts(c.vendor, c.weight, v.size)
@@ -249,16 +287,22 @@ class MarketModel(TableBackedModel):
     # ------------------------------------------------------------------ 7. financing
     def finance(self, t: int) -> None:
         self._parents_fund_big_techs(t)
+        self._scheduled_rounds(t)
         self._startups_raise(t)
+        self.vendors.update_runway()  # distress is judged on the runway after this month's rounds
         self._startups_decide(t)
         self.vendors.update_runway()
         self.investors.dry_powder += financing.fund_refill(self.cfg.financing.investor_dry_powder_rmb,
                                                            self.market.funding_climate)
 
     def _parents_fund_big_techs(self, t: int) -> None:
+        """Big techs' parents cover their losses; self-funded labs' owners up to their budget."""
         v, rules = self.vendors, self.cfg.big_tech_finance
         big = (v.kind == BIG_TECH) & v.active
         loss, top_up = financing.parent_top_up(big, v.costs, v.revenue)
+        owned = (v.kind == SELF_FUNDED) & v.active
+        _, owner_pays = financing.parent_top_up(owned, v.costs, v.revenue)
+        top_up = top_up + np.minimum(owner_pays, v.owner_budget)
         v.funding += top_up
         v.cash += top_up
         # losses that outlast the parent's patience: it cuts compute, marketing and subsidies
@@ -266,6 +310,32 @@ class MarketModel(TableBackedModel):
         for row in np.flatnonzero(big & (v.losses_streak >= rules.patience_months) & ~v.budget_cut):
             v.cut_budget(row, rules.budget_cut_factor)
             self.events.budget_cut(t, row, rules.patience_months)
+
+    def _scheduled_rounds(self, t: int) -> None:
+        """Dated rounds (inputs): the big techs named pay their part from their cash; the funds
+        the rest from dry powder (as far as it goes: a fund cannot pay money it has not got)."""
+        v, funds = self.vendors, self.investors
+        for r in self.scheduled_rounds.get(t, []):
+            row = v.row_of[r.vendor]
+            if not v.active[row]:
+                continue
+            strategic = {v.row_of[b]: rmb for b, rmb in r.strategic.items()}
+            fund_rmb = np.minimum(funds.dry_powder / max(funds.dry_powder.sum(), 1e-9)
+                                  * (r.amount_rmb - sum(strategic.values())), funds.dry_powder)
+            amount = sum(strategic.values()) + fund_rmb.sum()
+            dilution = amount / r.post_money_rmb
+            v.stakes[:, row] *= 1.0 - dilution
+            funds.stakes[:, row] = funds.stakes[:, row] * (1.0 - dilution) + fund_rmb / r.post_money_rmb
+            for investor, rmb in strategic.items():
+                v.stakes[investor, row] += rmb / r.post_money_rmb
+                v.cash[investor] -= rmb
+                v.invested[investor] += rmb
+            funds.dry_powder -= fund_rmb
+            v.cash[row] += amount
+            v.funding[row] += amount
+            v.valuation[row] = r.post_money_rmb
+            v.last_raise_month[row] = t
+            self.events.round(t, row, amount, r.post_money_rmb)
 
     def _startups_raise(self, t: int) -> None:
         v, rules, funds, climate = self.vendors, self.cfg.financing, self.investors, self.market.funding_climate
@@ -275,7 +345,7 @@ class MarketModel(TableBackedModel):
         rank = financing.rank_score(v.capability[:, QUALITY], v.active)
         p = financing.raise_probability(traction, rank, climate, rules.success_intercept, rules.success_traction_weight,
                                         rules.success_rank_weight, rules.success_climate_weight)
-        ask = financing.round_size(v.burn, rules.round_size_months_of_burn, climate, traction)
+        ask = financing.round_size(v.burn, rules.round_size_months_of_burn, traction)
         rounds = financing.raise_rounds(partial(self._draws, "financing", t, 0), due, p, ask,
                                         v.strategic_investor & v.racing, v.stakes, funds.stakes,
                                         funds.dry_powder, rules.strategic_share_of_round, rules.dilution)
@@ -285,16 +355,22 @@ class MarketModel(TableBackedModel):
                                                              rounds["dry_powder"])
         closed = rounds["amount"] > 0
         v.valuation[closed] = rounds["post_money"][closed]
-        v.cash += rounds["amount"]
+        v.cash += rounds["amount"] - rounds["strategic_paid"]  # a big tech pays its stake from its cash
         v.funding += rounds["amount"]
+        v.invested += rounds["strategic_paid"]
         self.events.rounds(t, due, rounds["failed_to_close"], rounds["amount"], rounds["post_money"])
 
     def _startups_decide(self, t: int) -> None:
-        v = self.vendors
+        """Race or focus: each startup weighs the next months in the race against a segment."""
+        v, rules = self.vendors, self.cfg.financing
         startups = (v.kind == STARTUP) & v.active
-        action, v.behind_streak[:] = financing.startup_decisions(
-            startups, self.gaps()[:, QUALITY], shares(v.mau) + shares(v.api_revenue), v.runway, v.raise_failed,
-            v.racing, v.cash, v.behind_streak, self.cfg.financing)
+        focused_costs = v.focused_costs(self.cfg.market.gpu_cost_rmb_per_month, rules.focused_cost_factor,
+                                        self.cfg.talent.layoff_share_on_pivot)
+        worth_focusing = financing.value_of_focusing(v.revenue, v.costs, focused_costs, self.gaps()[:, QUALITY],
+                                                     np.maximum(v.valuation, v.cash), rules)
+        action, cause, v.focus_streak[:] = financing.startup_decisions(
+            startups, v.racing, worth_focusing, v.costs, v.runway, v.raise_failed, v.cash, v.focus_streak, rules)
+        v.status_cause[action > 0] = cause[action > 0]
         for row in np.flatnonzero(action == 1):
             self._pivot(t, row)
         for row in np.flatnonzero(action == 2):
@@ -307,7 +383,7 @@ class MarketModel(TableBackedModel):
                                            self.cfg.talent.layoff_share_on_pivot)
         if v.focus_sector[row] < 0:
             v.focus_sector[row] = int(np.argmax(self.sector_needs[:, QUALITY]))
-        self.events.pivot(t, row, self.sectors[v.focus_sector[row]])
+        self.events.pivot(t, row, self.sectors[v.focus_sector[row]], v.status_cause[row] == financing.MONEY)
 
     def _exit(self, t: int, row: int) -> None:
         """Acquisition (talent and know-how go to the acquirer) or shutdown (to the pool)."""

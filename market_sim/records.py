@@ -25,6 +25,7 @@ VENDOR_COLUMNS = {
     "revenue_rmb": "total revenue, RMB",
     "costs_rmb": "payroll + compute + inference + marketing, RMB",
     "funding_rmb": "money raised (rounds) or parent top-ups, RMB",
+    "invested_rmb": "paid into other vendors' rounds (strategic stakes), RMB",
     "cash_start_rmb": "cash at the start of the month, RMB",
     "cash_rmb": "cash at the end of the month, RMB",
     "runway_months": "cash / burn (capped at 120 for profitable vendors)",
@@ -40,11 +41,12 @@ VENDOR_COLUMNS = {
 # output column -> VendorTable column, where the names differ
 VENDOR_SOURCE = {"enterprise_revenue_rmb": "api_revenue", "tokens_mtok": "enterprise_tokens",
                  "consumer_revenue_rmb": "consumer_revenue", "revenue_rmb": "revenue", "costs_rmb": "costs",
-                 "funding_rmb": "funding", "cash_start_rmb": "cash_start", "cash_rmb": "cash",
+                 "funding_rmb": "funding",
+                 "invested_rmb": "invested", "cash_start_rmb": "cash_start", "cash_rmb": "cash",
                  "runway_months": "runway", "unit_cost": "unit_cost"}
 MARKET_COLUMNS = [
     "price_index", "mean_list_price", "leader_price", "total_mau", "enterprise_spend_rmb",
-    "hhi_consumer", "hhi_enterprise", "n_frontier", "n_focused", "n_acquired", "n_exited",
+    "hhi_consumer", "hhi_enterprise", "n_frontier", "n_focused", "n_acquired", "n_exited", "n_not_entered",
     "funding_climate", "funding_rmb", "talent_pool", "total_talent", "unit_cost_reference",
 ]
 

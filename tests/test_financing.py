@@ -1,6 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from market_sim.mechanisms import financing
 from market_sim.mechanisms.falls_behind import falls_behind
@@ -50,28 +52,74 @@ def test_split_round_fills_the_ask_in_proportion_to_dry_powder():
     assert picks[3] / 2000 == pytest.approx(0.97, abs=0.015)
 
 
-def test_distress_pivot_and_exit():
-    runway = np.array([3.0, 20.0, 1.0, 20.0])
-    failed = np.array([False, True, True, False])
-    gap = np.array([0.0, 12.0, 0.0, 12.0])
-    frontier = np.array([True, True, True, True])
-    a = financing.distress_action(runway, failed, gap, frontier, 6.0, 2.0, 9.0)
-    assert list(a) == [1, 1, 2, 0]
+class Rules:
+    decision_horizon_months = 12.0
+    prospect_gap_months = 6.0
+    focus_revenue_retained = 0.8
+    focus_value_share = 0.2
+    pivot_inertia_months = 3.0
+    decision_patience_months = 3
+    pivot_runway_months = 6.0
+    exit_runway_months = 2.0
 
 
-def test_strategic_subtraction_after_patience_months_far_behind_only_for_racing_startups():
-    # catches the behind streak ignored, compared the wrong way, or pivoting a focused vendor
-    runway = np.full(4, 50.0)
-    failed = np.zeros(4, bool)
-    gap = np.zeros(4)
-    frontier = np.array([True, True, True, False])
-    a = financing.distress_action(runway, failed, gap, frontier, 6.0, 2.0, 9.0,
-                                  behind_streak=np.array([4, 3, 0, 9]), patience=4)
-    assert list(a) == [1, 0, 0, 0]
-    # exit needs both a short runway and a failed raise
-    a = financing.distress_action(np.array([1.0, 1.0]), np.array([False, True]), np.zeros(2), np.array([False, False]),
-                                  6.0, 2.0, 9.0)
-    assert list(a) == [0, 2]
+def _decide(runway, gap, cash, stake, revenue=0.0, costs=1e8, focused=3e7, failed=False, streak=0, months=1):
+    """Months of the same situation for one racing startup; returns (action, cause) of the last."""
+    n = 1
+    value = financing.value_of_focusing(np.full(n, revenue), np.full(n, costs), np.full(n, focused),
+                                        np.full(n, gap), np.full(n, stake), Rules)
+    s = np.full(n, streak)
+    for _ in range(months):
+        action, cause, s = financing.startup_decisions(np.ones(n, bool), np.ones(n, bool), value, np.full(n, costs),
+                                                       np.full(n, runway), np.full(n, failed), np.full(n, cash), s,
+                                                       Rules)
+    return int(action[0]), int(cause[0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0.0, 1.0), st.floats(1e7, 1e9), st.floats(0.0, 2.0), st.integers(1, 60))
+def test_a_well_funded_lab_near_the_best_never_pivots(gap, costs, revenue_share, months):
+    # catches a decision that pivots a lab at the frontier with money for years ("strategic
+    # subtraction" fired at runways of 19-57 months); stake = its cash: 4 years of costs
+    action, _ = _decide(runway=48.0, gap=gap, cash=48 * costs, stake=48 * costs, revenue=revenue_share * costs,
+                        costs=costs, focused=0.3 * costs, months=months)
+    assert action == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0.01, 5.9), st.floats(0.0, 60.0), st.floats(1e7, 1e9))
+def test_a_lab_with_no_runway_always_pivots_for_money_and_exits_when_cash_is_gone(runway, gap, costs):
+    # catches a distress rule that ignores the runway after this month's rounds
+    action, cause = _decide(runway=runway, gap=gap, cash=runway * costs, stake=runway * costs, costs=costs)
+    assert (action, cause) == (1, financing.MONEY)
+    action, cause = _decide(runway=runway, gap=gap, cash=0.0, stake=0.0, costs=costs)
+    assert (action, cause) == (2, financing.MONEY)
+    if runway < 2.0:
+        assert _decide(runway=runway, gap=gap, cash=1.0, stake=1.0, costs=costs, failed=True)[0] == 2
+
+
+def test_no_prospect_and_a_small_stake_pivots_for_the_race_after_patience_only():
+    # catches the patience ignored, or a race pivot that needs a short runway
+    far = dict(runway=40.0, gap=30.0, cash=40 * 1e8, stake=1e9)   # 30 months behind, runway 40 months
+    assert _decide(**far, months=2) == (0, 0)
+    assert _decide(**far, months=3) == (1, financing.RACE)
+    # the same lab near the best stays
+    assert _decide(**{**far, "gap": 0.0}, months=24) == (0, 0)
+
+
+def test_value_of_focusing_limits():
+    # catches a sign error or a term dropped: V_focus - V_race = H((phi-1)R + C - C_focus) + W(psi - P)
+    h, phi, psi = 12.0, 0.8, 0.2
+    v = financing.value_of_focusing(np.array([5.0]), np.array([10.0]), np.array([3.0]), np.array([0.0]),
+                                    np.array([100.0]), Rules)
+    assert v[0] == pytest.approx(h * ((phi - 1) * 5 + 10 - 3) + 100 * (psi - 1.0))
+    far = financing.value_of_focusing(np.array([5.0]), np.array([10.0]), np.array([3.0]), np.array([1e6]),
+                                      np.array([100.0]), Rules)
+    assert far[0] == pytest.approx(h * ((phi - 1) * 5 + 10 - 3) + 100 * psi)
+    # more behind: focusing is worth more; bigger stake near the best: worth less
+    gaps = financing.value_of_focusing(np.ones(5), np.full(5, 2.0), np.ones(5), np.arange(5.0) * 3, np.full(5, 50.0),
+                                       Rules)
+    assert np.all(np.diff(gaps) > 0)
 
 
 def test_streak_counts_consecutive_months_and_resets():
@@ -90,12 +138,18 @@ def test_traction_score_is_log_scaled_and_reaches_one_at_half_a_market():
     assert t[1] == pytest.approx(np.log1p(1.0) / np.log1p(50.0))
 
 
-def test_round_size_is_months_of_burn_scaled_by_climate_and_traction():
-    # catches a profitable vendor asking for money, or the climate/traction scaling dropped
-    ask = financing.round_size(np.array([10.0, -5.0, 10.0, 10.0]), 18.0, 1.5, np.array([0.5, 0.5, 0.0, 1.0]))
-    np.testing.assert_allclose(ask, [10 * 18 * 1.5 * 1.0, 0.0, 10 * 18 * 1.5 * 0.5, 10 * 18 * 1.5 * 1.5])
-    # the climate is capped at 2
-    np.testing.assert_allclose(financing.round_size(np.array([1.0]), 1.0, 10.0, np.array([0.5])), [2.0])
+def test_round_size_is_months_of_burn_scaled_by_traction_and_outlasts_the_trigger():
+    # catches a profitable vendor asking for money, the traction scaling dropped, or a round
+    # shrunk by the climate below the raise trigger (one failed raise then meant a pivot)
+    ask = financing.round_size(np.array([10.0, -5.0, 10.0, 10.0]), 18.0, np.array([0.5, 0.5, 0.0, 1.0]))
+    np.testing.assert_allclose(ask, [10 * 18 * 1.0, 0.0, 10 * 18 * 0.75, 10 * 18 * 1.25])
+
+
+def test_config_refuses_rounds_smaller_than_the_trigger():
+    from market_sim.config import ConfigError, load_config
+    with pytest.raises(ConfigError, match="round_size_months_of_burn"):
+        load_config("configs/baseline_2024.yaml", {"financing.round_size_months_of_burn": 16.0})
+    load_config("configs/baseline_2024.yaml", {"financing.round_size_months_of_burn": 16.1})
 
 
 def test_failure_risk_none_for_big_tech_rises_as_runway_shortens():

@@ -28,10 +28,14 @@ def test_random_contacts_never_include_self_and_cover_everyone_else():
     assert (adoption.random_contacts(rng, 1, 1) == 0).all()
 
 
-def test_innovation_rises_with_marketing_per_person_and_superapp_use():
-    on = np.array([False, True])
-    p = adoption.innovation_coefficient(0.01, 0.5, 2.0e6, 1.0e6, 0.02, on)
-    np.testing.assert_allclose(p, [0.01 + 0.5 * 2.0, 0.01 + 0.5 * 2.0 + 0.02])
+def test_discovery_hazards_bring_users_to_the_advertiser_and_the_app_owner_only_when_available():
+    # catches ads counted market-wide (everyone's adoption rose with anyone's ads) or a
+    # hazard for a vendor whose assistant is not available yet
+    on = np.array([[False, True], [True, True]])
+    ads, apps = adoption.discovery_hazards(0.5, np.array([2.0e6, 0.0, 4.0e6]), 1.0e6, 0.02, on, np.array([0, 2]),
+                                           np.array([True, True, False]))
+    np.testing.assert_allclose(ads, [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(apps, [[0.0, 0.0], [0.02, 0.0]])
 
 
 def test_assistant_utility_weights_features_caps_saturated_ones_and_counts_hype_and_ads():
@@ -50,7 +54,8 @@ def test_assistant_utility_weights_features_caps_saturated_ones_and_counts_hype_
 
 def test_chooser_utility_adds_superapp_word_of_mouth_and_incumbency_to_the_right_vendor():
     base = np.zeros(3)
-    u = adoption.chooser_utility(base, np.array([2, -1]), np.array([[0.5, 0.0, 0.0], [0.0, 0.0, 0.0]]),
+    on = np.array([[True], [False]])                       # one super-app, owned by vendor 2
+    u = adoption.chooser_utility(base, on, np.array([2]), np.array([[0.5, 0.0, 0.0], [0.0, 0.0, 0.0]]),
                                  np.array([-1, 1]), 1.5, 2.0, 1.0)
     np.testing.assert_allclose(u, [[1.0, 0.0, 1.5], [0.0, 1.0, 0.0]])
 
@@ -60,44 +65,71 @@ def _consumers(n=2000, seed=0):
     return rng, adoption.random_contacts(rng, n, 8), np.ones(n), np.full(n, -1)
 
 
+def _use(rng, vendor, contacts, orphaned, utility, available, rules, ads=None, on_app=None, owners=None):
+    n = vendor.size
+    on_app = np.zeros((n, 0), bool) if on_app is None else on_app
+    owners = np.zeros(0, int) if owners is None else owners
+    apps = rules.superapp_effect * on_app * available[owners][None, :]
+    ads = np.zeros(available.size) if ads is None else ads
+    return adoption.month_of_use(rng, vendor, contacts, np.ones(n), on_app, owners, orphaned, utility, available,
+                                 ads, apps, rules)
+
+
 def test_month_of_use_orphans_all_choose_an_available_vendor():
-    rng, contacts, weight, superapp = _consumers()
+    rng, contacts, weight, _ = _consumers()
     vendor = np.full(2000, -1)
     orphaned = np.zeros(2000, bool)
     orphaned[:300] = True                   # their vendor just left
     rules = ConsumerConfig(churn=0.0, switch_rate=0.0, bass_p=0.0, bass_q=0.0)
-    after, moved = adoption.month_of_use(rng, vendor, contacts, weight, superapp, orphaned, np.zeros(3),
-                                         np.array([True, False, True]), np.zeros(2000), rules)
+    after, moved = _use(rng, vendor, contacts, orphaned, np.zeros(3), np.array([True, False, True]), rules)
     assert (after[:300] >= 0).all() and not np.isin(after[:300], [1]).any()
     assert (after[300:] == -1).all()        # nobody else adopts with p = q = 0
     assert set(moved) == set(range(300))
 
 
 def test_month_of_use_full_churn_and_no_adoption_empties_the_market():
-    rng, contacts, weight, superapp = _consumers()
-    vendor = np.zeros(2000, int)
+    rng, contacts, weight, _ = _consumers()
     rules = ConsumerConfig(churn=1.0, switch_rate=0.0, bass_p=0.0, bass_q=0.0)
-    after, _ = adoption.month_of_use(rng, vendor, contacts, weight, superapp, np.zeros(2000, bool), np.zeros(2),
-                                     np.ones(2, bool), np.zeros(2000), rules)
+    after, _ = _use(rng, np.zeros(2000, int), contacts, np.zeros(2000, bool), np.zeros(2), np.ones(2, bool), rules)
     assert (after == -1).all()
 
 
 def test_month_of_use_with_nothing_available_changes_no_choice():
-    rng, contacts, weight, superapp = _consumers()
-    vendor = np.full(2000, -1)
+    rng, contacts, weight, _ = _consumers()
     rules = ConsumerConfig(churn=0.0, bass_p=1.0, bass_q=0.0)
-    after, moved = adoption.month_of_use(rng, vendor, contacts, weight, superapp, np.zeros(2000, bool), np.zeros(2),
-                                         np.zeros(2, bool), np.ones(2000), rules)
+    after, moved = _use(rng, np.full(2000, -1), contacts, np.zeros(2000, bool), np.zeros(2), np.zeros(2, bool), rules)
     assert (after == -1).all() and moved.size == 0
 
 
 def test_month_of_use_higher_utility_wins_more_choosers():
-    rng, contacts, weight, superapp = _consumers()
+    rng, contacts, weight, _ = _consumers()
     rules = ConsumerConfig(churn=0.0, switch_rate=0.0, bass_p=1.0, bass_q=0.0, beta_word_of_mouth=0.0)
-    after, _ = adoption.month_of_use(rng, np.full(2000, -1), contacts, weight, superapp, np.zeros(2000, bool),
-                                     np.array([0.0, 1.0]), np.ones(2, bool), np.ones(2000), rules)
+    after, _ = _use(rng, np.full(2000, -1), contacts, np.zeros(2000, bool), np.array([0.0, 1.0]), np.ones(2, bool),
+                    rules)
     share = (after == 1).mean() / (after >= 0).mean()
     assert share == pytest.approx(np.e / (1 + np.e), abs=0.04)   # logit shares
+
+
+def test_month_of_use_ads_and_superapps_bring_newcomers_to_their_vendor_whatever_its_utility():
+    # catches discovery mixed into choice: the advertiser's newcomers went to the best product
+    rng, contacts, weight, _ = _consumers(4000)
+    rules = ConsumerConfig(churn=0.0, switch_rate=0.0, bass_p=0.0, bass_q=0.0, superapp_effect=0.5)
+    utility = np.array([10.0, 0.0, 0.0])    # vendor 0 is far better
+    after, _ = _use(rng, np.full(4000, -1), contacts, np.zeros(4000, bool), utility, np.ones(3, bool), rules,
+                    ads=np.array([0.0, 0.5, 0.0]))
+    assert (after[after >= 0] == 1).all() and (after >= 0).mean() > 0.3
+    on = np.zeros((4000, 1), bool)
+    on[:2000] = True                        # half are on vendor 2's super-app
+    after, _ = _use(rng, np.full(4000, -1), contacts, np.zeros(4000, bool), utility, np.ones(3, bool), rules,
+                    on_app=on, owners=np.array([2]))
+    assert (after[2000:] == -1).all() and set(after[:2000]) <= {-1, 2} and (after[:2000] == 2).mean() > 0.3
+    # source shares follow the hazards: word of mouth (bass_p) vs ads 1:1
+    rules = ConsumerConfig(churn=0.0, switch_rate=0.0, bass_p=0.2, bass_q=0.0, beta_word_of_mouth=0.0)
+    after, _ = _use(rng, np.full(4000, -1), contacts, np.zeros(4000, bool), utility, np.ones(3, bool), rules,
+                    ads=np.array([0.0, 0.2, 0.0]))
+    adopted = after[after >= 0]
+    assert (adopted == 1).mean() == pytest.approx(0.5, abs=0.05)
+    assert (adopted == 0).mean() == pytest.approx(0.5, abs=0.05)
 
 
 # ---------------------------------------------------------------- enterprise buyers
@@ -249,6 +281,9 @@ def test_raise_rounds_pay_every_rmb_from_someone_and_keep_cap_tables_whole(seed,
     assert (fund_money >= -1e-6).all()
     strategic_money = rounds["amount"].sum() - fund_money.sum()
     assert strategic_money >= -1e-3
+    # every RMB of the strategic part is paid by a big tech (row 0 holds the only stake)
+    assert rounds["strategic_paid"].sum() == pytest.approx(strategic_money, abs=1e-3)
+    assert (rounds["strategic_paid"][1:] == 0).all()
     assert strategic_money <= 1e-3 or rounds["big_tech_stakes"][0, 3] > 0.1 * (1 - dilution)
     assert (rounds["amount"][~due] == 0).all()
     held = rounds["big_tech_stakes"].sum(axis=0) + rounds["fund_stakes"].sum(axis=0)
@@ -258,10 +293,11 @@ def test_raise_rounds_pay_every_rmb_from_someone_and_keep_cap_tables_whole(seed,
 
 def test_startup_decisions_exit_when_cash_is_gone_and_leave_others_alone():
     rules = FinancingConfig()
-    action, streak = financing.startup_decisions(
-        np.array([True, True, False]), np.zeros(3), np.full(3, 0.5), np.full(3, 60.0), np.zeros(3, bool),
-        np.ones(3, bool), np.array([-1.0, 1e9, -1.0]), np.zeros(3, int), rules)
+    action, cause, streak = financing.startup_decisions(
+        np.array([True, True, False]), np.ones(3, bool), np.zeros(3), np.full(3, 1e8), np.full(3, 60.0),
+        np.zeros(3, bool), np.array([-1.0, 1e9, -1.0]), np.zeros(3, int), rules)
     np.testing.assert_array_equal(action, [2, 0, 0])
+    np.testing.assert_array_equal(cause, [financing.MONEY, 0, 0])
     np.testing.assert_array_equal(streak, [0, 0, 0])
 
 
@@ -295,11 +331,10 @@ def test_shares_hhi_and_price_index():
 def test_month_of_use_reports_only_those_who_picked_another_vendor():
     """`moved` dates a user's current vendor (`since`): a user who reconsiders and stays
     must not be reported."""
-    rng, contacts, weight, superapp = _consumers()
+    rng, contacts, weight, _ = _consumers()
     rules = ConsumerConfig(churn=0.0, switch_rate=1.0, bass_p=0.0, bass_q=0.0, beta_incumbent=50.0)
     vendor = np.where(np.arange(2000) < 1000, 0, 1)
-    after, moved = adoption.month_of_use(rng, vendor, contacts, weight, superapp, np.zeros(2000, bool), np.zeros(2),
-                                         np.ones(2, bool), np.zeros(2000), rules)
+    after, moved = _use(rng, vendor, contacts, np.zeros(2000, bool), np.zeros(2), np.ones(2, bool), rules)
     assert (after == vendor).all() and moved.size == 0
 
 

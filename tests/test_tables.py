@@ -14,7 +14,7 @@ from market_sim.agents import (
     VendorTable,
 )
 from market_sim.agents.investors import Investor
-from market_sim.build import build_buyers, build_consumers, build_vendors
+from market_sim.build import build_buyers, build_consumers, build_vendors, superapp_owners
 from market_sim.config import load_config
 from market_sim.events import EventLog
 from market_sim.features import FeatureSpace
@@ -142,7 +142,8 @@ def test_long_tail_starts_behind_the_weakest_named_startup(cfg):
         assert v.stakes[v.row_of[s.investor], v.row_of[s.vendor]] == s.stake
 
 
-def test_buyers_home_clouds_only_on_clouds_and_consumers_superapps_in_proportion(cfg):
+def test_buyers_home_clouds_only_on_clouds_and_consumers_superapps_are_reach_with_overlap(cfg):
+    # catches reach normalised across vendors (it summed to 2.4 and gave everyone one app)
     fs = FeatureSpace(cfg.features, cfg.run.start)
     rng = np.random.default_rng(1)
     v = build_vendors(cfg, fs, rng)
@@ -150,10 +151,11 @@ def test_buyers_home_clouds_only_on_clouds_and_consumers_superapps_in_proportion
     assert (v.cloud_share[b.home_cloud] > 0).all()
     big = cfg.model_copy(update={"scale": cfg.scale.model_copy(update={"consumers": 40_000})})
     c = build_consumers(big, v, rng)
-    reach = v.superapp_reach
-    on = np.bincount(c.superapp[c.superapp >= 0], minlength=v.size) / c.size
-    expected = reach / reach.sum() * min(reach.sum(), 1.0)
-    np.testing.assert_allclose(on, expected, atol=0.01)
+    owners = superapp_owners(v)
+    np.testing.assert_allclose(c.on_superapp.mean(axis=0), v.superapp_reach[owners], atol=0.01)
+    both = (c.on_superapp[:, 0] & c.on_superapp[:, 1]).mean()           # independent: apps overlap
+    assert both == pytest.approx(v.superapp_reach[owners[0]] * v.superapp_reach[owners[1]], abs=0.01)
+    assert (~c.on_superapp.any(axis=1)).mean() == pytest.approx(np.prod(1 - v.superapp_reach[owners]), abs=0.01)
 
 
 def test_features_round_trip_units_and_describe_levels(cfg):

@@ -5,7 +5,6 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from market_sim.cli import app
-from market_sim.mechanisms import financing
 from market_sim.validation import MEASURES, load_targets
 
 from .conftest import SMALL
@@ -75,19 +74,6 @@ def test_net_talent_and_government_leader():
     assert MEASURES["net_talent"](t, None, CTX, "bytedance", 2024) == (18.0, True)
     assert MEASURES["sector_leader_among_startups"](t, None, CTX, "zhipu", "government", 2024, 0.05)[1]
     assert not MEASURES["sector_leader_among_startups"](t, None, CTX, "baichuan", "government", 2024, 0.05)[1]
-
-
-def test_strategic_subtraction_needs_patience():
-    months = np.zeros(3, int)
-    for _ in range(5):
-        months = financing.streak(np.array([True, True, False]), months)
-    action = financing.distress_action(np.full(3, 50.0), np.zeros(3, bool), np.full(3, 8.0), np.ones(3, bool),
-                                       6.0, 2.0, 9.0, months, 6)
-    assert list(action) == [0, 0, 0]  # five months behind: not yet
-    months = financing.streak(np.array([True, False, True]), months)
-    action = financing.distress_action(np.full(3, 50.0), np.zeros(3, bool), np.full(3, 8.0), np.ones(3, bool),
-                                       6.0, 2.0, 9.0, months, 6)
-    assert list(action) == [1, 0, 0]  # six in a row pivots; a broken streak starts again
 
 
 def test_validate_command_writes_the_table_and_exits_1_on_failure(tmp_path):

@@ -10,9 +10,12 @@ from .vendors import (
     FOCUSED,
     FRONTIER,
     KIND_NAMES,
+    NOT_ENTERED,
+    SELF_FUNDED,
     STARTUP,
     STATUS_NAMES,
     BigTech,
+    SelfFundedLab,
     Startup,
     Vendor,
     VendorTable,
@@ -24,14 +27,15 @@ def add_mesa_agents(model, vendors: VendorTable, investors: InvestorTable, buyer
     """Create the Mesa face of the tables (model.agents_by_type, batch_run, the app): one
     agent object per row, a view holding no state of its own."""
     for row in range(vendors.size):
-        (BigTech if vendors.kind[row] == BIG_TECH else Startup)(model, vendors, row)
+        {BIG_TECH: BigTech, SELF_FUNDED: SelfFundedLab}.get(int(vendors.kind[row]), Startup)(model, vendors, row)
     for table, kind in ((investors, Investor), (buyers, EnterpriseBuyer), (consumers, Consumer)):
         for row in range(table.size):
             kind(model, table, row)
 
 
 __all__ = [
-    "ACQUIRED", "BIG_TECH", "EXITED", "FOCUSED", "FRONTIER", "KIND_NAMES", "STARTUP", "STATUS_NAMES",
+    "ACQUIRED", "BIG_TECH", "EXITED", "FOCUSED", "FRONTIER", "KIND_NAMES", "NOT_ENTERED", "SELF_FUNDED", "STARTUP",
+    "STATUS_NAMES", "SelfFundedLab",
     "BigTech", "BuyerTable", "Consumer", "ConsumerTable", "EnterpriseBuyer", "Investor", "InvestorTable", "Startup",
     "Vendor", "VendorTable", "add_mesa_agents",
 ]

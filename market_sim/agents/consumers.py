@@ -12,7 +12,7 @@ class ConsumerTable(ColumnTable):
         super().__init__(n)
         self.vendor = np.full(n, -1, np.int32)               # vendor row of the assistant used, -1 none
         self.weight = np.ones(n)                             # people this agent stands for
-        self.superapp = np.full(n, -1, np.int32)             # vendor row of the big tech whose super-app it uses
+        self.on_superapp = np.zeros((n, 0), bool)            # on each super-app (columns: build.superapp_owners)
         self.neighbours = np.zeros((n, degree), np.int32)    # word-of-mouth network (row indices)
         self.since = np.zeros(n, np.int32)                   # month index it adopted its current vendor
         self.orphaned = np.zeros(n, bool)                    # its vendor left the market this month
@@ -23,7 +23,7 @@ class Consumer(TableAgent):
 
     vendor = column("vendor row of the assistant used, -1 none")
     weight = column("people this agent stands for")
-    superapp = column("vendor row of the super-app used, -1 none")
+    on_superapp = column("on each big tech's super-app (one flag per super-app)")
 
     @property
     def adopted(self) -> bool:

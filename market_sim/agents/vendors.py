@@ -1,4 +1,5 @@
-"""Vendors: big techs and startups (the named ones and the generated long tail)."""
+"""Vendors: big techs, venture startups and self-funded labs (the named ones, the generated
+long tail and the long tail's later entrants)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import numpy as np
 from ..mechanisms.financing import RUNWAY_CAP_MONTHS, runway_months
 from .base import ColumnTable, TableAgent, column
 
-# status codes, in order of how far out of the frontier race a vendor is
-FRONTIER, FOCUSED, ACQUIRED, EXITED = 0, 1, 2, 3
-STATUS_NAMES = ("frontier", "focused", "acquired", "exited")
-BIG_TECH, STARTUP = 0, 1
-KIND_NAMES = ("big_tech", "startup")
+# status codes, in order of how far out of the frontier race a vendor is; a row reserved for
+# a later entrant is NOT_ENTERED until it enters
+FRONTIER, FOCUSED, ACQUIRED, EXITED, NOT_ENTERED = 0, 1, 2, 3, 4
+STATUS_NAMES = ("frontier", "focused", "acquired", "exited", "not_entered")
+BIG_TECH, STARTUP, SELF_FUNDED = 0, 1, 2
+KIND_NAMES = ("big_tech", "startup", "self_funded")
 
 # Flows booked anew every month (reset at its start by `start_month`).
-MONTHLY_FLOWS = ("api_revenue", "consumer_revenue", "costs", "funding", "enterprise_tokens",
+MONTHLY_FLOWS = ("api_revenue", "consumer_revenue", "costs", "funding", "invested", "enterprise_tokens",
                  "talent_in", "talent_out")
 
 
@@ -34,6 +36,9 @@ class VendorTable(ColumnTable):
         self.long_tail = np.zeros(n, bool)
         self.status = np.zeros(n, np.int8)
         self.status_month = np.full(n, -1, np.int32)       # month index of the last status change
+        self.entry_month = np.zeros(n, np.int32)             # month index it entered (0: present at start)
+        self.consumer_launch = np.zeros(n, np.int32)         # month index its assistant app is available from
+        self.behind_at_entry = np.zeros(n)                   # long tail: months of frontier growth behind at entry
         self.acquirer = np.full(n, -1, np.int32)
         # what it has
         self.capability = np.zeros((n, n_features))         # internal units
@@ -49,7 +54,9 @@ class VendorTable(ColumnTable):
         self.api_price = np.zeros(n)                         # RMB per million tokens
         self.cost_efficiency = np.ones(n)                    # unit serving cost multiplier
         self.salary = np.zeros(n)                            # RMB per researcher-month
-        self.marketing = np.zeros(n)                         # RMB per month
+        self.marketing = np.zeros(n)                         # RMB per month (plan x factor)
+        self.marketing_factor = np.ones(n)                   # share of the plan kept after cuts and pivots
+        self.owner_budget = np.zeros(n)                      # self-funded: losses the owner covers, RMB a month
         self.other_revenue_plan = np.zeros(n)                # RMB per month from outside the modelled market
         self.aggressiveness = np.zeros(n)                    # 0 refuses to cut, 1 matches in a month
         self.max_subsidy = np.zeros(n)                       # share of unit cost it will give away
@@ -60,7 +67,8 @@ class VendorTable(ColumnTable):
         # finance and patience
         self.last_raise_month = np.full(n, -100, np.int32)
         self.losses_streak = np.zeros(n, np.int32)           # big tech: months of loss beyond tolerance
-        self.behind_streak = np.zeros(n, np.int32)           # startup: months far behind with a small share
+        self.focus_streak = np.zeros(n, np.int32)            # startup: months in a row focusing looked better
+        self.status_cause = np.zeros(n, np.int8)             # why it left the race: 0 -, 1 the race, 2 money
         self.budget_cut = np.zeros(n, bool)                  # big tech: parent has cut the budget
         self.runway = np.zeros(n)                            # months of cash at the current burn (capped)
         self.burn = np.zeros(n)                              # RMB per month, costs - revenue
@@ -74,6 +82,7 @@ class VendorTable(ColumnTable):
         self.revenue = np.zeros(n)
         self.costs = np.zeros(n)                             # payroll + compute + inference + marketing
         self.funding = np.zeros(n)                           # rounds and parent top-ups
+        self.invested = np.zeros(n)                          # paid into other vendors' rounds (strategic stakes)
         self.cash_start = np.zeros(n)                        # cash when the month began
         self.enterprise_tokens = np.zeros(n)                 # million tokens served to enterprises
         self.last_enterprise_tokens = np.zeros(n)            # the same, last month (price-war ambition)
@@ -133,8 +142,16 @@ class VendorTable(ColumnTable):
         self.update_runway()
 
     def update_runway(self) -> None:
-        """Startups: cash / burn. Big techs: the parent covers losses, so no runway limit."""
-        self.runway[:] = np.where(self.kind == BIG_TECH, RUNWAY_CAP_MONTHS, runway_months(self.cash, self.burn))
+        """Startups: cash / burn. Self-funded labs: cash / (burn - the owner's budget). Big
+        techs: the parent covers losses, so no runway limit."""
+        burn = np.where(self.kind == SELF_FUNDED, self.burn - self.owner_budget, self.burn)
+        self.runway[:] = np.where(self.kind == BIG_TECH, RUNWAY_CAP_MONTHS, runway_months(self.cash, burn))
+
+    def enter(self, row: int, month: int) -> None:
+        """A reserved row enters the market, racing."""
+        self.status[row] = FRONTIER
+        self.entry_month[row] = month
+        self.consumer_launch[row] = month
 
     # ---- status changes (the decisions are made in mechanisms/financing.py)
     def cut_budget(self, row: int, factor: float) -> None:
@@ -143,8 +160,16 @@ class VendorTable(ColumnTable):
         self.budget_cut[row] = True
         self.gpus[row] *= factor
         self.marketing[row] *= factor
+        self.marketing_factor[row] *= factor
         self.max_subsidy[row] *= factor
         self.share_ambition[row] = 0.0
+
+    def focused_costs(self, gpu_cost_rmb_per_month: float, cost_factor: float, layoff_share: float) -> np.ndarray:
+        """RMB a month each vendor would spend after subtraction (`focus`): the remaining
+        researchers' pay, `cost_factor` of compute and marketing, and this month's inference."""
+        served = self.enterprise_tokens + self.consumer_tokens
+        return (self.headcount * (1.0 - layoff_share) * self.salary
+                + cost_factor * (self.gpus * gpu_cost_rmb_per_month + self.marketing) + served * self.unit_cost)
 
     def focus(self, row: int, month: int, cost_factor: float, layoff_share: float) -> int:
         """Subtraction: out of the frontier race, keeping `cost_factor` of compute and
@@ -153,6 +178,7 @@ class VendorTable(ColumnTable):
         self.status_month[row] = month
         self.gpus[row] *= cost_factor
         self.marketing[row] *= cost_factor
+        self.marketing_factor[row] *= cost_factor
         self.share_ambition[row] = 0.0
         laid_off = int(round(self.headcount[row] * layoff_share))
         self.headcount[row] -= laid_off
@@ -229,3 +255,9 @@ class Startup(Vendor):
     """A startup: lives on its cash; raises rounds from investors when runway runs short."""
 
     valuation = column("post-money valuation of the last round, RMB")
+
+
+class SelfFundedLab(Vendor):
+    """A self-funded lab (DeepSeek): an owner's budget covers its losses; it raises no rounds."""
+
+    owner_budget = column("losses the owner covers, RMB a month")

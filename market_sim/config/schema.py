@@ -28,7 +28,9 @@ from .sections import (  # noqa: F401  (re-exported: the schema's public names)
     PriceWarConfig,
     RunConfig,
     ScaleConfig,
+    ScheduledPrice,
     ScheduledRelease,
+    ScheduledRound,
     SectorConfig,
     Stake,
     TalentConfig,
@@ -55,6 +57,8 @@ class Config(Strict):
     vendors: dict[str, VendorConfig]
     long_tail: LongTailConfig = LongTailConfig()
     scheduled_releases: list[ScheduledRelease] = Field(default_factory=list)
+    scheduled_prices: list[ScheduledPrice] = Field(default_factory=list)
+    scheduled_rounds: list[ScheduledRound] = Field(default_factory=list)
     strategic_stakes: list[Stake] = Field(default_factory=list)
     falls_behind: FallsBehindConfig = FallsBehindConfig()
     changes: list[Change] = Field(
@@ -82,6 +86,7 @@ class Config(Strict):
             self._check_vendor(vid, vendor)
         self._check_shares(big_techs)
         self._check_releases(vendor_ids)
+        self._check_dated_inputs(vendor_ids, big_techs)
         self._check_stakes(vendor_ids, big_techs)
         self._check_sector_needs()
         return self
@@ -106,7 +111,7 @@ class Config(Strict):
                     f"vendors.{vid}.focus_sectors", sector,
                     f"a sector defined under enterprises.sectors {sorted(sectors)}",
                 )
-        if vendor.kind == "startup" and (vendor.cloud_share or vendor.superapp_reach or vendor.strategic_investor):
+        if vendor.kind != "big_tech" and (vendor.cloud_share or vendor.superapp_reach or vendor.strategic_investor):
             raise CrossReferenceError(
                 f"vendors.{vid}", vendor.kind,
                 "cloud_share, superapp_reach and strategic_investor only on big_tech vendors",
@@ -133,6 +138,26 @@ class Config(Strict):
                 raise CrossReferenceError(
                     f"scheduled_releases[{i}].feature", release.feature, f"a feature in {list(FEATURES)}"
                 )
+
+    def _check_dated_inputs(self, vendor_ids: set[str], big_techs: set[str]) -> None:
+        for i, price in enumerate(self.scheduled_prices):
+            if price.vendor not in vendor_ids:
+                raise CrossReferenceError(f"scheduled_prices[{i}].vendor", price.vendor,
+                                          f"a vendor defined under vendors {suggest(price.vendor, vendor_ids)}")
+        for i, r in enumerate(self.scheduled_rounds):
+            if r.vendor not in vendor_ids or self.vendors[r.vendor].kind != "startup":
+                raise CrossReferenceError(f"scheduled_rounds[{i}].vendor", r.vendor,
+                                          f"a startup defined under vendors {suggest(r.vendor, vendor_ids)}")
+            for investor in r.strategic:
+                if investor not in big_techs:
+                    raise CrossReferenceError(f"scheduled_rounds[{i}].strategic.{investor}", investor,
+                                              f"a big_tech vendor {suggest(investor, big_techs)}")
+            if sum(r.strategic.values()) > r.amount_rmb:
+                raise CrossReferenceError(f"scheduled_rounds[{i}].strategic", sum(r.strategic.values()),
+                                          f"at most the round's amount_rmb ({r.amount_rmb:g})")
+            if r.post_money_rmb < r.amount_rmb:
+                raise CrossReferenceError(f"scheduled_rounds[{i}].post_money_rmb", r.post_money_rmb,
+                                          f"at least the round's amount_rmb ({r.amount_rmb:g})")
 
     def _check_stakes(self, vendor_ids: set[str], big_techs: set[str]) -> None:
         for i, stake in enumerate(self.strategic_stakes):

@@ -11,6 +11,12 @@ from ..calendar import MONTH_RE
 from .errors import CrossReferenceError
 from .strict import Strict
 
+
+def financing_round_low() -> float:
+    """The smallest round, in months_of_burn (financing.ROUND_SIZE_SPREAD[0])."""
+    from ..mechanisms.financing import ROUND_SIZE_SPREAD
+    return ROUND_SIZE_SPREAD[0]
+
 FEATURES = ("quality", "context", "multimodal", "reasoning")
 
 
@@ -24,6 +30,12 @@ Pos = Annotated[float, Field(gt=0.0)]
 # upper bounds the model relies on (release rates are Poisson means: they must stay finite)
 MAX_HEADCOUNT = 200_000
 MAX_GPUS = 1.0e7
+
+
+def assumed(default: Any, low: float, high: float, why: str, **constraints: Any) -> Any:
+    """A parameter that is an assumption: its default, the range a calibration explores (its
+    prior; `market-sim schema` shows it) and a one-line reason."""
+    return Field(default, description=why, json_schema_extra={"range": [low, high]}, **constraints)
 
 
 # --------------------------------------------------------------------------------------
@@ -135,7 +147,9 @@ class FinancingConfig(Strict):
     raise_trigger_runway_months: Pos = 12.0
     pivot_runway_months: Pos = 6.0
     exit_runway_months: Pos = 2.0
-    round_size_months_of_burn: Pos = 18.0
+    round_size_months_of_burn: Pos = assumed(
+        18.0, 16.0, 36.0, "months of burn a round buys at middling traction (x0.75 with none, x1.25 with full); "
+        "x0.75 must exceed the raise trigger")
     success_intercept: float = -1.0
     success_traction_weight: float = 2.0
     success_rank_weight: float = 2.0
@@ -143,17 +157,37 @@ class FinancingConfig(Strict):
     raise_cooldown_months: Annotated[int, Field(ge=0)] = 6
     dilution: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.15
     acquisition_probability: Fraction = 0.4
-    pivot_gap_months: Pos = Field(
-        9.0, description="a startup that fails to raise pivots once this far behind the domestic best")
-    strategic_pivot_gap_months: Pos = Field(
-        6.0, description="strategic subtraction: this far behind the domestic best...")
-    strategic_pivot_max_share: Fraction = Field(0.03, description="...with consumer + enterprise share below this...")
-    strategic_pivot_patience_months: Annotated[int, Field(ge=1)] = Field(
-        6, description="...for this many months in a row")
+    # the race-or-focus decision (mechanisms/financing.py value_of_focusing, startup_decisions)
+    decision_horizon_months: float = assumed(
+        12.0, 6.0, 24.0, "months over which a startup weighs staying in the frontier race against focusing", gt=0.0)
+    prospect_gap_months: float = assumed(
+        6.0, 3.0, 12.0, "months behind the domestic best at which the prospect of staying a frontier lab falls to 1/e",
+        gt=0.0)
+    focus_revenue_retained: float = assumed(
+        0.8, 0.5, 1.0, "share of its revenue a vendor keeps after narrowing to a segment", ge=0.0, le=1.0)
+    focus_value_share: float = assumed(
+        0.2, 0.05, 0.5, "worth of a focused niche business as a share of the frontier lab's valuation", ge=0.0, le=1.0)
+    pivot_inertia_months: float = assumed(
+        3.0, 0.0, 12.0, "switching cost of a pivot (layoffs, write-offs), in months of costs", ge=0.0)
+    decision_patience_months: int = assumed(
+        3, 1, 6, "months in a row focusing must look better before a startup pivots", ge=1)
+    valuation_to_cash: float = assumed(
+        4.0, 2.0, 10.0, "valuation of a startup with no round on record, as a multiple of its cash", gt=0.0)
     focused_cost_factor: Fraction = Field(0.3, description="compute and marketing kept after subtraction")
     investors: Annotated[int, Field(ge=1, le=10_000, description="venture funds (a market has hundreds at most)")] = 12
     investor_dry_powder_rmb: Pos = 2.0e9
     strategic_share_of_round: Fraction = 0.3
+
+    @model_validator(mode="after")
+    def _rounds_outlast_the_trigger(self) -> FinancingConfig:
+        # a round smaller than the trigger sends a startup straight back to investors, and one
+        # failed raise then means a pivot (the bug this refuses)
+        low = financing_round_low() * self.round_size_months_of_burn
+        if low <= self.raise_trigger_runway_months:
+            raise ValueError(f"round_size_months_of_burn x {financing_round_low()} = {low:g} months must exceed "
+                             f"raise_trigger_runway_months ({self.raise_trigger_runway_months:g}): a round would "
+                             "not outlast the trigger")
+        return self
 
 
 class BigTechFinanceConfig(Strict):
@@ -209,17 +243,29 @@ class EnterpriseConfig(Strict):
 
 
 class VendorConfig(Strict):
-    kind: Literal["big_tech", "startup"]
+    kind: Literal["big_tech", "startup", "self_funded"] = Field(
+        description="finance kind: big_tech (a parent covers losses until its patience ends), startup (venture "
+                    "rounds, valuation, runway), self_funded (an owner's budget and no rounds)")
     name: str
     capability: dict[str, Pos] = Field(description="feature -> initial level, in the feature's unit")
     headcount: Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)]
     skill: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
     gpus: Annotated[float, Field(ge=0.0, le=MAX_GPUS)]
     cash_rmb: NonNeg
+    valuation_rmb: NonNeg | None = Field(
+        None, description="startup: post-money of its last round before the start (default: cash x "
+                          "financing.valuation_to_cash)")
+    owner_budget_rmb_per_month: NonNeg = Field(
+        0.0, description="self_funded: losses the owner covers each month (beyond it, cash burns)")
+    enters: Month | None = Field(None, description="a named entrant: the month it enters (default: present at start)")
+    consumer_launch: Month | None = Field(
+        None, description="the month its consumer assistant becomes available (default: available at start)")
     api_price_rmb_per_mtok: NonNeg
     cost_efficiency: Pos = Field(1.0, description="unit serving cost multiplier (lower is cheaper)")
     salary_rmb_per_month: Pos = 60_000.0
-    marketing_rmb_per_month: NonNeg = 0.0
+    marketing_rmb_per_month: NonNeg | dict[Month, NonNeg] = Field(
+        0.0, description="user-acquisition spend, RMB a month: a number, or a dated path (month -> RMB, piecewise "
+                         "linear, flat beyond its ends)")
     other_revenue_rmb_per_month: NonNeg = Field(
         0.0, description="revenue from outside the modelled market (e.g. overseas apps)")
     consumer_share: Fraction = 0.0
@@ -245,6 +291,14 @@ class LongTailConfig(Strict):
     api_price_rmb_per_mtok: NonNeg = 15.0
     cost_efficiency: Pos = 1.5
     aggressiveness: Fraction = 0.5
+    # entry (mechanisms/entry.py): rows reserved for small vendors that enter during the run
+    entrants_max: Annotated[int, Field(ge=0, le=1000)] = Field(
+        0, description="rows reserved for later entrants (entry stops when they are used up)")
+    entry_rate_per_month: float = assumed(
+        1.0, 0.0, 4.0, "expected entrants a month at funding climate 1 and a flat market", ge=0.0, le=50.0)
+    entry_profit_elasticity: float = assumed(
+        1.0, 0.0, 2.0, "how entry follows the profits on offer: (market revenue growth over 6 months)^this",
+        ge=0.0, le=5.0)
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> LongTailConfig:
@@ -260,6 +314,27 @@ class ScheduledRelease(Strict):
     month: Month
     feature: str
     level: Pos = Field(description="new level, in the feature's unit")
+    note: str = ""
+
+
+class ScheduledPrice(Strict):
+    """A dated API price given as an input (another firm's decision the model does not explain,
+    e.g. DeepSeek-V2's price in 2024-05); the vendor's own pricing rule carries on from it."""
+    vendor: str
+    month: Month
+    price_rmb_per_mtok: NonNeg
+    note: str = ""
+
+
+class ScheduledRound(Strict):
+    """A dated funding round given as an input (investors' decision): `amount_rmb` at
+    `post_money_rmb`; `strategic` names the big techs in it and the RMB each pays from its
+    cash, venture funds pay the rest from their dry powder (as far as it goes)."""
+    vendor: str
+    month: Month
+    amount_rmb: Pos
+    post_money_rmb: Pos
+    strategic: dict[str, NonNeg] = Field(default_factory=dict)
     note: str = ""
 
 

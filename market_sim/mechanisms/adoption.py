@@ -100,12 +100,28 @@ def random_contacts(rng: np.random.Generator, n: int, degree: int) -> np.ndarray
     return contacts
 
 
-def innovation_coefficient(bass_p: float, marketing_effect: float, marketing_rmb_total: float,
-                           population: float, superapp_effect: float, on_superapp: np.ndarray) -> np.ndarray:
-    """Per-agent Bass innovation p_i (per month) = bass_p + marketing_effect x (market-wide
-    marketing RMB per person per month) + superapp_effect [agent uses a super-app]."""
-    p = bass_p + marketing_effect * marketing_rmb_total / population
-    return p + superapp_effect * on_superapp
+def discovery_hazards(marketing_effect: float, marketing_rmb: np.ndarray, population: float,
+                      superapp_effect: float, on_superapp: np.ndarray, superapp_owner: np.ndarray,
+                      available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly hazards of trying a vendor's assistant because of that vendor's own reach:
+    its ads, marketing_effect x (its marketing RMB per person) (vendors), which reach
+    everyone; and its super-apps, superapp_effect for each person on one (people x apps,
+    `on_superapp`; `superapp_owner` gives each app's vendor row). Zero for a vendor whose
+    assistant is not available. Returns (ads, super-apps)."""
+    ads = marketing_effect * np.asarray(marketing_rmb, float) / population * available
+    apps = superapp_effect * on_superapp * available[superapp_owner][None, :]
+    return ads, apps
+
+
+def discovery_source(uniform: np.ndarray, organic: np.ndarray, ads: np.ndarray, apps: np.ndarray) -> np.ndarray:
+    """Where each new adopter came from, in proportion to the hazards at the start of the
+    month (inverse CDF of one uniform each): 0 word of mouth or own initiative (`organic`,
+    per adopter), 1..V the ads of vendor 0..V-1, V+1.. the super-app columns of `apps`
+    (adopters x apps)."""
+    hazards = np.column_stack([organic, np.broadcast_to(ads, (organic.size, ads.size)), apps])
+    total = hazards.sum(axis=1, keepdims=True)
+    cumulative = np.cumsum(hazards / np.where(total > 0, total, 1.0), axis=1)
+    return np.minimum((cumulative < uniform[:, None]).sum(axis=1), hazards.shape[1] - 1)
 
 
 def assistant_utility(capability: np.ndarray, feature_betas, saturation: np.ndarray, hype: np.ndarray,
@@ -120,48 +136,65 @@ def assistant_utility(capability: np.ndarray, feature_betas, saturation: np.ndar
     return u + beta_hype * hype + beta_marketing * np.log1p(marketing_rmb / 1e6)
 
 
-def chooser_utility(vendor_utility: np.ndarray, superapp: np.ndarray, contact_share: np.ndarray,
-                    current: np.ndarray, beta_superapp: float, beta_word_of_mouth: float,
+def chooser_utility(vendor_utility: np.ndarray, on_superapp: np.ndarray, superapp_owner: np.ndarray,
+                    contact_share: np.ndarray, current: np.ndarray, beta_superapp: float, beta_word_of_mouth: float,
                     beta_incumbent: float) -> np.ndarray:
-    """(choosers x vendors) utility: V_j plus the chooser's super-app, word-of-mouth
-    (`contact_share`, choosers x vendors) and incumbency terms."""
+    """(choosers x vendors) utility: V_j plus the chooser's super-app terms (an assistant
+    built into an app it uses; `on_superapp` choosers x apps, owned by `superapp_owner`),
+    word-of-mouth (`contact_share`, choosers x vendors) and incumbency terms."""
     n_v = vendor_utility.shape[0]
-    u = np.broadcast_to(vendor_utility[None, :], (superapp.size, n_v)).copy()
-    u += beta_superapp * (superapp[:, None] == np.arange(n_v)[None, :])
+    u = np.broadcast_to(vendor_utility[None, :], (current.size, n_v)).copy()
+    for app, owner in enumerate(superapp_owner):
+        u[:, owner] += beta_superapp * on_superapp[:, app]
     u += beta_word_of_mouth * contact_share
     u += beta_incumbent * (current[:, None] == np.arange(n_v)[None, :])
     return u
 
 
 def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.ndarray, weight: np.ndarray,
-                 superapp: np.ndarray, orphaned: np.ndarray, vendor_utility: np.ndarray, available: np.ndarray,
-                 innovation: np.ndarray, rules) -> tuple[np.ndarray, np.ndarray]:
-    """The consumers' month. Users churn with probability `rules.churn`; those who used no
-    assistant at the start of the month adopt with the Bass probability (`innovation` p_i,
-    `rules.bass_q`, word of mouth over the network or fully mixed); new adopters, users who
-    reconsider (`rules.switch_rate`) and users whose vendor left (`orphaned`) choose by logit
-    over the available vendors. `rules` is the consumers config section. Every consumer
-    draws exactly four uniforms a month (churn, adoption, switch, choice) whatever its state,
-    so a change elsewhere in the model never shifts whose random numbers are whose.
-    Returns (vendor row used after the month, -1 none; rows that now use a different vendor)."""
+                 on_superapp: np.ndarray, superapp_owner: np.ndarray, orphaned: np.ndarray,
+                 vendor_utility: np.ndarray, available: np.ndarray, ads: np.ndarray, apps: np.ndarray,
+                 rules) -> tuple[np.ndarray, np.ndarray]:
+    """The consumers' month. Users churn with probability `rules.churn`. People who used no
+    assistant at the start of the month adopt with the Bass probability for
+    p_i = bass_p + sum of the vendors' ad hazards + person i's super-app hazards (`ads`,
+    `apps` from `discovery_hazards`), q = `rules.bass_q` and word of mouth over the network
+    (or fully mixed). Discovery: a new adopter brought by a vendor's ads or super-app tries
+    that vendor; one who came by word of mouth or on its own chooses by logit. Retention:
+    users who reconsider (`rules.switch_rate`) and users whose vendor left (`orphaned`)
+    choose by logit over the available vendors (quality, hype, habit, contacts, super-apps).
+    Every consumer draws exactly five uniforms a month (churn, adoption, source, switch,
+    choice) whatever its state, so a change elsewhere in the model never shifts whose random
+    numbers are whose. Returns (vendor row used after the month, -1 none; rows that now use
+    a different vendor)."""
     vendor = vendor.copy()
     n = vendor.size
-    churn_u, adopt_u, switch_u, choice_u = rng.random((4, n))
+    churn_u, adopt_u, source_u, switch_u, choice_u = rng.random((5, n))
     adopted = vendor >= 0
     vendor[adopted & (churn_u < rules.churn)] = -1
     if rules.word_of_mouth == "network":
         adopted_share = neighbour_adopted_share(vendor, neighbours)
     else:
-        adopted_share = population_adopted_share(vendor, weight)
+        adopted_share = np.full(n, population_adopted_share(vendor, weight))
+    innovation = rules.bass_p + ads.sum() + apps.sum(axis=1)
     new = ~adopted & ~orphaned & (adopt_u < adoption_probability(innovation, rules.bass_q, adopted_share))
     switching = (vendor >= 0) & (switch_u < rules.switch_rate)
-    choosers = np.flatnonzero(new | switching | orphaned)
-    if choosers.size == 0 or not available.any():
-        return vendor, choosers[:0]
-    contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)
-    u = chooser_utility(vendor_utility, superapp[choosers], contacts, vendor[choosers],
-                        rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent)
-    pick = logit_choice(choice_u[choosers], u, available)
-    moved = choosers[pick != vendor[choosers]]
-    vendor[choosers] = pick
-    return vendor, moved
+    before = vendor.copy()
+    newcomers = np.flatnonzero(new)
+    organic = newcomers[:0]
+    if newcomers.size and available.any():
+        source = discovery_source(source_u[newcomers], rules.bass_p + rules.bass_q * adopted_share[newcomers],
+                                  ads, apps[newcomers])
+        by_ad = (source >= 1) & (source <= ads.size)
+        by_app = source > ads.size
+        vendor[newcomers[by_ad]] = source[by_ad] - 1
+        vendor[newcomers[by_app]] = superapp_owner[source[by_app] - 1 - ads.size]
+        organic = newcomers[source == 0]
+    choosers = np.concatenate([organic, np.flatnonzero((switching | orphaned) & ~new)])
+    if choosers.size and available.any():
+        contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)
+        u = chooser_utility(vendor_utility, on_superapp[choosers], superapp_owner, contacts, vendor[choosers],
+                            rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent)
+        vendor[choosers] = logit_choice(choice_u[choosers], u, available)
+    moved = np.flatnonzero(vendor != before)
+    return vendor, moved[vendor[moved] >= 0]

@@ -39,10 +39,16 @@ def raise_probability(traction: np.ndarray, rank: np.ndarray, climate: float, in
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def round_size(monthly_burn: np.ndarray, months_of_burn: float, climate: float,
-               traction: np.ndarray) -> np.ndarray:
-    """RMB asked for: months of burn, scaled by the climate and by traction."""
-    return np.maximum(monthly_burn, 0.0) * months_of_burn * np.clip(climate, 0.2, 2.0) * (0.5 + traction)
+ROUND_SIZE_SPREAD = (0.75, 1.25)  # months of burn bought, x this for traction 0 .. 1
+
+
+def round_size(monthly_burn: np.ndarray, months_of_burn: float, traction: np.ndarray) -> np.ndarray:
+    """RMB asked for: `months_of_burn` months of burn, x 0.75 with no traction up to x 1.25
+    with full traction. The climate sets whether a round closes (`raise_probability`), not its
+    size: a round that bought fewer months than the raise trigger would send the startup
+    straight back to investors (the config refuses months_of_burn x 0.75 <= the trigger)."""
+    low, high = ROUND_SIZE_SPREAD
+    return np.maximum(monthly_burn, 0.0) * months_of_burn * (low + (high - low) * np.clip(traction, 0.0, 1.0))
 
 
 def split_round(amount: float, dry_powder: np.ndarray, rng: np.random.Generator,
@@ -67,20 +73,56 @@ def streak(condition: np.ndarray, months: np.ndarray) -> np.ndarray:
     return np.where(condition, months + 1, 0)
 
 
-def distress_action(runway: np.ndarray, raise_failed: np.ndarray, gap_months: np.ndarray,
-                    racing: np.ndarray, pivot_runway: float, exit_runway: float,
-                    pivot_gap: float, behind_streak: np.ndarray | None = None,
-                    patience: int | None = None) -> np.ndarray:
-    """0 none, 1 pivot (subtraction), 2 exit. Exit when cash runs out after a failed raise;
-    a racing startup pivots when its runway is short, when it failed to raise while far
-    behind, or (strategic subtraction) when it has been far behind with a small share for
-    `patience` months in a row (`behind_streak`)."""
+RACE, MONEY = 1, 2  # why a startup left the race: the race was not worth it / it could not pay for it
+
+
+def value_of_focusing(revenue: np.ndarray, costs: np.ndarray, focused_costs: np.ndarray, gap_months: np.ndarray,
+                      stake_rmb: np.ndarray, params) -> np.ndarray:
+    """RMB by which focusing on a segment beats staying in the frontier race, over the next
+    H = `params.decision_horizon_months` months:
+
+        V_race  = H (R - C)          + W P,        P = exp(-gap / `prospect_gap_months`)
+        V_focus = H (phi R - C_focus) + W psi
+        V_focus - V_race = H ((phi - 1) R + C - C_focus) + W (psi - P)
+
+    R, C: this month's revenue and costs (RMB a month); C_focus: the costs it would have
+    after subtraction (`focused_costs`); phi = `focus_revenue_retained`; W = `stake_rmb`, what
+    the owners stand to keep as a frontier lab (its valuation, at least its cash); P: the
+    prospect of staying a frontier lab, falling with the gap to the domestic best (months of
+    quality growth); psi = `focus_value_share`, a niche business's worth as a share of W."""
+    h = params.decision_horizon_months
+    prospect = np.exp(-np.maximum(gap_months, 0.0) / params.prospect_gap_months)
+    saving = h * ((params.focus_revenue_retained - 1.0) * revenue + costs - focused_costs)
+    return saving + stake_rmb * (params.focus_value_share - prospect)
+
+
+def startup_decisions(startup_active: np.ndarray, racing: np.ndarray, focus_value: np.ndarray, costs: np.ndarray,
+                      runway: np.ndarray, raise_failed: np.ndarray, cash: np.ndarray, focus_streak: np.ndarray,
+                      params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each active startup's move this month, judged after this month's rounds:
+    - exit (2) when its cash is gone, or its runway is under `exit_runway_months` after a
+      failed raise;
+    - pivot (1) for money (cause MONEY) when a racing startup's runway is under
+      `pivot_runway_months`: it cannot pay for the race;
+    - pivot (1) for the race (cause RACE) when focusing has been worth more than staying
+      (`focus_value`, RMB, from `value_of_focusing`) by more than the pivot's switching cost,
+      `pivot_inertia_months` months of costs, for `decision_patience_months` months in a row;
+    - otherwise carry on (0).
+    Returns (action, cause: 0 none / RACE / MONEY, months in a row focusing was worth more)."""
+    better = startup_active & racing & (focus_value > params.pivot_inertia_months * costs)
+    streak_now = streak(better, focus_streak)
     action = np.zeros(runway.shape, np.int8)
-    strategic = (behind_streak >= patience) if behind_streak is not None and patience is not None else False
-    pivot = racing & ((runway < pivot_runway) | (raise_failed & (gap_months > pivot_gap)) | strategic)
-    action[pivot] = 1
-    action[(runway < exit_runway) & raise_failed] = 2
-    return action
+    cause = np.zeros(runway.shape, np.int8)
+    by_race = racing & (streak_now >= params.decision_patience_months)
+    by_money = racing & (runway < params.pivot_runway_months)
+    action[by_race | by_money] = 1
+    cause[by_race] = RACE
+    cause[by_money] = MONEY
+    gone = ((runway < params.exit_runway_months) & raise_failed) | (cash <= 0)
+    action[gone] = 2
+    cause[gone] = MONEY
+    keep = startup_active
+    return np.where(keep, action, 0).astype(np.int8), np.where(keep, cause, 0).astype(np.int8), streak_now
 
 
 def failure_risk(kind_startup: np.ndarray, runway: np.ndarray, focused: np.ndarray) -> np.ndarray:
@@ -137,23 +179,6 @@ def issue_shares(big_tech_stakes: np.ndarray, fund_stakes: np.ndarray, strategic
     return big, funds, post_money
 
 
-def startup_decisions(startup_active: np.ndarray, gap_months: np.ndarray, combined_share: np.ndarray,
-                      runway: np.ndarray, raise_failed: np.ndarray, racing: np.ndarray, cash: np.ndarray,
-                      behind_streak: np.ndarray, params) -> tuple[np.ndarray, np.ndarray]:
-    """Each active startup's move this month: 0 carry on, 1 pivot, 2 exit (`distress_action`,
-    plus exit when cash is gone). `params` is the financing config section. Returns (action,
-    months in a row far behind with a small share)."""
-    far_behind = (startup_active & (gap_months > params.strategic_pivot_gap_months)
-                  & (combined_share < params.strategic_pivot_max_share))
-    streak_now = streak(far_behind, behind_streak)
-    action = distress_action(runway, raise_failed, gap_months, racing, params.pivot_runway_months,
-                             params.exit_runway_months, params.pivot_gap_months, streak_now,
-                             params.strategic_pivot_patience_months)
-    action = np.where(startup_active, action, 0)
-    action[startup_active & (cash <= 0)] = 2
-    return action, streak_now
-
-
 def choose_acquirer(rng: np.random.Generator, candidates: np.ndarray, stakes_in_target: np.ndarray,
                     acquisition_probability: float) -> int:
     """Who buys an exiting startup: with `acquisition_probability`, one of the racing big techs
@@ -180,9 +205,10 @@ def raise_rounds(rng_of_row, due: np.ndarray, success_probability: np.ndarray, a
     round this month (its own stream: one startup's round never shifts another's draws).
     Returns new arrays: amount (RMB per vendor), post_money
     (RMB per vendor, 0 where no round), failed and failed_to_close (no round found; failed
-    also covers a round nobody could fill), big_tech_stakes, fund_stakes, dry_powder."""
+    also covers a round nobody could fill), big_tech_stakes, fund_stakes, dry_powder, and
+    strategic_paid (RMB each big tech paid in: every RMB of a round is someone's cash)."""
     n = due.size
-    out = {"amount": np.zeros(n), "post_money": np.zeros(n), "failed": np.zeros(n, bool),
+    out = {"amount": np.zeros(n), "post_money": np.zeros(n), "failed": np.zeros(n, bool), "strategic_paid": np.zeros(n),
            "failed_to_close": np.zeros(n, bool), "big_tech_stakes": big_tech_stakes.copy(),
            "fund_stakes": fund_stakes.copy(), "dry_powder": dry_powder.copy()}
     for row in np.flatnonzero(due):
@@ -199,5 +225,7 @@ def raise_rounds(rng_of_row, due: np.ndarray, success_probability: np.ndarray, a
                                                           strategic_rmb, lead, fund_rmb, dilution)
         out["big_tech_stakes"][:, row], out["fund_stakes"][:, row] = big, funds
         out["dry_powder"] -= fund_rmb
+        if lead >= 0:
+            out["strategic_paid"][lead] += strategic_rmb
         out["amount"][row] = strategic_rmb + fund_rmb.sum()
     return out

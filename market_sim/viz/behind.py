@@ -8,6 +8,7 @@ import numpy as np
 
 from ..agents import STATUS_NAMES
 from ..calendar import month_label
+from ..mechanisms import financing
 from ..mechanisms.falls_behind import falls_behind
 
 STATUS_GLOSSARY = {
@@ -45,8 +46,8 @@ def _left_race_cause(model, row: int) -> str:
         why = f"failed to close a round (runway {before:.0f} months, {gap:.0f} months behind)"
     elif before == before and before < cfg.financing.pivot_runway_months * 1.5:
         why = f"runway ran short ({before:.0f} months; pivot line {cfg.financing.pivot_runway_months:g})"
-    elif gap == gap and gap > cfg.financing.strategic_pivot_gap_months:
-        why = f"stayed {gap:.0f} months behind with a small share (strategic retreat)"
+    elif vt.status_cause[row] == financing.RACE:
+        why = f"{gap:.0f} months behind: a segment was worth more than the race"
     else:
         why = "left the race"
     verb = {"focused": "pivoted", "acquired": "acquired", "exited": "shut down"}.get(status, status)
