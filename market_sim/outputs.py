@@ -16,6 +16,7 @@ from . import __version__
 from .plots import write_figures
 from .reporting import atomic_directory, markdown_table
 from .runner import Results
+from .stats import pooled_share_by_month
 
 MARKER = "summary.json"  # a directory holding this is a market-sim results directory
 RUN_FILE = "run.json"    # seed, replications, version and overrides: what `market-sim rerun` needs
@@ -60,7 +61,20 @@ def tail_summary(outcomes: pd.DataFrame) -> dict:
     }
 
 
-def summarise(results: Results, table: pd.DataFrame) -> dict:
+def by_month_summary(by_month: pd.DataFrame, named: list[str]) -> dict:
+    """Compact by-month P for summary.json: the named vendors' P(behind) per month, and the
+    long tail's share behind per month."""
+    months = list(dict.fromkeys(by_month["month"]))
+    p = by_month[by_month["vendor"].isin(named)].pivot(index="month", columns="vendor", values="p_falls_behind")
+    tail = [v for v in dict.fromkeys(by_month["vendor"]) if v not in set(named)]
+    def values(series: pd.Series) -> list:  # null where no replication had the vendor in the market
+        return [None if pd.isna(x) else round(float(x), 4) for x in series.reindex(months)]
+
+    return {"months": months, "p_falls_behind": {v: values(p[v]) for v in named if v in p},
+            "long_tail_share": values(pooled_share_by_month(by_month, tail))}
+
+
+def summarise(results: Results, table: pd.DataFrame, by_month: pd.DataFrame | None = None) -> dict:
     vm, mm = results.vendor_month, results.market_month
     last = mm[mm["month_index"] == mm["month_index"].max()]
     named = table[~table["vendor"].str.startswith("tail_")]
@@ -72,6 +86,8 @@ def summarise(results: Results, table: pd.DataFrame) -> dict:
         "falls_behind_rule": results.config.falls_behind.model_dump(),
         "falls_behind": named.to_dict(orient="records"),
         "long_tail": tail_summary(results.outcomes),
+        **({} if by_month is None else
+           {"falls_behind_by_month": by_month_summary(by_month, named["vendor"].tolist())}),
         "final_month_medians": {
             "frontier_vendors": float(last["n_frontier"].median()),
             "price_index_rmb_per_mtok": float(last["price_index"].median()),
@@ -84,8 +100,10 @@ def summarise(results: Results, table: pd.DataFrame) -> dict:
 def _report(results: Results, table: pd.DataFrame, figures: dict[str, str], summary: dict, config_name: str) -> str:
     named = table[~table["vendor"].str.startswith("tail_")]
     rows = markdown_table(
-        ["vendor", "P(falls behind)", "95% interval", "median final consumer share", "median final enterprise share"],
+        ["vendor", "P(falls behind)", "95% interval", "of which: race", "of which: money",
+         "median final consumer share", "median final enterprise share"],
         [(r["name"], f"{r['p_falls_behind']:.2f}", f"{r['ci95_low']:.2f}-{r['ci95_high']:.2f}",
+          f"{r['p_race']:.2f}", f"{r['p_money']:.2f}",
           f"{r['median_consumer_share']:.3f}", f"{r['median_enterprise_share']:.3f}") for _, r in named.iterrows()])
     tail = summary["long_tail"]
     fm = summary["final_month_medians"]
@@ -102,7 +120,10 @@ def _report(results: Results, table: pd.DataFrame, figures: dict[str, str], summ
 
 A vendor *falls behind* if at the horizon its status is one of {rule.statuses}, or it is still
 racing with consumer + enterprise share below {rule.max_combined_share} and more than
-{rule.min_gap_months} months of quality growth behind the domestic best (docs/ODD.md, 7.3).
+{rule.min_gap_months} months of quality growth behind the domestic best (docs/ODD.md, 7.7).
+The cause is read from the state: *money* if the vendor's runway in the month before it fell behind
+was under {rule.money_runway_months} months or its cash was gone, else *race* (it fell behind on capability
+and share while it could still pay).
 
 {rows}
 
@@ -110,6 +131,11 @@ Long tail: {tail.get('vendors', 0)} vendors; {100 * tail.get('share_falling_behi
 median survivors per replication {tail.get('median_survivors', 0):.0f}.
 
 ![P(falls behind)]({figures['falls_behind']})
+
+The same rule in every month (`falls_behind_by_month.parquet` / `.csv`): P that the vendor is behind
+in that month, among the replications in which it was in the market, with its 95% interval.
+
+![P(falls behind) by month]({figures['falls_behind_by_month']})
 
 ## The market at the horizon (medians)
 
@@ -130,8 +156,9 @@ Events per replication (mean): {', '.join(f'{k} {v}' for k, v in counts.items())
 
 - `config.yaml`: the resolved config of this run (its run.seed is the base seed used); `run.json`: replications,
   seed, version and overrides (`market-sim rerun DIR` repeats the run)
-- {tables}: tables (column meanings: docs/ODD.md, 7)
+- {tables}: tables (column meanings: docs/ODD.md, 8)
 - `falls_behind.csv`, `summary.json`: the table above, machine-readable
+- `falls_behind_by_month.parquet` / `.csv`: P(falls behind) per month and vendor with its 95% interval
 """
 
 
@@ -159,13 +186,16 @@ def write_results(results: Results, out: str | Path, config_name: str = "", *,
     check_output_dir(out)
     with atomic_directory(out) as tmp:
         table = results.falls_behind()
+        by_month = results.falls_behind_by_month()
         (tmp / "config.yaml").write_text(yaml.safe_dump(resolved_config(results), sort_keys=False))
         (tmp / RUN_FILE).write_text(json.dumps(provenance(results, source, overrides), indent=2, default=str))
         for name in ("vendor_month", "market_month", "events", "outcomes"):
             getattr(results, name).to_parquet(tmp / f"{name}.parquet", index=False)
         table.to_csv(tmp / "falls_behind.csv", index=False)
-        drawn = write_figures(results, table, tmp) if figures else defaultdict(str)
-        summary = summarise(results, table)
+        by_month.to_parquet(tmp / "falls_behind_by_month.parquet", index=False)
+        by_month.to_csv(tmp / "falls_behind_by_month.csv", index=False)
+        drawn = write_figures(results, table, tmp, by_month) if figures else defaultdict(str)
+        summary = summarise(results, table, by_month)
         report = _report(results, table, drawn, summary, config_name)
         if not figures:
             report = "\n".join(line for line in report.splitlines() if not line.endswith("]()"))

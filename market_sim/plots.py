@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from .palette import LONG_TAIL_COLOUR, vendor_colour
+from .stats import pooled_share_by_month
 
 NON_VENDOR = {"index": "#000000", "cost": "#8b0000", "frontier": "#000000"}  # never a vendor colour
 RUNWAY_TICKS = [0, 2, 6, 12, 24, 60, 120]
@@ -173,7 +174,35 @@ def falls_behind_figure(table: pd.DataFrame) -> Figure:
     return fig
 
 
-def write_figures(results, table: pd.DataFrame, out: Path) -> dict[str, str]:
+def falls_behind_by_month_figure(by_month: pd.DataFrame, named: list[str], names: dict[str, str]) -> Figure:
+    """Small multiples, one per named vendor: P(behind) in each month with its 95% Wilson
+    interval as a band; a last panel for the long tail: the share of its vendors behind."""
+    months = list(dict.fromkeys(by_month["month"]))
+    x = np.arange(len(months))
+    fig, axes = _grid(len(named) + 1)
+    for i, (ax, v) in enumerate(zip(axes, named + ["long tail"])):
+        if v == "long tail":
+            tail = [u for u in dict.fromkeys(by_month["vendor"]) if u not in set(named)]
+            share = pooled_share_by_month(by_month, tail).reindex(months)
+            ax.plot(x, share.to_numpy(dtype=float), color=LONG_TAIL_COLOUR, lw=2.2)
+            ax.set_title(f"long tail ({len(tail)}): share fallen behind", fontsize=9)
+        else:
+            one = by_month[by_month["vendor"] == v].set_index("month").reindex(months)
+            colour = vendor_colour(v)
+            ax.fill_between(x, one["ci95_low"].to_numpy(dtype=float), one["ci95_high"].to_numpy(dtype=float),
+                            color=colour, alpha=0.2, lw=0)
+            ax.plot(x, one["p_falls_behind"].to_numpy(dtype=float), color=colour, lw=1.6)
+            ax.set_title(names.get(v, v), fontsize=9)
+        ax.set_ylim(-0.02, 1.02)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.grid(axis="y", alpha=0.3)
+        _month_axis(ax, months, labels=i >= len(axes) - 4)
+    n = int(by_month["replications"].max()) if len(by_month) else 0
+    fig.suptitle(f"P(fallen behind) in each month, 95% Wilson interval (band), {n} replications", fontsize=10)
+    return fig
+
+
+def write_figures(results, table: pd.DataFrame, out: Path, by_month: pd.DataFrame | None = None) -> dict[str, str]:
     """Write every figure into out/figures; return {key: relative path}."""
     figs = out / "figures"
     figs.mkdir(parents=True, exist_ok=True)
@@ -187,6 +216,8 @@ def write_figures(results, table: pd.DataFrame, out: Path) -> dict[str, str]:
         "cash_runway": cash_figure(vm, names),
         "falls_behind": falls_behind_figure(named_table),
     }
+    if by_month is not None:
+        made["falls_behind_by_month"] = falls_behind_by_month_figure(by_month, _named(vm), names)
     paths = {}
     for key, fig in made.items():
         fig.savefig(figs / f"{key}.png", dpi=110)

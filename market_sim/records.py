@@ -127,12 +127,15 @@ class Recorder:
         return pd.DataFrame(columns)
 
     def outcomes(self, start: str, vendor_ids: list[str], rule) -> pd.DataFrame:
-        """Per-vendor outcome at the last recorded month under the falls-behind `rule` (the
-        config section), and the month each vendor left the race."""
+        """Per-vendor outcome under the falls-behind `rule` (the config section), read from the
+        recorded (months x vendors) arrays: behind at the last recorded month? since which month,
+        and why (cause: money or race)? and the month each vendor left the race."""
         T = self.months_done
         if T == 0:
             raise ValueError("no month has been simulated yet: outcomes are read at the last simulated month")
-        last = {c: self.v[c][T - 1] for c in ("consumer_share", "enterprise_share", "gap_quality_months")}
-        return outcomes_from_records(vendor_ids, np.asarray(STATUS_NAMES)[self.status[:T]],
-                                     [month_label(start, t) for t in range(T)], last["consumer_share"],
-                                     last["enterprise_share"], last["gap_quality_months"], rule)
+        v = {c: self.v[c][:T] for c in ("consumer_share", "enterprise_share", "gap_quality_months", "runway_months",
+                                         "cash_rmb")}
+        return outcomes_from_records(vendor_ids, [month_label(start, t) for t in range(T)],
+                                     np.asarray(STATUS_NAMES)[self.status[:T]], v["consumer_share"],
+                                     v["enterprise_share"], v["gap_quality_months"], v["runway_months"],
+                                     v["cash_rmb"], rule)

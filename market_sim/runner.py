@@ -15,7 +15,8 @@ from tqdm import tqdm
 
 from .config import Config, load_config
 from .execution import child_seeds, pool_imap
-from .stats import falls_behind_table
+from .mechanisms.falls_behind import behind_counts
+from .stats import falls_behind_by_month_table, falls_behind_table
 
 
 def replication_seeds(base_seed: int, replications: int) -> list[np.random.SeedSequence]:
@@ -33,7 +34,7 @@ def release_model(model) -> None:
 
 def simulate(config: dict | Config, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
     """One run to its horizon: its vendor-month, market-month and event tables and the
-    per-vendor outcomes; the model is freed afterwards."""
+    per-vendor outcomes (falls behind, since which month, cause); the model is freed afterwards."""
     model = _run_to_horizon(config, seed)
     vendor, market, events = model.tables()
     out = {"vendor_month": vendor, "market_month": market, "events": events, "outcomes": model.outcomes()}
@@ -43,7 +44,8 @@ def simulate(config: dict | Config, seed: np.random.SeedSequence) -> dict[str, p
 
 def simulate_outcomes(config: dict | Config, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
     """One run to its horizon, keeping only what a sweep stores: the market-month table and
-    the per-vendor outcomes (the vendor-month and event tables are never built)."""
+    the per-vendor outcomes (the vendor-month and event tables are never built); the outcomes carry
+    `fell_behind_month` and `first_behind_month`, so P by month can be had from them too."""
     model = _run_to_horizon(config, seed)
     out = {"market_month": model.market_table(), "outcomes": model.outcomes()}
     release_model(model)
@@ -90,6 +92,11 @@ class Results:
 
     def falls_behind(self) -> pd.DataFrame:
         return falls_behind_table(self.outcomes, self.names)
+
+    def falls_behind_by_month(self) -> pd.DataFrame:
+        """P(behind) per month and vendor: the falls-behind rule applied to every recorded month
+        (one vectorised pass over the vendor-month table), 95% Wilson intervals."""
+        return falls_behind_by_month_table(behind_counts(self.vendor_month, self.config.falls_behind), self.names)
 
 
 def run(config: str | Path | dict | Config, replications: int = 1, seed: int | None = None,

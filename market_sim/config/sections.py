@@ -359,3 +359,6 @@ class FallsBehindConfig(Strict):
         0.02, description="consumer + enterprise share below which a vendor is 'small'")
     min_gap_months: NonNeg = Field(
         6.0, description="capability gap to the domestic best above which a small vendor falls behind")
+    money_runway_months: NonNeg = Field(
+        6.0, description="cause of falling behind: 'money' if the runway in the month before the vendor fell "
+                         "behind was under this many months (or its cash was gone), else 'race'")
