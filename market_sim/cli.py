@@ -121,9 +121,8 @@ def validate(
 ) -> None:
     """Check the history-friendly targets (validation/targets.yaml); exit 1 if any fails."""
     from .model import DEFAULT_CONFIG
-    from .reporting import markdown_table
     from .runner import run as run_replications
-    from .validation import load_targets
+    from .validation import load_targets, validation_markdown, validation_text
     from .validation import validate as check_targets
 
     config = config or DEFAULT_CONFIG
@@ -137,17 +136,9 @@ def validate(
     out = out or Path("results") / "validation" / Path(config).stem
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "validation.csv", index=False)
-    md = markdown_table(["target", "expected", "simulated mean", "90% range", "share of replications met", "pass"],
-                        [(r.target, r.expected, f"{r.simulated_mean:.3g}",
-                          f"{r.simulated_p05:.3g} - {r.simulated_p95:.3g}",
-                          f"{r.share_met:.2f} (needs {r.pass_share:.2f})", "pass" if r.passed else "FAIL")
-                         for r in table.itertuples()])
-    (out / "validation.md").write_text(f"# Validation of {config} ({replications} replications, base seed "
-                                       f"{results.base_seed})\n\n" + md + "\n")
-    typer.echo(f"\n{'target':<27} {'simulated mean':>14} {'90% range':>19} {'met':>6} {'needs':>6}  result")
-    for r in table.itertuples():
-        typer.echo(f"{r.target:<27} {r.simulated_mean:>14.3g} {r.simulated_p05:>9.3g} - {r.simulated_p95:<7.3g} "
-                   f"{r.share_met:>6.2f} {r.pass_share:>6.2f}  {'pass' if r.passed else 'FAIL'}")
+    (out / "validation.md").write_text(validation_markdown(
+        table, f"Validation of {config} ({replications} replications, base seed {results.base_seed})"))
+    typer.echo(validation_text(table))
     typer.echo(f"\nwritten: {out / 'validation.md'}")
     if not table["passed"].all():
         raise typer.Exit(1)

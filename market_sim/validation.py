@@ -10,8 +10,14 @@ import pandas as pd
 import yaml
 
 from .calendar import month_index
+from .validation_measures_2024 import SUPPLEMENT_MEASURES
 
-TARGETS_FILE = Path(__file__).resolve().parent.parent / "validation" / "targets.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS_FILE = ROOT / "validation" / "targets.yaml"
+# the facts files a target's `fact` comes from, by the target's `source` (default: facts)
+FACTS_DIR = ROOT.parent / "shared" / "facts"
+FACTS_FILES = {"facts": FACTS_DIR / "market_facts_2023_2024.yaml",
+               "supplement": FACTS_DIR / "market_facts_2024_supplement.yaml"}
 BIG_TECHS = ("bytedance", "alibaba", "baidu", "tencent")
 
 
@@ -93,14 +99,36 @@ def shakeout(vm, events, ctx, month, first_tier_min, first_tier_max, min_combine
 
 
 MEASURES = {f.__name__: f for f in (context_catch_up, price_war_cluster, leader_discount, startups_focused,
-                                    net_talent, sector_leader_among_startups, shakeout)}
+                                    net_talent, sector_leader_among_startups, shakeout)} | SUPPLEMENT_MEASURES
 
 
-def load_targets(path: Path = TARGETS_FILE) -> list[dict]:
+def fact_ids(facts_files: dict[str, Path]) -> dict[str, set[str]] | None:
+    """The fact ids of each facts file; None when a file is missing (a copy of the repository
+    without the project's shared/ folder: nothing to check against)."""
+    if not all(Path(f).is_file() for f in facts_files.values()):
+        return None
+    return {src: {f["id"] for f in yaml.safe_load(Path(path).read_text())["facts"]}
+            for src, path in facts_files.items()}
+
+
+def load_targets(path: Path = TARGETS_FILE, facts_files: dict[str, Path] | None = None) -> list[dict]:
+    """The targets, each with a known measure, a known `source` (facts file) and a `fact` id
+    that exists in that facts file (checked when the facts files are there)."""
+    facts_files = FACTS_FILES if facts_files is None else facts_files
     targets = yaml.safe_load(path.read_text())["targets"]
+    ids = fact_ids(facts_files)
     for t in targets:
+        t.setdefault("source", "facts")
         if t["measure"] not in MEASURES:
             raise ValueError(f"{path}: target {t['id']}: unknown measure {t['measure']!r}")
+        if t["source"] not in facts_files:
+            raise ValueError(f"{path}: target {t['id']}: unknown source {t['source']!r} "
+                             f"(one of {', '.join(facts_files)})")
+        if ids is not None and t["fact"] not in ids[t["source"]]:
+            where = [s for s, known in ids.items() if t["fact"] in known]
+            hint = f" (it is in {where[0]}: set source: {where[0]})" if where else ""
+            raise ValueError(f"{path}: target {t['id']}: fact {t['fact']!r} is not in "
+                             f"{facts_files[t['source']]}{hint}")
     return targets
 
 
@@ -111,22 +139,59 @@ def validate(results, targets: list[dict] | None = None) -> pd.DataFrame:
     cfg = results.config
     ctx = {"start": cfg.run.start,
            "initial_price": {vid: v.api_price_rmb_per_mtok for vid, v in cfg.vendors.items()}}
+    reps = [(vm, results.events[results.events["replication"] == rep],
+             ctx | {"market": results.market_month[results.market_month["replication"] == rep]})
+            for rep, vm in results.vendor_month.groupby("replication")]
     rows = []
     for t in targets:
         values, met = [], []
-        for rep, vm in results.vendor_month.groupby("replication"):
-            ev = results.events[results.events["replication"] == rep]
-            v, ok = MEASURES[t["measure"]](vm, ev, ctx, **t.get("params", {}))
+        for vm, ev, rep_ctx in reps:
+            v, ok = MEASURES[t["measure"]](vm, ev, rep_ctx, **t.get("params", {}))
             values.append(v)
             met.append(ok)
         vals = np.array(values, float)
         finite = vals[np.isfinite(vals)]
         share = float(np.mean(met))
         rows.append({
-            "target": t["id"], "fact": t["fact"], "expected": t["what"],
+            "target": t["id"], "source": t.get("source", "facts"), "fact": t["fact"], "expected": t["what"],
             "measure": t["measure"], "simulated_mean": float(finite.mean()) if finite.size else np.nan,
             "simulated_p05": float(np.percentile(finite, 5)) if finite.size else np.nan,
             "simulated_p95": float(np.percentile(finite, 95)) if finite.size else np.nan,
             "share_met": share, "pass_share": t["pass_share"], "passed": share >= t["pass_share"],
         })
     return pd.DataFrame(rows)
+
+
+SOURCE_TITLES = {"facts": "market_facts_2023_2024.yaml", "supplement": "market_facts_2024_supplement.yaml"}
+
+
+def _by_source(table: pd.DataFrame):
+    for source, part in table.groupby("source", sort=False):
+        yield SOURCE_TITLES.get(source, source), part
+
+
+def validation_markdown(table: pd.DataFrame, title: str) -> str:
+    """validate()'s table as Markdown: one section per facts file."""
+    from .reporting import markdown_table
+
+    parts = [f"# {title}\n"]
+    for name, part in _by_source(table):
+        rows = [(r.target, r.expected, f"{r.simulated_mean:.3g}", f"{r.simulated_p05:.3g} - {r.simulated_p95:.3g}",
+                 f"{r.share_met:.2f} (needs {r.pass_share:.2f})", "pass" if r.passed else "FAIL")
+                for r in part.itertuples()]
+        parts.append(f"## Targets from {name} ({int(part['passed'].sum())} of {len(part)} pass)\n\n" + markdown_table(
+            ["target", "expected", "simulated mean", "90% range", "share of replications met", "pass"], rows) + "\n")
+    return "\n".join(parts)
+
+
+def validation_text(table: pd.DataFrame) -> str:
+    """validate()'s table for the terminal: one block per facts file."""
+    width = max(27, int(table["target"].str.len().max()))
+    lines = []
+    for name, part in _by_source(table):
+        lines += [f"\n{name}: {int(part['passed'].sum())} of {len(part)} pass",
+                  f"{'target':<{width}} {'simulated mean':>14} {'90% range':>21} {'met':>6} {'needs':>6}  result"]
+        lines += [f"{r.target:<{width}} {r.simulated_mean:>14.3g} {r.simulated_p05:>9.3g} - {r.simulated_p95:<9.3g} "
+                  f"{r.share_met:>6.2f} {r.pass_share:>6.2f}  {'pass' if r.passed else 'FAIL'}"
+                  for r in part.itertuples()]
+    return "\n".join(lines)

@@ -31,7 +31,7 @@ def table(months=6, **cols) -> pd.DataFrame:
 
 def test_every_target_fact_has_a_known_measure():
     targets = load_targets()
-    assert {t["fact"] for t in targets} == {
+    assert {t["fact"] for t in targets if t["source"] == "facts"} == {
         "long_context_copied_fast", "price_war_may_2024", "price_war_dec_2024", "startup_subtraction_2024",
         "talent_demand", "zhipu_government_tenders", "shakeout_prediction"}
     assert all(t["measure"] in MEASURES for t in targets)
@@ -82,4 +82,6 @@ def test_validate_command_writes_the_table_and_exits_1_on_failure(tmp_path):
     assert r.exit_code == 1, r.output
     text = (tmp_path / "validation.md").read_text()
     assert "shakeout_prediction" in text and "FAIL" in text
-    assert pd.read_csv(tmp_path / "validation.csv")["target"].nunique() == 7
+    table = pd.read_csv(tmp_path / "validation.csv")
+    assert table["target"].nunique() == len(load_targets())
+    assert set(table["source"]) == {"facts", "supplement"} and "## Targets from market_facts_2024_supplement" in text
