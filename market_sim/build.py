@@ -70,6 +70,7 @@ def _fill_named(vendors: VendorTable, row: int, v, cfg: Config, features: Featur
     if v.enters is not None and month_index(v.enters, cfg.run.start) > 0:
         vendors.status[row] = NOT_ENTERED
         vendors.entry_month[row] = month_index(v.enters, cfg.run.start)
+        vendors.headcount_at_entry[row], vendors.headcount[row] = v.headcount, 0
     launch = month_index(v.consumer_launch, cfg.run.start) if v.consumer_launch is not None else 0
     vendors.consumer_launch[row] = max(launch, int(vendors.entry_month[row]))
 
@@ -96,6 +97,8 @@ def _fill_long_tail(vendors: VendorTable, k: int, cfg: Config, features: Feature
     vendors.focus_sector[k:] = rng.integers(0, len(cfg.enterprises.sectors), n_tail)
     entrants = np.arange(k + tail.count, k + n_tail)
     vendors.status[entrants] = NOT_ENTERED
+    vendors.headcount_at_entry[entrants] = vendors.headcount[entrants]
+    vendors.headcount[entrants] = 0
     vendors.entry_month[entrants] = -1          # set when it enters
     vendors.consumer_launch[entrants] = np.iinfo(np.int32).max
 

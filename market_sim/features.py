@@ -30,6 +30,10 @@ class FeatureSpace:
         self.copy_share = np.array([s.copy_share for s in specs])
         self.diffuses = np.array([s.catch_up == "diffusion" for s in specs])
         self.release_rate_factor = np.array([s.release_rate_factor for s in specs])
+        # past the global frontier, own R&D's gains fall by e over this distance (internal units)
+        self.beyond_frontier_scale = np.array([
+            s.innovation_step * s.release_rate_factor if s.beyond_frontier_scale is None else s.beyond_frontier_scale
+            for s in specs])
         # consumers value no more than this level (internal units; inf: no cap)
         self.consumer_saturation = np.array([
             np.inf if s.consumer_saturation is None else self.to_internal(i, s.consumer_saturation)

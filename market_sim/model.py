@@ -145,7 +145,7 @@ class MarketModel(TableBackedModel):
         v, tail = self.vendors, self.cfg.long_tail
         waiting = v.status == NOT_ENTERED
         for row in np.flatnonzero(waiting & ~v.long_tail & (v.entry_month == t)):
-            v.enter(row, t)
+            self.market.talent_pool -= v.enter(row, t, self.market.talent_pool)
             self.events.entry(t, row)
         free = np.flatnonzero(waiting & v.long_tail)
         if free.size == 0:
@@ -162,7 +162,7 @@ class MarketModel(TableBackedModel):
         v.capability[rows] = entry.entrant_capability(start_from, v.behind_at_entry[rows],
                                                       self.features.growth_per_month)
         for row in rows:
-            v.enter(row, t)
+            self.market.talent_pool -= v.enter(row, t, self.market.talent_pool)
             self.events.entry(t, row)
 
     def apply_changes(self, t: int) -> None:
@@ -255,12 +255,12 @@ class MarketModel(TableBackedModel):
         available = v.active & (v.consumer_launch <= t)
         ads, apps = adoption.discovery_hazards(rules.marketing_effect, v.marketing, self.cfg.scale.consumer_population,
                                                rules.superapp_effect, c.on_superapp, self.superapp_owners, available)
-        utility = adoption.assistant_utility(v.capability, [getattr(rules, f"beta_{f}") for f in FEATURES],
-                                             self.features.consumer_saturation, v.hype, rules.beta_hype, v.marketing,
-                                             rules.beta_marketing)
+        retention = adoption.assistant_utility(v.capability, [getattr(rules, f"beta_{f}") for f in FEATURES],
+                                               self.features.consumer_saturation, np.zeros(v.size), 0.0, v.marketing,
+                                               rules.beta_marketing)
         c.vendor[:], moved = adoption.month_of_use(self._draws("adoption", t), c.vendor, c.neighbours, c.weight,
-                                                   c.on_superapp, self.superapp_owners, c.orphaned,
-                                                   utility, available, ads, apps, rules)
+                                                   c.on_superapp, self.superapp_owners, c.orphaned, retention,
+                                                   available, ads, apps, rules, rules.beta_hype * v.hype)
         c.since[moved] = t
         c.orphaned[:] = False
         v.mau[:] = adoption.weighted_counts(c.vendor, c.weight, v.size)
@@ -366,7 +366,10 @@ class MarketModel(TableBackedModel):
         startups = (v.kind == STARTUP) & v.active
         focused_costs = v.focused_costs(self.cfg.market.gpu_cost_rmb_per_month, rules.focused_cost_factor,
                                         self.cfg.talent.layoff_share_on_pivot)
-        worth_focusing = financing.value_of_focusing(v.revenue, v.costs, focused_costs, self.gaps()[:, QUALITY],
+        gap = catchup.expected_quality_gap(self.gaps()[:, QUALITY], v.capability, v.active, v.open_weights,
+                                           v.headcount, v.skill, v.gpus, self.features, self.cfg.catch_up,
+                                           rules.decision_horizon_months, QUALITY)
+        worth_focusing = financing.value_of_focusing(v.revenue, v.costs, focused_costs, gap,
                                                      np.maximum(v.valuation, v.cash), rules)
         action, cause, v.focus_streak[:] = financing.startup_decisions(
             startups, v.racing, worth_focusing, v.costs, v.runway, v.raise_failed, v.cash, v.focus_streak, rules)

@@ -56,7 +56,9 @@ def _one_vendor_config(word_of_mouth="mixed", consumers=20_000):
     data["vendors"][keep]["consumer_share"] = 1.0
     data["strategic_stakes"] = []
     data["scheduled_releases"] = []
-    data["long_tail"]["count"] = 0
+    data["scheduled_prices"] = []
+    data["scheduled_rounds"] = []
+    data["long_tail"].update(count=0, entrants_max=0)
     data["run"]["months"] = 48
     data["scale"].update(consumers=consumers, enterprises=50, initial_adoption=0.0)
     data["consumers"].update(bass_p=P, bass_q=Q, word_of_mouth=word_of_mouth, churn=0.0,

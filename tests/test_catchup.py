@@ -109,7 +109,7 @@ def test_diffusion_closes_the_gap_with_the_lag_as_time_constant():
 
 def test_innovation_is_harder_past_the_frontier():
     rng = np.random.default_rng(4)
-    behind = np.zeros((5000, 1))
+    behind = np.full((5000, 1), -100.0)      # far below the frontier: effort counts in full
     ahead = np.full((5000, 1), 3.0)
     g_behind = catchup.innovate(rng, behind, np.array([0.0]), np.full(5000, 5.0), np.array([1.0]))[0] - behind
     g_ahead = catchup.innovate(rng, ahead, np.array([0.0]), np.full(5000, 5.0), np.array([1.0]))[0] - ahead
@@ -233,8 +233,25 @@ def test_innovation_damping_is_exp_of_distance_past_frontier_over_scale():
     scaled = catchup.innovate(rng, np.full((n, 1), 11.0), frontier, rates, np.array([step]),
                               np.array([2.0]))[0] - 11.0
     assert behind.mean() == pytest.approx(rate * step, rel=0.02)            # no damping behind
-    assert ahead.mean() == pytest.approx(rate * step * np.exp(-1.0 / step), rel=0.03)
-    assert scaled.mean() == pytest.approx(rate * step * np.exp(-1.0 / 2.0), rel=0.03)
+    # past the frontier, by the integral: gain = s ln(e^(a/s) + effort/s) - a with a = 1
+    effort = catchup.innovate(np.random.default_rng(11), np.full((n, 1), 7.0), np.array([1e9]), rates,
+                              np.array([step]))[0] - 7.0       # the same draws, undamped
+    for got, s in ((ahead, step), (scaled, 2.0)):
+        expected = s * np.logaddexp(1.0 / s, np.log(np.maximum(effort[:, 0], 1e-300) / s)) - 1.0
+        expected = np.where(effort[:, 0] > 0, expected, 0.0)
+        assert got.mean() == pytest.approx(expected.mean(), rel=0.03)
+        assert got.mean() < rate * step * np.exp(-1.0 / s) * 1.05          # never more than the rectangle rule
+
+
+def test_past_frontier_limits():
+    # catches a lucky release jumping far past the frontier from below (3.2M tokens against a
+    # 1.07M frontier in one month) and the undamped part below the frontier
+    f, s = np.array([10.0]), np.array([0.1])
+    cap = np.array([[9.0], [9.0], [10.5]])
+    out = catchup.past_frontier(cap, np.array([[0.5], [3.0], [0.0]]), f, s)
+    assert out[0, 0] == pytest.approx(9.5)                              # below F: in full
+    assert out[1, 0] == pytest.approx(10.0 + 0.1 * np.log1p(2.0 / 0.1))  # 2 of 3 past F: ~0.30 past
+    assert out[2, 0] == pytest.approx(10.5)                             # no effort, no change
 
 
 def test_innovation_rate_per_vendor_and_feature():

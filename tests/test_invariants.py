@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from market_sim import MarketModel, load_config
-from market_sim.agents import BigTech, Consumer, EnterpriseBuyer, Startup
+from market_sim.agents import BigTech, Consumer, EnterpriseBuyer, SelfFundedLab, Startup
 
 from .conftest import SMALL
 
@@ -28,8 +28,8 @@ def run(request):
     cfg = load_config(SMALL, RUNS[request.param])
     m = MarketModel(cfg, rng=4)  # a history in which every financing branch occurs (checked: exit, acquisition)
     # researchers before the first month: the vendors' Mesa agents plus the configured free pool
-    initial_talent = sum(a.headcount for a in m.agents_by_type[BigTech]) + sum(
-        a.headcount for a in m.agents_by_type[Startup]) + cfg.talent.initial_pool
+    initial_talent = sum(a.headcount for kind in (BigTech, Startup, SelfFundedLab)
+                         for a in m.agents_by_type[kind]) + cfg.talent.initial_pool
     while m.running:
         m.step()
     vendor, market, events = m.tables()
@@ -44,9 +44,13 @@ def _by_vendor(vendor, col):
 
 
 def _active_at_start(vendor):
-    """Selling at the start of the month (a vendor that exits books that month's accounts)."""
-    before = vendor.groupby("vendor")["status"].shift(1).fillna("frontier")  # every vendor starts racing
-    return before.isin(["frontier", "focused"]).to_numpy()
+    """Selling at the start of the month (a vendor that exits books that month's accounts), or
+    entering during it (an entrant books the month it enters)."""
+    status = vendor["status"]
+    first = status.where(status == "not_entered", "frontier")  # present vendors start racing
+    before = vendor.groupby("vendor")["status"].shift(1).fillna(first)
+    entered = (before == "not_entered") & (status != "not_entered")
+    return (before.isin(["frontier", "focused"]) | entered).to_numpy()
 
 
 def test_distressed_run_exercises_every_financing_branch(run):
@@ -161,12 +165,12 @@ def test_agents_are_mesa_agents_viewing_their_rows(run):
     by_type = model.agents_by_type
     assert len(by_type[Consumer]) == cfg.scale.consumers
     assert len(by_type[EnterpriseBuyer]) == cfg.scale.enterprises
-    assert len(by_type[BigTech]) + len(by_type[Startup]) == vendor["vendor"].nunique()
+    assert len(by_type[BigTech]) + len(by_type[Startup]) + len(by_type[SelfFundedLab]) == vendor["vendor"].nunique()
     last = vendor[vendor["month_index"] == vendor["month_index"].max()].set_index("vendor")
     v = by_type[Startup].select(lambda a: a.vendor_id == "moonshot")[0]
     assert v.name == "Moonshot" and v.cash == pytest.approx(last.loc["moonshot", "cash_rmb"])
     # the consumer agents' own choices add up to each vendor's users in the table
-    row_to_id = {a.row: a.vendor_id for a in list(by_type[BigTech]) + list(by_type[Startup])}
+    row_to_id = {a.row: a.vendor_id for kind in (BigTech, Startup, SelfFundedLab) for a in by_type[kind]}
     users = {vid: 0.0 for vid in row_to_id.values()}
     for c in by_type[Consumer]:
         if c.vendor >= 0:

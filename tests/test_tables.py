@@ -9,6 +9,7 @@ from market_sim.agents import (
     EXITED,
     FOCUSED,
     FRONTIER,
+    NOT_ENTERED,
     STARTUP,
     InvestorTable,
     VendorTable,
@@ -137,7 +138,10 @@ def test_long_tail_starts_behind_the_weakest_named_startup(cfg):
     behind = (weakest[None, :] - v.capability[v.long_tail]) / fs.growth_per_month[None, :]
     lo, hi = cfg.long_tail.capability_behind_months
     assert (behind >= lo - 1e-9).all() and (behind <= hi + 1e-9).all()
-    assert v.long_tail.sum() == cfg.long_tail.count and (v.runway == RUNWAY_CAP_MONTHS).all()
+    present = v.long_tail & (v.status != NOT_ENTERED)
+    assert present.sum() == cfg.long_tail.count and (v.runway == RUNWAY_CAP_MONTHS).all()
+    assert (v.long_tail & (v.status == NOT_ENTERED)).sum() == cfg.long_tail.entrants_max
+    assert (v.headcount[v.status == NOT_ENTERED] == 0).all()       # their researchers are hired when they enter
     for s in cfg.strategic_stakes:
         assert v.stakes[v.row_of[s.investor], v.row_of[s.vendor]] == s.stake
 

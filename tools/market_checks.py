@@ -53,6 +53,15 @@ def main() -> None:
     start = med.iloc[0]
     half = med[med <= start / 2]
     print(f"racing count halves from {start:.0f} by: {half.index[0] if len(half) else 'never'}")
+    first = tail[tail["vendor"].str[5:].astype(int) <= cfg.long_tail.count]
+    racing0 = first[first["status"] == "frontier"].groupby(["replication", "month"]).size().unstack(fill_value=0)
+    med0 = racing0.median(axis=0)
+    half0 = med0[med0 <= med0.iloc[0] / 2]
+    print("the long tail present at the start, racing (median):",
+          " ".join(f"{m[2:]}:{int(v)}" for m, v in med0.items()))
+    print(f"... halves from {med0.iloc[0]:.0f} by: {half0.index[0] if len(half0) else 'never'}")
+    entered = vm[vm["status"] != "not_entered"].groupby(["replication", "month"])["vendor"].nunique().unstack()
+    print("vendors present (median):", " ".join(f"{m[2:]}:{int(v)}" for m, v in entered.median(axis=0).items()))
 
     named = vm[~vm["long_tail"]]
     share = named.pivot_table(index="month", columns="vendor", values="consumer_share", aggfunc="median")

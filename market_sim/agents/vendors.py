@@ -39,6 +39,7 @@ class VendorTable(ColumnTable):
         self.entry_month = np.zeros(n, np.int32)             # month index it entered (0: present at start)
         self.consumer_launch = np.zeros(n, np.int32)         # month index its assistant app is available from
         self.behind_at_entry = np.zeros(n)                   # long tail: months of frontier growth behind at entry
+        self.headcount_at_entry = np.zeros(n, np.int64)      # entrant: researchers it hires from the pool on entry
         self.acquirer = np.full(n, -1, np.int32)
         # what it has
         self.capability = np.zeros((n, n_features))         # internal units
@@ -147,11 +148,16 @@ class VendorTable(ColumnTable):
         burn = np.where(self.kind == SELF_FUNDED, self.burn - self.owner_budget, self.burn)
         self.runway[:] = np.where(self.kind == BIG_TECH, RUNWAY_CAP_MONTHS, runway_months(self.cash, burn))
 
-    def enter(self, row: int, month: int) -> None:
-        """A reserved row enters the market, racing."""
+    def enter(self, row: int, month: int, talent_pool: int) -> int:
+        """A reserved row enters the market, racing, hiring its researchers from the free pool
+        (as many as there are). Returns the researchers hired."""
         self.status[row] = FRONTIER
         self.entry_month[row] = month
         self.consumer_launch[row] = month
+        hired = int(min(self.headcount_at_entry[row], max(talent_pool, 0)))
+        self.headcount[row] += hired
+        self.talent_in[row] += hired
+        return hired
 
     # ---- status changes (the decisions are made in mechanisms/financing.py)
     def cut_budget(self, row: int, factor: float) -> None:

@@ -83,6 +83,10 @@ class FeatureConfig(Strict):
         "small updates)")
     consumer_saturation: Pos | None = Field(
         default=None, description="level past which consumers value no more (unit of the feature)")
+    beyond_frontier_scale: Pos | None = Field(
+        default=None, description="distance past the global frontier (internal units) over which own R&D's gains "
+        "fall by a factor e (default: innovation_step x release_rate_factor, a month of releases); assumption, range "
+        "0.3x-2x the default", json_schema_extra={"range": "0.3x-2x default"})
 
 
 class UnitCostConfig(Strict):
@@ -201,19 +205,25 @@ class ConsumerConfig(Strict):
     bass_q: Fraction = Field(0.06, description="Bass imitation coefficient, per month")
     word_of_mouth: Literal["network", "mixed"] = "network"
     network_degree: Annotated[int, Field(ge=1, le=200)] = 8
-    marketing_effect: NonNeg = Field(0.01, description="extra innovation per (marketing RMB per person per month)")
-    superapp_effect: NonNeg = Field(0.004, description="extra innovation for super-app users, per month")
+    marketing_effect: float = assumed(
+        0.01, 0.002, 0.05, "monthly hazard of trying a vendor's assistant per RMB a person of its ads (1 / the cost of "
+        "a trial in RMB): ads bring users to the advertiser", ge=0.0)
+    superapp_effect: float = assumed(
+        0.004, 0.001, 0.02, "monthly hazard of trying a big tech's assistant for a person on its super-app", ge=0.0)
     churn: Fraction = 0.02
     switch_rate: Fraction = 0.08
     beta_quality: float = 0.08
     beta_context: float = 0.6
     beta_multimodal: float = 0.03
     beta_reasoning: float = 0.03
-    beta_hype: float = 1.0
-    beta_superapp: float = 1.5
+    beta_hype: float = assumed(1.0, 0.25, 2.0, "weight of hype (recent releases) in a newcomer's choice (discovery)")
+    beta_superapp: float = assumed(
+        0.0, 0.0, 1.5, "utility of an assistant built into a super-app the person uses (0: super-apps act through "
+        "discovery only)")
     beta_word_of_mouth: float = 2.0
     beta_incumbent: float = 1.0
-    beta_marketing: float = 0.3
+    beta_marketing: float = assumed(
+        0.0, 0.0, 0.5, "brand utility of ads, x ln(1 + RMB a month / 1e6) (0: ads act through discovery only)")
     paying_share: Fraction = 0.01
     plan_price_rmb_per_month: NonNeg = 30.0
     tokens_per_user_month: NonNeg = 2.0e5

@@ -154,15 +154,16 @@ def chooser_utility(vendor_utility: np.ndarray, on_superapp: np.ndarray, superap
 def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.ndarray, weight: np.ndarray,
                  on_superapp: np.ndarray, superapp_owner: np.ndarray, orphaned: np.ndarray,
                  vendor_utility: np.ndarray, available: np.ndarray, ads: np.ndarray, apps: np.ndarray,
-                 rules) -> tuple[np.ndarray, np.ndarray]:
+                 rules, hype_bonus: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The consumers' month. Users churn with probability `rules.churn`. People who used no
     assistant at the start of the month adopt with the Bass probability for
     p_i = bass_p + sum of the vendors' ad hazards + person i's super-app hazards (`ads`,
     `apps` from `discovery_hazards`), q = `rules.bass_q` and word of mouth over the network
     (or fully mixed). Discovery: a new adopter brought by a vendor's ads or super-app tries
-    that vendor; one who came by word of mouth or on its own chooses by logit. Retention:
-    users who reconsider (`rules.switch_rate`) and users whose vendor left (`orphaned`)
-    choose by logit over the available vendors (quality, hype, habit, contacts, super-apps).
+    that vendor; one who came by word of mouth or on its own chooses by logit over
+    `vendor_utility` + `hype_bonus` (vendors) + its contacts' choices. Retention: users who
+    reconsider (`rules.switch_rate`) and users whose vendor left (`orphaned`) choose by logit
+    over `vendor_utility` (features and quality), habit and contacts: hype is for newcomers.
     Every consumer draws exactly five uniforms a month (churn, adoption, source, switch,
     choice) whatever its state, so a change elsewhere in the model never shifts whose random
     numbers are whose. Returns (vendor row used after the month, -1 none; rows that now use
@@ -195,6 +196,8 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
         contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)
         u = chooser_utility(vendor_utility, on_superapp[choosers], superapp_owner, contacts, vendor[choosers],
                             rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent)
+        if hype_bonus is not None:
+            u[:organic.size] += hype_bonus[None, :]     # the first rows are the newcomers
         vendor[choosers] = logit_choice(choice_u[choosers], u, available)
     moved = np.flatnonzero(vendor != before)
     return vendor, moved[vendor[moved] >= 0]

@@ -28,21 +28,35 @@ def innovate(rng: np.random.Generator, capability: np.ndarray, frontier: np.ndar
              damping_scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Own R&D. Vendor v makes Poisson(release_rate[v, f]) releases on feature f in a month
     (`release_rate` is per vendor, or vendors x features), each adding step[f] x
-    Exponential(1): the month's gain is step x Gamma(releases), so expected progress is
-    rate x step however high the rate (a one-release-a-month draw would saturate). The gain
-    is damped exponentially once past the global frontier (pushing beyond the state of the
-    art is harder), with scale `damping_scale[f]` (default: step). Returns (new capability,
+    Exponential(1): the month's effort is step x Gamma(releases), so expected progress is
+    rate x step however high the rate (a one-release-a-month draw would saturate). Past the
+    global frontier progress is harder (`past_frontier`): effort turns into level at the rate
+    exp(-ahead / scale), scale `damping_scale[f]` (default: step). Returns (new capability,
     released mask)."""
     v, f = capability.shape
     rate = np.asarray(release_rate, float)
     rate = np.broadcast_to(rate if rate.ndim == 2 else rate[:, None], (v, f))
     count_u, size_u = rng.random((2, v, f))  # fixed count: a vendor's rate never shifts another's draws
     releases = poisson_quantile(count_u, rate)
-    ahead = np.maximum(capability - frontier[None, :], 0.0)
     scale = step if damping_scale is None else np.asarray(damping_scale, float)
-    gain = step[None, :] * gamma_quantile(size_u, releases) * np.exp(-ahead / scale[None, :])
+    effort = step[None, :] * gamma_quantile(size_u, releases)
     released = releases > 0
-    return np.where(released, capability + gain, capability), released
+    return np.where(released, past_frontier(capability, effort, frontier, scale), capability), released
+
+
+def past_frontier(capability: np.ndarray, effort: np.ndarray, frontier: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Level after `effort` (internal units) when progress past the global frontier F slows
+    as d(level)/d(effort) = exp(-(level - F) / scale): effort counts in full up to F; past it,
+    a level a above F after effort e' is scale x ln(exp(a0 / scale) + e' / scale). So no
+    single lucky month can carry a lab far past the state of the art, from below or above."""
+    ahead = capability - frontier[None, :]
+    room = np.maximum(-ahead, 0.0)                    # effort that counts in full (below F)
+    past = np.maximum(effort - room, 0.0)              # effort spent past F
+    s = np.broadcast_to(np.asarray(scale, float)[None, :], capability.shape)
+    start = np.maximum(ahead, 0.0) / s
+    with np.errstate(divide="ignore"):
+        beyond = s * np.logaddexp(start, np.log(past / s))
+    return np.where(past > 0, frontier[None, :] + beyond, capability + effort)
 
 
 def poisson_quantile(uniform: np.ndarray, rate: np.ndarray) -> np.ndarray:
@@ -204,7 +218,7 @@ def month_of_releases(innovation_rng: np.random.Generator, imitation_rng: np.ran
                          features.release_rate_factor)
     # past the global frontier, progress is damped on the scale of a month of releases
     capability, innovated = innovate(innovation_rng, capability, frontier, rate, features.innovation_step,
-                                     features.innovation_step * features.release_rate_factor)
+                                     features.beyond_frontier_scale)
     n_features = capability.shape[1]
     lag = expected_copy_lag(rules.copy_lag_months, strength, np.zeros(n_features, bool),
                             rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
@@ -213,6 +227,40 @@ def month_of_releases(innovation_rng: np.random.Generator, imitation_rng: np.ran
     capability, copied = catch_up(imitation_rng, capability, best_public, frontier, lag, features.leapfrog,
                                   active & (strength > 0), features.copy_share, features.diffuses, best_open, open_lag)
     return capability, innovated, copied
+
+
+def steady_gap_months(lag_closed: np.ndarray, lag_open: np.ndarray, open_behind_months: float) -> np.ndarray:
+    """A follower's long-run gap to the domestic best, in months: closing 1/lag of its gap a
+    month while the best moves on, it settles `lag` months behind (Nelson-Phelps); toward
+    published weights it settles lag_open behind them, and they are `open_behind_months`
+    behind the best (inf: nothing published). The nearer of the two routes."""
+    return np.minimum(lag_closed, lag_open + open_behind_months)
+
+
+def expected_gap_months(gap_now: np.ndarray, steady_gap: np.ndarray, horizon_months: float) -> np.ndarray:
+    """Mean gap over the next `horizon_months` as it relaxes from `gap_now` toward
+    `steady_gap` with time constant `steady_gap` (= the lag):
+        L + (g0 - L) (L / H) (1 - exp(-H / L))."""
+    lag = np.maximum(np.asarray(steady_gap, float), 1e-9)
+    return lag + (np.asarray(gap_now, float) - lag) * (lag / horizon_months) * -np.expm1(-horizon_months / lag)
+
+
+def expected_quality_gap(gap_now: np.ndarray, capability: np.ndarray, active: np.ndarray, open_weights: np.ndarray,
+                         headcount: np.ndarray, skill: np.ndarray, gpus: np.ndarray, features, rules,
+                         horizon_months: float, quality: int = 0) -> np.ndarray:
+    """The quality gap (months) each vendor can expect over the decision horizon, given how
+    fast it catches up (`steady_gap_months`, `expected_gap_months`): a lab that copies
+    published weights quickly expects to close much of today's gap."""
+    strength = rd_strength(headcount, skill, gpus, rules.talent_elasticity, rules.compute_elasticity)
+    factor = features.copy_lag_factor[quality]
+    lag_closed = expected_copy_lag(rules.copy_lag_months, strength, np.array([False]), 1.0)[:, 0] * factor
+    lag_open = expected_copy_lag(rules.copy_lag_months, strength, np.array([True]),
+                                 rules.open_weights_lag_factor)[:, 0] * factor
+    best, _ = best_public_level(capability, active)
+    best_open, _ = best_public_level(capability, active & open_weights)
+    growth = max(features.growth_per_month[quality], 1e-9)
+    open_behind = (best[quality] - best_open[quality]) / growth if np.isfinite(best_open[quality]) else np.inf
+    return expected_gap_months(gap_now, steady_gap_months(lag_closed, lag_open, open_behind), horizon_months)
 
 
 def compute_after_growth(gpus: np.ndarray, racing: np.ndarray, doubling_months: float | None) -> np.ndarray:

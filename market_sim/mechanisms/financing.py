@@ -88,8 +88,9 @@ def value_of_focusing(revenue: np.ndarray, costs: np.ndarray, focused_costs: np.
     R, C: this month's revenue and costs (RMB a month); C_focus: the costs it would have
     after subtraction (`focused_costs`); phi = `focus_revenue_retained`; W = `stake_rmb`, what
     the owners stand to keep as a frontier lab (its valuation, at least its cash); P: the
-    prospect of staying a frontier lab, falling with the gap to the domestic best (months of
-    quality growth); psi = `focus_value_share`, a niche business's worth as a share of W."""
+    prospect of staying a frontier lab, falling with the gap to the domestic best it expects
+    over the horizon (months of quality growth; catchup.expected_quality_gap); psi =
+    `focus_value_share`, a niche business's worth as a share of W."""
     h = params.decision_horizon_months
     prospect = np.exp(-np.maximum(gap_months, 0.0) / params.prospect_gap_months)
     saving = h * ((params.focus_revenue_retained - 1.0) * revenue + costs - focused_costs)
