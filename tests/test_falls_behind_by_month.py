@@ -233,7 +233,10 @@ def test_cli_run_writes_the_by_month_table_and_figure(tmp_path):
     by_month = pd.read_parquet(out / "falls_behind_by_month.parquet")
     assert list(by_month.columns) == ["month", "vendor", "name", "p_falls_behind", "ci95_low", "ci95_high",
                                       "falls_behind", "replications"]
-    assert by_month["month"].nunique() == 24 and by_month["vendor"].nunique() == 40
+    from market_sim.config import load_config
+    cfg = load_config(BASELINE)
+    rows = len(cfg.vendors) + cfg.long_tail.count + cfg.long_tail.entrants_max   # entrants' rows included
+    assert by_month["month"].nunique() == 24 and by_month["vendor"].nunique() == rows
     pd.testing.assert_frame_equal(pd.read_csv(out / "falls_behind_by_month.csv"), by_month, check_dtype=False)
     assert (out / "figures" / "falls_behind_by_month.png").stat().st_size > 10_000
     report = (out / "report.md").read_text()

@@ -270,17 +270,22 @@ def test_common_random_numbers_share_a_seed_per_replication(tmp_path):
     # per_run seeds (the default) give every run its own market
     f2 = write_sweep(tmp_path, design, replications=2, name="p")
     run_sweep(f2, tmp_path / "per", workers=1, progress=False)
-    assert load_results(tmp_path / "per")["runs"]["total_mau"].nunique() == 4
+    # (total users come in steps of the agents' weight, so two markets can tie on it: compare
+    # it with the price index too)
+    per = load_results(tmp_path / "per")["runs"]
+    assert len(per[["total_mau", "price_index"]].drop_duplicates()) == 4
 
 
 @pytest.mark.slow
 def test_ctrl_c_writes_what_is_done_and_resume_completes(tmp_path):
     design = """design:
   kind: latin_hypercube
-  samples: 15
+  samples: 60
   seed: 2
   parameters:
     price_war.intensity: {min: 0.25, max: 2.0}"""
+    # 120 runs: the small market runs at ~9 a second on 2 workers, so 30 could all finish
+    # before the interrupt arrived
     f = write_sweep(tmp_path, design, replications=2, chunk_runs=2)
     out = tmp_path / "interrupted"
     proc = start_sweep_and_wait(f, out, 2, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -289,10 +294,10 @@ def test_ctrl_c_writes_what_is_done_and_resume_completes(tmp_path):
     assert proc.returncode == 130, output
     assert "--resume" in output
     done = load_results(out)["runs"]
-    assert 0 < len(done) < 30 and done["run_id"].is_unique
+    assert 0 < len(done) < 120 and done["run_id"].is_unique
     r = runner.invoke(app, ["sweep", "--resume", str(out), "--quiet"])
     assert r.exit_code == 0, r.output
-    assert sorted(load_results(out)["runs"]["run_id"]) == list(range(30))
+    assert sorted(load_results(out)["runs"]["run_id"]) == list(range(120))
 
 
 def test_a_sampled_sweep_over_an_integer_key_runs(tmp_path):
