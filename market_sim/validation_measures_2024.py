@@ -284,7 +284,25 @@ def second_cut(vm, events, ctx, vendor, first_cut_to, window, second_cut_to):
     return float(ratio), _in_band(ratio, None, second_cut_to)
 
 
+def cascade_after_shock(vm, events, ctx, shock_vendor, cut_to, min_big_techs, within_months):
+    """The cascade: the month `min_big_techs` big techs are at `cut_to` of their list price or
+    below (the war is on), against the first month `shock_vendor`'s price is at `cut_to` of its
+    list price or below (the shock). Value: war month - shock month (negative: the war came
+    first); met when the war is on within `within_months` after the shock, not before it."""
+    price, rel = _relative_prices(vm, ctx)
+    if shock_vendor not in rel:
+        return NAN_FAIL
+    shock = rel.index[rel[shock_vendor] <= cut_to]
+    firsts = sorted(rel.index.get_loc(rel.index[rel[b] <= cut_to][0])
+                    for b in BIG_TECHS if b in rel and (rel[b] <= cut_to).any())
+    if not len(shock) or len(firsts) < min_big_techs:
+        return NAN_FAIL
+    lag = firsts[min_big_techs - 1] - rel.index.get_loc(shock[0])
+    return float(lag), 0 <= lag <= within_months
+
+
 SUPPLEMENT_MEASURES = {f.__name__: f for f in (
     mau_leader_months, lead_widens, flat_against, rank_in_month, growth, gain_ranking, tail_small,
     vendors_present_growth, half_year_ratio, only_startup_in_top, market_revenue, consumer_revenue_share,
-    max_revenue_share, revenue, loss_ratio, frontier_reached, leads_sum, cuts_with_wave, second_cut)}
+    max_revenue_share, revenue, loss_ratio, frontier_reached, leads_sum, cuts_with_wave, second_cut,
+    cascade_after_shock)}

@@ -222,8 +222,23 @@ def test_second_cut():
     assert measure("second_cut", only_late, ctx=LIST, **p)[1] is False
 
 
+def test_cascade_after_shock():
+    # catches a war counted before the shock, or a shock vendor that never cut counted as one
+    p = {"shock_vendor": "deepseek", "cut_to": 0.5, "min_big_techs": 3, "within_months": 1}
+    names = NAMED + ("deepseek",)
+    shock = {"deepseek": [10.0] * 4 + [1.0] * 8}
+    follows = table(vendors=names, api_price=dict.fromkeys(BIG, [10.0] * 5 + [4.0] * 7) | shock)
+    assert measure("cascade_after_shock", follows, ctx=LIST, **p) == (1.0, True)
+    before = table(vendors=names, api_price=dict.fromkeys(BIG, [10.0] * 2 + [4.0] * 10) | shock)
+    assert measure("cascade_after_shock", before, ctx=LIST, **p) == (-2.0, False)
+    late = table(vendors=names, api_price=dict.fromkeys(BIG, [10.0] * 8 + [4.0] * 4) | shock)
+    assert measure("cascade_after_shock", late, ctx=LIST, **p) == (4.0, False)
+    two = table(vendors=names, api_price=dict.fromkeys(BIG[:2], [10.0] * 5 + [4.0] * 7) | shock)
+    assert measure("cascade_after_shock", two, ctx=LIST, **p)[1] is False
+
+
 def test_every_new_measure_has_a_test():
-    tested = {"mau_leader_months", "lead_widens", "flat_against", "rank_in_month", "growth", "gain_ranking",
+    tested = {"cascade_after_shock", "mau_leader_months", "lead_widens", "flat_against", "rank_in_month", "growth", "gain_ranking",
               "tail_small", "vendors_present_growth", "half_year_ratio", "only_startup_in_top", "market_revenue",
               "consumer_revenue_share", "max_revenue_share", "revenue", "loss_ratio", "frontier_reached",
               "leads_sum", "cuts_with_wave", "second_cut"}
