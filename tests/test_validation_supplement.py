@@ -238,7 +238,8 @@ def test_cascade_after_shock():
 
 
 def test_every_new_measure_has_a_test():
-    tested = {"cascade_after_shock", "mau_leader_months", "lead_widens", "flat_against", "rank_in_month", "growth", "gain_ranking",
+    tested = {"cascade_after_shock",
+              "mau_leader_months", "lead_widens", "flat_against", "rank_in_month", "growth", "gain_ranking",
               "tail_small", "vendors_present_growth", "half_year_ratio", "only_startup_in_top", "market_revenue",
               "consumer_revenue_share", "max_revenue_share", "revenue", "loss_ratio", "frontier_reached",
               "leads_sum", "cuts_with_wave", "second_cut"}
