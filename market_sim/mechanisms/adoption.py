@@ -1,9 +1,10 @@
 """Consumer adoption (Bass diffusion) and assistant choice (multinomial logit).
 
 Adoption: a non-adopter's hazard of adopting some assistant is p_i + q * A, where p_i is the
-innovation coefficient (plus marketing and super-app exposure) and A the share of adopters
-among its word-of-mouth contacts (network) or in the whole population (fully mixed). Over a
-one-month step A itself rises, so the monthly probability integrates the Bass equation
+innovation coefficient: bass_p plus the vendors' discovery hazards (each vendor's ads, per RMB
+a person; each super-app the person is on) and A the share of adopters among its
+word-of-mouth contacts (network) or in the whole population (fully mixed). Over a one-month
+step A itself rises, so the monthly probability integrates the Bass equation
 dA/dt = (p + qA)(1 - A) across the month from the share A seen at its start:
     prob = (F_1(A) - A) / (1 - A) = (p + qA)(1 - e) / (p + qA + q(1 - A)e),
     F_1(A) = (p + qA - p(1-A)e) / (p + qA + q(1-A)e),  e = exp(-(p + q)).
@@ -11,12 +12,14 @@ With one vendor, no churn and full mixing this makes the expected adoption path 
 (1969) closed form F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}) at every month, with no
 discretisation error (tests/test_adoption.py); with q = 0 it is 1 - exp(-p).
 
-Choice: adopters (new ones, and those who reconsider) pick the vendor of highest
-utility + Gumbel noise, i.e. a logit draw. A vendor's utility to everyone is
-    V_j = sum_f beta_f min(c_jf, saturation_f) + beta_hype hype_j + beta_marketing ln(1 + m_j / 1e6)
+Discovery: a newcomer brought by a vendor's ads or super-app tries that vendor; one who came
+by word of mouth or on its own (bass_p + qA) chooses by logit, with hype. Retention: users who
+reconsider, and those whose vendor left, choose by logit without hype. The logit draw is by
+inverse CDF from one uniform per person. A vendor's utility to everyone is
+    V_j = sum_f beta_f min(c_jf, saturation_f) + beta_marketing ln(1 + m_j / 1e6)
 (capability c in internal units, marketing m in RMB a month); a chooser i adds
-    beta_superapp [i's super-app is j's] + beta_wom (share of i's contacts using j)
-    + beta_incumbent [i uses j now].
+    beta_superapp [i is on j's super-app] + beta_wom (share of i's contacts using j)
+    + beta_incumbent [i uses j now] (+ beta_hype hype_j for a newcomer).
 """
 
 from __future__ import annotations
