@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from .reporting import dataframe_table
 
 HARSHER = ("price_war", "funding_winter", "compute_constrained", "talent_war")  # scenario names that make it harder
-MECHANISMS = {"focused": "pivoted (stopped pretraining: a segment worth more than the race, or a runway too short for it)",
+MECHANISMS = {"focused": "pivoted (stopped pretraining: a segment worth more than the race, or too little runway)",
               "acquired": "acquired by a big tech", "exited": "shut down (cash ran out after a failed round)",
               "small_and_behind": "still racing but small and far behind the domestic best"}
 
