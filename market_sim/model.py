@@ -305,9 +305,11 @@ class MarketModel(TableBackedModel):
         top_up = top_up + np.minimum(owner_pays, v.owner_budget)
         v.funding += top_up
         v.cash += top_up
-        # losses that outlast the parent's patience: it cuts compute, marketing and subsidies
-        v.losses_streak[:] = financing.parent_patience(loss, rules.loss_tolerance_rmb_per_month, v.losses_streak)
-        for row in np.flatnonzero(big & (v.losses_streak >= rules.patience_months) & ~v.budget_cut):
+        # losses that outlast the parent's patience (an owner's: beyond its budget): it cuts
+        # compute, marketing and subsidies
+        tolerance = np.where(owned, v.owner_budget, rules.loss_tolerance_rmb_per_month)
+        v.losses_streak[:] = financing.parent_patience(loss + owner_pays, tolerance, v.losses_streak)
+        for row in np.flatnonzero((big | owned) & (v.losses_streak >= rules.patience_months) & ~v.budget_cut):
             v.cut_budget(row, rules.budget_cut_factor)
             self.events.budget_cut(t, row, rules.patience_months)
 

@@ -77,6 +77,27 @@ def test_a_self_funded_lab_is_covered_by_its_owner_up_to_the_budget_and_raises_n
     assert m.vendors.kind[m.vendors.row_of["deepseek"]] == SELF_FUNDED
 
 
+def test_an_owner_whose_budget_is_outrun_cuts_the_labs_compute_after_its_patience():
+    # catches a self-funded lab burning past its owner's budget for ever (its cash went to
+    # -420M RMB by 2025-12 with nobody deciding anything)
+    cfg = load_config(SMALL, {"vendors.deepseek.owner_budget_rmb_per_month": 1.0e6,
+                              "big_tech_finance.patience_months": 3})
+    m = MarketModel(cfg, rng=1)
+    row = m.vendors.row_of["deepseek"]
+    gpus = m.vendors.gpus[row]
+    while m.running:
+        m.step()
+    _, _, events = m.tables()
+    cut = events[(events["vendor"] == "deepseek") & (events["event"] == "budget_cut")]
+    assert len(cut) == 1 and cut["month_index"].iloc[0] == 2          # the third month over budget
+    assert m.vendors.gpus[row] < gpus * 2 ** (12 / 18)                  # below where growth alone takes it
+    rich = MarketModel(load_config(SMALL), rng=1)      # the baseline's budget and patience: no cut in 2024
+    while rich.running:
+        rich.step()
+    events = rich.tables()[2]
+    assert not ((events["vendor"] == "deepseek") & (events["event"] == "budget_cut")).any()
+
+
 def test_dated_price_and_round_are_applied_and_paid_for():
     # catches a dated price the rule then overrides in the same month, and a dated round whose
     # strategic part is paid by nobody or whose post-money is ignored

@@ -133,8 +133,9 @@ def failure_risk(kind_startup: np.ndarray, runway: np.ndarray, focused: np.ndarr
     return np.clip(r + 0.3 * focused, 0.0, 1.0)
 
 
-def parent_patience(loss: np.ndarray, tolerance: float, months: np.ndarray) -> np.ndarray:
-    """Months in a row a big-tech AI unit has lost more than the parent tolerates."""
+def parent_patience(loss: np.ndarray, tolerance: float | np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Months in a row a big-tech AI unit (or a self-funded lab) has lost more than its parent
+    (owner) tolerates."""
     return streak(loss > tolerance, months)
 
 
