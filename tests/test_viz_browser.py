@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import free_port
+from market_sim.config import load_config
+
+from .conftest import ROOT, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,7 +26,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-quic", "--disable-sync"]
 INSTALL_HINT = "install it with: apt-get install -y chromium  (and pip install playwright, in the project's venv)"
 SHOTS = Path(os.environ.get("MARKET_SIM_SHOTS", "/tmp/market-sim-shots"))
-NAMED = ["ByteDance", "Alibaba", "Baidu", "Tencent", "Moonshot", "Zhipu", "MiniMax", "Baichuan", "01.AI", "StepFun"]
+# the baseline's named vendors in config order (the board lists them so)
+NAMED = [v.name for v in load_config(ROOT / "configs" / "baseline_2024.yaml").vendors.values()]
 
 
 def _browser_or_skip():
