@@ -289,6 +289,7 @@ class MarketModel(TableBackedModel):
         self._parents_fund_big_techs(t)
         self._scheduled_rounds(t)
         self._startups_raise(t)
+        self._parents_pay_for_stakes()
         self.vendors.update_runway()  # distress is judged on the runway after this month's rounds
         self._startups_decide(t)
         self.vendors.update_runway()
@@ -312,6 +313,14 @@ class MarketModel(TableBackedModel):
         for row in np.flatnonzero((big | owned) & (v.losses_streak >= rules.patience_months) & ~v.budget_cut):
             v.cut_budget(row, rules.budget_cut_factor)
             self.events.budget_cut(t, row, rules.patience_months)
+
+    def _parents_pay_for_stakes(self) -> None:
+        """A big tech's strategic stakes are paid by its parent, not out of the AI unit's
+        operating cash (booked as funding: cash nets to zero, the stake is recorded)."""
+        v = self.vendors
+        stake_money = np.where(v.kind == BIG_TECH, v.invested, 0.0)
+        v.funding += stake_money
+        v.cash += stake_money
 
     def _scheduled_rounds(self, t: int) -> None:
         """Dated rounds (inputs): the big techs named pay their part from their cash; the funds

@@ -111,6 +111,11 @@ def test_dated_price_and_round_are_applied_and_paid_for():
     feb = vm[vm["month"] == "2024-02"].set_index("vendor")
     assert feb.loc["moonshot", "funding_rmb"] == pytest.approx(7.2e9, rel=1e-6)
     assert feb.loc["alibaba", "invested_rmb"] == pytest.approx(3.6e9)
+    # the parent pays for the stake: booked as funding, the AI unit's cash is not drained by it
+    jan = vm[vm["month"] == "2024-01"].set_index("vendor")
+    loss = max(feb.loc["alibaba", "costs_rmb"] - feb.loc["alibaba", "revenue_rmb"], 0.0)
+    assert feb.loc["alibaba", "funding_rmb"] == pytest.approx(3.6e9 + loss)
+    assert feb.loc["alibaba", "cash_rmb"] >= jan.loc["alibaba", "cash_rmb"] - 1e-3   # losses and stake covered
     rounds = events[(events["event"] == "round") & (events["vendor"] == "moonshot") & (events["month"] == "2024-02")]
     assert len(rounds) == 1
 

@@ -25,7 +25,9 @@ def definition(cfg) -> str:
     return (f"A vendor falls behind if it is {', '.join(fb.statuses)} (out of the frontier race), or if it is "
             f"still racing with consumer + enterprise share under {100 * fb.max_combined_share:.0f}% and more "
             f"than {fb.min_gap_months:g} months of quality progress behind the domestic best. "
-            f"Startups pivot when their runway drops under {cfg.financing.pivot_runway_months:g} months.")
+            f"Startups pivot when their runway drops under {cfg.financing.pivot_runway_months:g} months, or when "
+            f"a segment is worth more to them than the race for {cfg.financing.decision_patience_months} months "
+            "in a row.")
 
 
 def _events_of(model, vendor_id: str, month_index: int) -> set[str]:
