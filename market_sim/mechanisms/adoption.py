@@ -187,20 +187,29 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     newcomers = np.flatnonzero(new)
     organic = newcomers[:0]
     if newcomers.size and available.any():
+        # only advertisers' columns: a zero hazard can never be drawn (the same picks, fewer columns)
+        advertisers = np.flatnonzero(ads > 0)
         source = discovery_source(source_u[newcomers], rules.bass_p + rules.bass_q * adopted_share[newcomers],
-                                  ads, apps[newcomers])
-        by_ad = (source >= 1) & (source <= ads.size)
-        by_app = source > ads.size
-        vendor[newcomers[by_ad]] = source[by_ad] - 1
-        vendor[newcomers[by_app]] = superapp_owner[source[by_app] - 1 - ads.size]
+                                  ads[advertisers], apps[newcomers])
+        by_ad = (source >= 1) & (source <= advertisers.size)
+        by_app = source > advertisers.size
+        vendor[newcomers[by_ad]] = advertisers[source[by_ad] - 1]
+        vendor[newcomers[by_app]] = superapp_owner[source[by_app] - 1 - advertisers.size]
         organic = newcomers[source == 0]
     choosers = np.concatenate([organic, np.flatnonzero((switching | orphaned) & ~new)])
     if choosers.size and available.any():
-        contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)
-        u = chooser_utility(vendor_utility, on_superapp[choosers], superapp_owner, contacts, vendor[choosers],
-                            rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent)
+        # the logit over the available vendors' columns only (an unavailable one has probability 0:
+        # the same draw on fewer columns; rows reserved for entrants and exited vendors drop out)
+        cols = np.flatnonzero(available)
+        col_of = np.full(available.size + 1, -1)
+        col_of[cols] = np.arange(cols.size)
+        apps_on = available[superapp_owner]
+        contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)[:, cols]
+        u = chooser_utility(vendor_utility[cols], on_superapp[choosers][:, apps_on], col_of[superapp_owner[apps_on]],
+                            contacts, col_of[vendor[choosers]], rules.beta_superapp, rules.beta_word_of_mouth,
+                            rules.beta_incumbent)
         if hype_bonus is not None:
-            u[:organic.size] += hype_bonus[None, :]     # the first rows are the newcomers
-        vendor[choosers] = logit_choice(choice_u[choosers], u, available)
+            u[:organic.size] += hype_bonus[cols][None, :]     # the first rows are the newcomers
+        vendor[choosers] = cols[logit_choice(choice_u[choosers], u, np.ones(cols.size, bool))]
     moved = np.flatnonzero(vendor != before)
     return vendor, moved[vendor[moved] >= 0]

@@ -146,6 +146,11 @@ def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfoli
     portfolio[gone] = -1
     review = np.flatnonzero((next_review <= month) | gone.any(axis=1))
     if review.size:
-        portfolio[review] = choose_portfolio(choice_u[review], utility_of(review), available, rules.portfolio_size)
+        # the choice over the available vendors' columns only (an unavailable one is never
+        # drawn: the same gardens from the same uniforms, fewer columns)
+        cols = np.flatnonzero(available)
+        garden = choose_portfolio(choice_u[review][:, cols], utility_of(review)[:, cols], np.ones(cols.size, bool),
+                                  rules.portfolio_size)
+        portfolio[review] = np.where(garden >= 0, cols[np.maximum(garden, 0)], -1)
         next_review[review] = month + review_months(review_u[review], rules.review_months)
     return portfolio, next_review
