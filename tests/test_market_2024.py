@@ -61,13 +61,25 @@ def test_entrants_enter_hire_from_the_pool_and_never_before_their_row_is_used():
 
 
 # ---------------------------------------------------------------- kinds, dated inputs
-def test_a_self_funded_lab_is_covered_by_its_owner_up_to_the_budget_and_raises_no_round():
-    # catches the owner paying without limit, or a self-funded lab going to investors
+def _finished(cfg, rng: int = 1) -> MarketModel:
+    model = MarketModel(cfg, rng=rng)
+    while model.running:
+        model.step()
+    return model
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    """The small market run to its horizon once: (config, model, vendor-month, events)."""
     cfg = load_config(SMALL)
-    m = MarketModel(cfg, rng=1)
-    while m.running:
-        m.step()
+    m = _finished(cfg)
     vm, _, events = m.tables()
+    return cfg, m, vm, events
+
+
+def test_a_self_funded_lab_is_covered_by_its_owner_up_to_the_budget_and_raises_no_round(small_run):
+    # catches the owner paying without limit, or a self-funded lab going to investors
+    cfg, m, vm, events = small_run
     lab = vm[vm["kind"] == "self_funded"]
     assert len(lab) and (lab["vendor"] == "deepseek").all()
     budget = cfg.vendors["deepseek"].owner_budget_rmb_per_month
@@ -82,30 +94,24 @@ def test_an_owner_whose_budget_is_outrun_cuts_the_labs_compute_after_its_patienc
     # -420M RMB by 2025-12 with nobody deciding anything)
     cfg = load_config(SMALL, {"vendors.deepseek.owner_budget_rmb_per_month": 1.0e6,
                               "big_tech_finance.patience_months": 3})
-    m = MarketModel(cfg, rng=1)
-    row = m.vendors.row_of["deepseek"]
-    gpus = m.vendors.gpus[row]
-    while m.running:
-        m.step()
+    row = list(cfg.vendors).index("deepseek")            # named vendors take the first rows, in config order
+    gpus = cfg.vendors["deepseek"].gpus
+    m = _finished(cfg)
     _, _, events = m.tables()
     cut = events[(events["vendor"] == "deepseek") & (events["event"] == "budget_cut")]
     assert len(cut) == 1 and cut["month_index"].iloc[0] == 2          # the third month over budget
     assert m.vendors.gpus[row] < gpus * 2 ** (12 / 18)                  # below where growth alone takes it
-    rich = MarketModel(load_config(SMALL), rng=1)      # the baseline's budget and patience: no cut in 2024
-    while rich.running:
-        rich.step()
-    events = rich.tables()[2]
+
+
+def test_the_baseline_owner_does_not_cut_in_2024(small_run):
+    events = small_run[3]                                 # the baseline's budget and patience
     assert not ((events["vendor"] == "deepseek") & (events["event"] == "budget_cut")).any()
 
 
-def test_dated_price_and_round_are_applied_and_paid_for():
+def test_dated_price_and_round_are_applied_and_paid_for(small_run):
     # catches a dated price the rule then overrides in the same month, and a dated round whose
     # strategic part is paid by nobody or whose post-money is ignored
-    cfg = load_config(SMALL)
-    m = MarketModel(cfg, rng=1)
-    while m.running:
-        m.step()
-    vm, _, events = m.tables()
+    _, _, vm, events = small_run
     ds = vm[(vm["vendor"] == "deepseek") & (vm["month"] == "2024-05")]
     assert ds["api_price"].iloc[0] == pytest.approx(1.25)
     feb = vm[vm["month"] == "2024-02"].set_index("vendor")
