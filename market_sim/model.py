@@ -330,18 +330,16 @@ class MarketModel(TableBackedModel):
             row = v.row_of[r.vendor]
             if not v.active[row]:
                 continue
-            strategic = {v.row_of[b]: rmb for b, rmb in r.strategic.items()}
-            fund_rmb = np.minimum(funds.dry_powder / max(funds.dry_powder.sum(), 1e-9)
-                                  * (r.amount_rmb - sum(strategic.values())), funds.dry_powder)
-            amount = sum(strategic.values()) + fund_rmb.sum()
-            dilution = amount / r.post_money_rmb
-            v.stakes[:, row] *= 1.0 - dilution
-            funds.stakes[:, row] = funds.stakes[:, row] * (1.0 - dilution) + fund_rmb / r.post_money_rmb
-            for investor, rmb in strategic.items():
-                v.stakes[investor, row] += rmb / r.post_money_rmb
-                v.cash[investor] -= rmb
-                v.invested[investor] += rmb
-            funds.dry_powder -= fund_rmb
+            strategic = np.zeros(v.size)
+            for investor, rmb in r.strategic.items():
+                strategic[v.row_of[investor]] = rmb
+            deal = financing.dated_round(r.amount_rmb, r.post_money_rmb, strategic, v.stakes[:, row],
+                                         funds.stakes[:, row], funds.dry_powder)
+            v.stakes[:, row], funds.stakes[:, row] = deal["big_tech_stakes"], deal["fund_stakes"]
+            v.cash -= strategic
+            v.invested += strategic
+            funds.dry_powder -= deal["fund_rmb"]
+            amount = deal["amount"]
             v.cash[row] += amount
             v.funding[row] += amount
             v.valuation[row] = r.post_money_rmb

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 MECHANISMS = ("vendors", "buyers", "consumers", "catch_up", "procurement", "adoption", "talent", "financing",
-              "exit", "entry", "network")
+              "exit", "entry")
 SETUP = -1
 
 

@@ -264,6 +264,20 @@ def test_issue_shares_dilutes_old_holders_and_prices_new_money_at_post_money():
     assert big.sum() + funds.sum() - (0.3 * 0.8) == pytest.approx(0.2)   # the new money bought `dilution`
 
 
+def test_dated_round_pays_each_strategic_part_and_the_funds_the_rest_at_the_given_post_money():
+    # catches a dated round whose funds pay more than they have, strategic money that buys no
+    # stake, or a post-money recomputed instead of the input's
+    deal = financing.dated_round(100.0, 400.0, np.array([20.0, 10.0, 0.0]), np.array([0.1, 0.0, 0.0]),
+                                 np.array([0.2, 0.0]), np.array([60.0, 20.0]))
+    np.testing.assert_allclose(deal["fund_rmb"], [52.5, 17.5])            # 70 RMB split 3:1
+    assert deal["amount"] == pytest.approx(100.0)
+    np.testing.assert_allclose(deal["big_tech_stakes"], [0.1 * 0.75 + 20 / 400, 10 / 400, 0.0])
+    np.testing.assert_allclose(deal["fund_stakes"], [0.2 * 0.75 + 52.5 / 400, 17.5 / 400])
+    short = financing.dated_round(100.0, 400.0, np.zeros(3), np.zeros(3), np.zeros(2), np.array([30.0, 10.0]))
+    np.testing.assert_allclose(short["fund_rmb"], [30.0, 10.0])           # the round shrinks to what funds have
+    assert short["amount"] == pytest.approx(40.0) and short["fund_stakes"].sum() == pytest.approx(40.0 / 400)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0), st.floats(0.05, 0.5))
 def test_raise_rounds_pay_every_rmb_from_someone_and_keep_cap_tables_whole(seed, strategic_share, dilution):

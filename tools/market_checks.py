@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import pandas as pd
 
 from market_sim.cli import parse_set_option
 from market_sim.config import load_config
@@ -74,7 +73,6 @@ def main() -> None:
     named_out = out[~out["vendor"].str.startswith("tail_")]
     print("\nP(falls behind) at the horizon:")
     print(named_out.groupby("vendor")["falls_behind"].mean().round(2).to_string())
-    pd.set_option("display.width", 200)
 
 
 if __name__ == "__main__":

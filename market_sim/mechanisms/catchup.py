@@ -187,17 +187,12 @@ def catch_up(rng: np.random.Generator, capability: np.ndarray, best_public: np.n
                                    can_copy, copy_share)
     diffused = diffuse(capability, best_public, expected_lag_months, can_copy)
     if best_open is not None and np.isfinite(best_open).any():
-        reachable = np.where(np.isfinite(best_open), best_open, -np.inf)
-        open_level, open_copied = imitate(rng, capability, np.where(np.isfinite(reachable), reachable, 0.0),
-                                          frontier, open_lag_months, leapfrog,
-                                          can_copy, copy_share)
-        has_open = np.isfinite(reachable)[None, :]
-        open_copied &= has_open
+        has_open = np.isfinite(best_open)[None, :]    # -inf where nobody publishes weights
+        open_level, open_copied = imitate(rng, capability, np.where(has_open[0], best_open, 0.0), frontier,
+                                          open_lag_months, leapfrog, can_copy, copy_share)
         copied_level = np.where(has_open, np.maximum(copied_level, open_level), copied_level)
-        copied |= open_copied & (open_level > capability)
-        open_diffused = diffuse(capability, np.where(np.isfinite(reachable), reachable, -np.inf), open_lag_months,
-                                can_copy)
-        diffused = np.where(has_open, np.maximum(diffused, open_diffused), diffused)
+        copied |= open_copied & has_open & (open_level > capability)
+        diffused = np.maximum(diffused, diffuse(capability, best_open, open_lag_months, can_copy))  # no gap to -inf
     return np.where(diffuses[None, :], diffused, copied_level), copied & ~diffuses[None, :]
 
 

@@ -165,20 +165,40 @@ def close_round(rng: np.random.Generator, success_probability: float, ask: float
     return strategic, split_round(ask - strategic, dry_powder, rng)
 
 
-def issue_shares(big_tech_stakes: np.ndarray, fund_stakes: np.ndarray, strategic_rmb: float, lead: int,
-                 fund_rmb: np.ndarray, dilution: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """The cap table after a round of strategic_rmb + sum(fund_rmb) RMB selling a `dilution`
-    share: post-money = amount / dilution; earlier holders keep (1 - dilution) of their
-    stakes; each new investor gets its RMB / post-money. `big_tech_stakes` (big techs) and
-    `fund_stakes` (funds) are the stakes in this startup. Returns (big-tech stakes, fund
-    stakes, post-money RMB)."""
-    post_money = (strategic_rmb + fund_rmb.sum()) / dilution
+def issue_shares(big_tech_stakes: np.ndarray, fund_stakes: np.ndarray, strategic_rmb: float | np.ndarray, lead: int,
+                 fund_rmb: np.ndarray, dilution: float,
+                 post_money: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """The cap table after a round of strategic + sum(fund_rmb) RMB selling a `dilution`
+    share: post-money = amount / dilution (unless given); earlier holders keep (1 - dilution)
+    of their stakes; each new investor gets its RMB / post-money. `big_tech_stakes` (big
+    techs) and `fund_stakes` (funds) are the stakes in this startup; `strategic_rmb` is the
+    `lead` big tech's RMB, or an array of every big tech's RMB (then `lead` is unused).
+    Returns (big-tech stakes, fund stakes, post-money RMB)."""
+    strategic = np.asarray(strategic_rmb, float)
+    if post_money is None:
+        post_money = (strategic.sum() + fund_rmb.sum()) / dilution
     big = big_tech_stakes * (1.0 - dilution)
     funds = fund_stakes * (1.0 - dilution)
     funds = np.where(fund_rmb > 0, funds + fund_rmb / post_money, funds)
-    if strategic_rmb:
-        big[lead] += strategic_rmb / post_money
+    if strategic.ndim:
+        big = big + strategic / post_money
+    elif strategic:
+        big[lead] += strategic / post_money
     return big, funds, post_money
+
+
+def dated_round(amount_rmb: float, post_money_rmb: float, strategic_rmb: np.ndarray, big_tech_stakes: np.ndarray,
+                fund_stakes: np.ndarray, dry_powder: np.ndarray) -> dict[str, np.ndarray | float]:
+    """A round given as an input: the big techs pay `strategic_rmb` (per big tech), the funds
+    the rest in proportion to their dry powder, each at most what it has; the cap table by
+    `issue_shares` at the given post-money. Returns amount (RMB raised), fund_rmb,
+    big_tech_stakes and fund_stakes (this startup's)."""
+    share = dry_powder / max(dry_powder.sum(), 1e-9)
+    fund_rmb = np.minimum(share * (amount_rmb - strategic_rmb.sum()), dry_powder)
+    amount = strategic_rmb.sum() + fund_rmb.sum()
+    big, funds, _ = issue_shares(big_tech_stakes, fund_stakes, strategic_rmb, -1, fund_rmb, amount / post_money_rmb,
+                                 post_money_rmb)
+    return {"amount": amount, "fund_rmb": fund_rmb, "big_tech_stakes": big, "fund_stakes": funds}
 
 
 def choose_acquirer(rng: np.random.Generator, candidates: np.ndarray, stakes_in_target: np.ndarray,
