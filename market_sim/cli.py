@@ -11,6 +11,7 @@ import typer
 import yaml
 
 from . import cli_help
+from .calibrate_cli import register as _register_calibrate
 from .cli_extras import examples, port_in_use, print_answer, quiet_server_env
 from .config import ConfigError, load_config, schema_json
 from .reliability_cli import _check_limits, _exit_if_failed, _guarded_run, _say_dropped, _write_failed, _write_run
@@ -330,6 +331,7 @@ def list_(what: Annotated[str, typer.Argument(help="scenarios, experiments or ke
 
 
 _register_reliability(app)
+_register_calibrate(app)
 
 
 def main() -> None:

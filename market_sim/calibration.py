@@ -1,0 +1,300 @@
+"""Calibration by approximate Bayesian computation, sequential Monte Carlo (ABC-SMC; pyabc).
+
+What is fitted. The parameters with a prior (`market_sim.priors`: every `assumed(...)` key of the
+schema, uniform or log-uniform over its range) against the history-friendly targets of
+validation/targets.yaml whose months lie in the calibration window (2024: the model runs
+`CALIBRATION_MONTHS` months from 2024-01 and sees nothing later; a target measured after the
+window, such as a forecast made in 2024 about 2025, is left out and listed as such).
+
+Summary statistics. For a parameter set theta the model runs `k` replications (independent seeds)
+and each target t gives its met share s_t(theta) in [0, 1]: the share of the k histories in which
+the pattern holds. The observed value o_t is 1 for every fact (it happened), or, for a synthetic
+test, the pattern's 0/1 value in one history simulated at a known theta* (reality is one history).
+
+Distance (dimensionless, in [0, 1]): the weighted root-mean-square miss
+
+    d(theta) = sqrt( sum_t w_t (s_t - o_t)^2 / sum_t w_t ),   w_t = 1 / (sigma_t^2 + 1 / (4 k))
+
+sigma_t is the fact's measurement noise on the 0-1 scale: the chance that the recorded pattern
+is misread from its source (`FACT_NOISE`: 0.15 for a sourced fact, 0.30 for one its facts file
+marks UNVERIFIED); 1 / (4k) is the largest variance of a met share over k histories (binomial,
+p = 1/2), so a target's weight also reflects how noisily k runs can show it.
+
+Determinism. pyabc's own parallel samplers evaluate particles in whatever order workers finish.
+`SeededBatchSampler` evaluates candidates in batches; candidate i of generation t seeds numpy's
+global generator (which pyabc's priors and transitions draw from) with
+SeedSequence(seed, spawn_key=(t + 1, i)); the first n accepted in candidate order make the
+population. So the same seed gives the same posterior on 1 or 2 workers or on Dask, and a resumed
+calibration continues as if it had not stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyabc
+from pyabc.sampler import Sampler
+
+from .priors import Prior
+
+CALIBRATION_MONTHS = 12
+FACT_NOISE = {"sourced": 0.15, "unverified": 0.30}
+# numpy's legacy global generator takes a 32-bit seed
+_SEED_WORDS = 1
+
+
+# --------------------------------------------------------------------------------------
+# targets and distance (pure functions)
+
+
+@dataclass(frozen=True)
+class CalibrationTarget:
+    id: str
+    measure: str
+    params: dict
+    source: str
+    fact: str
+    noise: float
+
+
+def months_in(params: Any) -> list[str]:
+    """Every 'YYYY-MM' string in a target's params (nested lists included)."""
+    if isinstance(params, dict):
+        return [m for v in params.values() for m in months_in(v)]
+    if isinstance(params, list | tuple):
+        return [m for v in params for m in months_in(v)]
+    if isinstance(params, str) and len(params) == 7 and params[4] == "-" and params[:4].isdigit():
+        return [params]
+    return []
+
+
+def within_window(target: dict, last_month: str, last_year: int) -> bool:
+    """A target is measured inside the calibration window when every month it names is at or
+    before `last_month` and every `year` it names is at or before `last_year`."""
+    params = target.get("params", {})
+    year = params.get("year")
+    return all(m <= last_month for m in months_in(params)) and (year is None or int(year) <= last_year)
+
+
+def fact_noise(fact: dict | None) -> float:
+    """sigma_t of a fact: FACT_NOISE['unverified'] if its entry says UNVERIFIED, else 'sourced'."""
+    text = " ".join(str(v) for v in (fact or {}).values())
+    return FACT_NOISE["unverified"] if "UNVERIFIED" in text else FACT_NOISE["sourced"]
+
+
+def target_weights(noise: Sequence[float], replications: int) -> np.ndarray:
+    """w_t = 1 / (sigma_t^2 + 1/(4k)), normalised to sum 1."""
+    w = 1.0 / (np.asarray(noise, float) ** 2 + 1.0 / (4.0 * replications))
+    return w / w.sum()
+
+
+def weighted_miss(simulated: np.ndarray, observed: np.ndarray, weights: np.ndarray) -> float:
+    """d = sqrt(sum w (s - o)^2 / sum w): 0 when every pattern matches in every history."""
+    s, o, w = (np.asarray(a, float) for a in (simulated, observed, weights))
+    return float(np.sqrt(np.sum(w * (s - o) ** 2) / np.sum(w)))
+
+
+class TargetDistance:
+    """pyabc distance over dicts of met shares (picklable for worker processes)."""
+
+    def __init__(self, ids: Sequence[str], weights: np.ndarray):
+        self.ids = list(ids)
+        self.weights = np.asarray(weights, float)
+
+    def __call__(self, x: dict, x_0: dict) -> float:
+        return weighted_miss(np.array([x[i] for i in self.ids]), np.array([x_0[i] for i in self.ids]), self.weights)
+
+
+# --------------------------------------------------------------------------------------
+# parameters: pyabc works in the prior's own coordinates (log10 for log-uniform priors)
+
+
+def to_internal(prior: Prior, value: float) -> float:
+    return math.log10(value) if prior.scale == "log-uniform" else float(value)
+
+
+def to_value(prior: Prior, internal: float) -> float | int:
+    x = 10.0 ** internal if prior.scale == "log-uniform" else float(internal)
+    return prior.sample_to_value(x)
+
+
+def pyabc_prior(priors: Sequence[Prior]) -> pyabc.Distribution:
+    rvs = {}
+    for p in priors:
+        lo, hi = to_internal(p, p.low), to_internal(p, p.high)
+        rvs[p.key] = pyabc.RV("uniform", lo, hi - lo)
+    return pyabc.Distribution(**rvs)
+
+
+def overrides_of(priors: Sequence[Prior], internal: dict) -> dict[str, float | int]:
+    """Config overrides (natural units, integers rounded) of one particle."""
+    return {p.key: to_value(p, internal[p.key]) for p in priors}
+
+
+# --------------------------------------------------------------------------------------
+# the simulated histories of one parameter set
+
+
+@dataclass
+class HistoryModel:
+    """theta -> met share of each target over `replications` histories of the calibration window.
+
+    Called by pyabc with a particle; its seed comes from numpy's global generator, which the
+    sampler seeds per candidate. A parameter set the schema refuses (a combination its
+    validators reject) meets nothing: it is counted in `refused` and rejected by the distance."""
+
+    config: dict
+    priors: list[Prior]
+    targets: list[CalibrationTarget]
+    replications: int
+    refused: int = field(default=0)
+
+    def __call__(self, particle) -> dict[str, float]:
+        seed = int(np.random.randint(0, 2**31 - 1))
+        return self.met_shares(overrides_of(self.priors, dict(particle)), np.random.SeedSequence(seed))
+
+    def met_shares(self, overrides: dict, seed: np.random.SeedSequence) -> dict[str, float]:
+        from .config import ConfigError, load_config
+
+        try:
+            cfg = load_config(self.config, overrides)
+        except ConfigError:
+            self.refused += 1
+            return {t.id: 0.0 for t in self.targets}
+        met = np.zeros(len(self.targets))
+        for child in seed.spawn(self.replications):
+            met += history_patterns(cfg, child, self.targets)
+        return dict(zip([t.id for t in self.targets], (met / self.replications).tolist()))
+
+
+def history_patterns(cfg, seed: np.random.SeedSequence, targets: Sequence[CalibrationTarget]) -> np.ndarray:
+    """1/0 per target: does the pattern hold in one simulated history?"""
+    from .runner import simulate
+    from .validation import MEASURES
+
+    out = simulate(cfg, seed)
+    ctx = {"start": cfg.run.start, "market": out["market_month"],
+           "initial_price": {vid: v.api_price_rmb_per_mtok for vid, v in cfg.vendors.items()}}
+    return np.array([bool(MEASURES[t.measure](out["vendor_month"], out["events"], ctx, **t.params)[1])
+                     for t in targets], float)
+
+
+# --------------------------------------------------------------------------------------
+# a deterministic parallel sampler
+
+
+def candidate_seed(seed: int, generation: int, index: int) -> int:
+    """numpy global seed of candidate `index` in `generation` (pyabc's calibration sample is
+    generation -1, hence the + 1)."""
+    return int(np.random.SeedSequence(seed, spawn_key=(generation + 1, index)).generate_state(1)[0])
+
+
+_SIMULATE_ONE: Callable | None = None
+
+
+def _evaluate(seeds: list[int], simulate_one: Callable | None = None) -> list:
+    simulate_one = simulate_one or _SIMULATE_ONE
+    particles = []
+    for s in seeds:
+        np.random.seed(s)
+        random.seed(s)
+        particles.append(simulate_one())
+    return particles
+
+
+def _evaluate_pickled(simulate_one_bytes: bytes, seeds: list[int]) -> list:
+    import cloudpickle
+
+    return _evaluate(seeds, cloudpickle.loads(simulate_one_bytes))
+
+
+def _pin_threads() -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+class SeededBatchSampler(Sampler):
+    """A pyabc sampler whose populations depend only on the seed (see the module docstring).
+
+    Candidates are evaluated in batches sized to the last acceptance rate (batch size changes
+    only the wasted work, never the result) on `workers` forked processes or a Dask cluster."""
+
+    def __init__(self, seed: int, workers: int = 1, dask_client=None, chunk: int = 4,
+                 report: Callable[[str], None] | None = None):
+        super().__init__()
+        self.seed, self.workers, self.dask_client, self.chunk = int(seed), int(workers), dask_client, int(chunk)
+        self.report = report or (lambda line: None)
+        self.acceptance_rate = 0.5
+        self.generation_seconds: list[float] = []
+
+    def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
+        started = time.perf_counter()
+        sample = self._create_empty_sample()
+        accepted, used, next_index = 0, 0, 0
+        with self._evaluator(simulate_one) as evaluate:
+            while accepted < n and next_index < max_eval:
+                rate = 1.0 if all_accepted else max(self.acceptance_rate, 0.01)
+                size = int(min(max(math.ceil(1.1 * (n - accepted) / rate), self.workers * self.chunk), 4 * n + 64))
+                seeds = [candidate_seed(self.seed, t, i) for i in range(next_index, next_index + size)]
+                next_index += size
+                for particle in evaluate(seeds):
+                    if accepted >= n:
+                        break
+                    sample.append(particle)
+                    used += 1
+                    accepted += bool(particle.accepted)
+                self.report(f"  generation {t}: {accepted}/{n} accepted of {used} evaluated "
+                            f"({time.perf_counter() - started:.0f} s)")
+        self.nr_evaluations_ = used
+        if not all_accepted and used:
+            self.acceptance_rate = accepted / used
+        self.generation_seconds.append(time.perf_counter() - started)
+        if accepted < n:
+            sample.ok = False
+        return sample
+
+    def _evaluator(self, simulate_one):
+        sampler = self
+
+        class Evaluator:
+            def __enter__(self):
+                global _SIMULATE_ONE
+                self.pool = None
+                if sampler.dask_client is not None:
+                    import cloudpickle
+
+                    self.payload = sampler.dask_client.scatter(cloudpickle.dumps(simulate_one), broadcast=True)
+                elif sampler.workers > 1:
+                    _SIMULATE_ONE = simulate_one  # inherited by the forked workers
+                    self.pool = multiprocessing.get_context("fork").Pool(sampler.workers, initializer=_pin_threads)
+                return self.evaluate
+
+            def evaluate(self, seeds):
+                chunks = [seeds[i:i + sampler.chunk] for i in range(0, len(seeds), sampler.chunk)]
+                if sampler.dask_client is not None:
+                    futures = sampler.dask_client.map(_evaluate_pickled, [self.payload] * len(chunks), chunks,
+                                                      pure=False)
+                    parts = sampler.dask_client.gather(futures)
+                elif self.pool is not None:
+                    parts = self.pool.map(_evaluate, chunks)
+                else:
+                    parts = [_evaluate(c, simulate_one) for c in chunks]
+                return [p for part in parts for p in part]
+
+            def __exit__(self, *exc):
+                global _SIMULATE_ONE
+                if self.pool is not None:
+                    self.pool.terminate()
+                    self.pool.join()
+                _SIMULATE_ONE = None
+                return False
+
+        return Evaluator()

@@ -1,0 +1,232 @@
+"""A calibration's products, read from its pyabc history: the posterior sample (Parquet, with
+weights), diagnostics per generation (epsilon, acceptance, effective sample size, seconds),
+prior-vs-posterior narrowing per parameter, the posterior predictive share of each target,
+for a synthetic test the recovery of the known values, and figures. Reading and drawing only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from pyabc.weighted_statistics import effective_sample_size, weighted_quantile  # noqa: E402
+
+from . import calibration as abc_method  # noqa: E402
+from .reporting import markdown_table  # noqa: E402
+
+# a parameter counts as identified when the posterior's 90% interval is at most this share of the
+# prior's 90% interval (in the prior's coordinates: log10 for log-uniform priors)
+IDENTIFIED_WIDTH_RATIO = 0.8
+
+
+def generations_table(history) -> pd.DataFrame:
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0].reset_index(drop=True)
+    rows = []
+    for r in pops.itertuples():
+        _, w = history.get_distribution(m=0, t=int(r.t))
+        rows.append({"generation": int(r.t), "epsilon": float(r.epsilon), "evaluated": int(r.samples),
+                     "accepted": int(r.particles), "acceptance_rate": r.particles / max(r.samples, 1),
+                     "effective_sample_size": float(effective_sample_size(w)),
+                     "end_time": str(r.population_end_time)})
+    return pd.DataFrame(rows)
+
+
+def posterior_table(history, prior_list) -> pd.DataFrame:
+    """The last generation in natural units: particle, weight, one column per key."""
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    out = pd.DataFrame({"particle": np.arange(len(df), dtype=np.int64), "weight": w / w.sum()})
+    for p in prior_list:
+        vals = [abc_method.to_value(p, x) for x in df[p.key].to_numpy()]
+        out[p.key] = np.array(vals, dtype=np.int64 if p.integer else float)
+    return out
+
+
+def narrowing_table(history, prior_list, truth: dict | None = None) -> pd.DataFrame:
+    """Per parameter: prior and posterior 90% intervals; width ratio (posterior / prior, in the
+    prior's coordinates); identified (ratio <= IDENTIFIED_WIDTH_RATIO); for a synthetic test,
+    whether the known value lies in the posterior's 90% interval."""
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    rows = []
+    for p in prior_list:
+        x = df[p.key].to_numpy()
+        q05, q50, q95 = (weighted_quantile(x, weights=w, alpha=a) for a in (0.05, 0.5, 0.95))
+        lo, hi = abc_method.to_internal(p, p.low), abc_method.to_internal(p, p.high)
+        ratio = (q95 - q05) / (0.9 * (hi - lo))
+        row = {"key": p.key, "scale": p.scale, "default": p.default, "prior_low": p.low, "prior_high": p.high,
+               "posterior_p05": abc_method.to_value(p, q05), "posterior_median": abc_method.to_value(p, q50),
+               "posterior_p95": abc_method.to_value(p, q95), "width_ratio": float(ratio),
+               "identified": bool(ratio <= IDENTIFIED_WIDTH_RATIO)}
+        if truth is not None:
+            t = abc_method.to_internal(p, truth[p.key])
+            row |= {"true_value": truth[p.key], "covered_90": bool(q05 <= t <= q95)}
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("width_ratio", kind="stable").reset_index(drop=True)
+
+
+def predictive_table(history, targets, observed: dict) -> pd.DataFrame:
+    """Per target: share of the histories that meet it in the first and the last generation
+    (weighted over particles; each particle's share is over its k histories)."""
+    def shares(t):
+        w, stats = history.get_weighted_sum_stats(t=t)
+        w = np.asarray(w, float) / np.sum(w)
+        return {tg.id: float(np.sum(w * np.array([s[tg.id] for s in stats]))) for tg in targets}
+
+    first, last = shares(0), shares(history.max_t)
+    return pd.DataFrame([{"target": tg.id, "source": tg.source, "noise": tg.noise, "observed": observed[tg.id],
+                          "first_generation": first[tg.id], "posterior_predictive": last[tg.id]} for tg in targets])
+
+
+# --------------------------------------------------------------------------------------
+# figures
+
+
+def generations_figure(gens: pd.DataFrame):
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    for ax, col, label in zip(axes, ("epsilon", "acceptance_rate", "effective_sample_size"),
+                              ("epsilon (weighted RMS miss)", "acceptance rate", "effective sample size")):
+        ax.plot(gens["generation"], gens[col], marker="o", color="#1f77b4")
+        ax.set_xlabel("generation")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def marginals_figure(history, prior_list, narrowing: pd.DataFrame, truth: dict | None = None):
+    """Posterior histogram (weighted) over the prior's range for every parameter, narrowest first."""
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    by_key = {p.key: p for p in prior_list}
+    keys = list(narrowing["key"])
+    cols = 5
+    rows = int(np.ceil(len(keys) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 1.9 * rows), squeeze=False)
+    for ax, key in zip(axes.flat, keys):
+        p = by_key[key]
+        lo, hi = abc_method.to_internal(p, p.low), abc_method.to_internal(p, p.high)
+        ax.hist(df[key], bins=15, range=(lo, hi), weights=w, density=True, color="#1f77b4", alpha=0.8)
+        ax.axhline(1.0 / (hi - lo), color="grey", ls="--", lw=1)
+        ax.axvline(abc_method.to_internal(p, p.default), color="black", lw=1)
+        if truth is not None:
+            ax.axvline(abc_method.to_internal(p, truth[key]), color="#d62728", lw=1.5)
+        ax.set_title(key.split(".")[-1] + (" (log10)" if p.scale == "log-uniform" else ""), fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.set_yticks([])
+    for ax in list(axes.flat)[len(keys):]:
+        ax.axis("off")
+    fig.suptitle("posterior (bars) vs prior (dashed); black: default" + ("; red: true value" if truth else ""),
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def pairs_figure(history, keys: list[str]):
+    """Pairwise weighted scatter of the most narrowed parameters (prior coordinates)."""
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    n = len(keys)
+    fig, axes = plt.subplots(n, n, figsize=(2.0 * n, 2.0 * n), squeeze=False)
+    size = 4 + 60 * w / w.max()
+    for i, ki in enumerate(keys):
+        for j, kj in enumerate(keys):
+            ax = axes[i][j]
+            if i == j:
+                ax.hist(df[ki], bins=15, weights=w, color="#1f77b4")
+            else:
+                ax.scatter(df[kj], df[ki], s=size, alpha=0.4, color="#1f77b4", linewidths=0)
+            ax.tick_params(labelsize=5)
+            if i == n - 1:
+                ax.set_xlabel(kj.split(".")[-1], fontsize=6)
+            if j == 0:
+                ax.set_ylabel(ki.split(".")[-1], fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# the products
+
+
+def write_products(out: Path, history, prior_list, targets, meta: dict, seconds: float, model) -> dict:
+    out = Path(out)
+    diag = out / "diagnostics"
+    diag.mkdir(exist_ok=True)
+    truth = meta.get("truth")
+    observed = {t["id"]: t["observed"] for t in meta["targets"]}
+    gens = generations_table(history)
+    posterior = posterior_table(history, prior_list)
+    narrowing = narrowing_table(history, prior_list, truth)
+    predictive = predictive_table(history, targets, observed)
+    _atomic(out / "posterior.parquet", lambda p: posterior.to_parquet(p, index=False))
+    gens.to_csv(diag / "generations.csv", index=False)
+    narrowing.to_csv(diag / "narrowing.csv", index=False)
+    predictive.to_csv(diag / "predictive.csv", index=False)
+    figures = {"generations": generations_figure(gens),
+               "marginals": marginals_figure(history, prior_list, narrowing, truth),
+               "pairs": pairs_figure(history, list(narrowing["key"][:5]))}
+    for name, fig in figures.items():
+        fig.savefig(diag / f"{name}.png", dpi=110)
+        plt.close(fig)
+    summary = {"generations": len(gens), "evaluated": int(gens["evaluated"].sum()),
+               "histories_simulated": int(gens["evaluated"].sum()) * meta["settings"]["replications"],
+               "final_epsilon": float(gens["epsilon"].iloc[-1]),
+               "final_effective_sample_size": float(gens["effective_sample_size"].iloc[-1]),
+               "seconds_this_session": round(seconds, 1), "refused_parameter_sets": model.refused,
+               "identified": list(narrowing.loc[narrowing["identified"], "key"]),
+               "not_identified": list(narrowing.loc[~narrowing["identified"], "key"])}
+    if truth is not None:
+        ident = narrowing[narrowing["identified"]]
+        summary |= {"covered_90_all": float(narrowing["covered_90"].mean()),
+                    "covered_90_identified": float(ident["covered_90"].mean()) if len(ident) else None}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    (out / "report.md").write_text(report_markdown(meta, gens, narrowing, predictive, summary))
+    return summary
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    tmp.replace(path)
+
+
+def report_markdown(meta, gens, narrowing, predictive, summary) -> str:
+    s = meta["settings"]
+    kind = "synthetic test (targets generated from a known parameter set)" if s["synthetic"] else "2024 targets"
+    parts = [f"# Calibration report ({kind})\n",
+             f"ABC-SMC (pyabc) over {len(meta['priors'])} parameters with priors, against {len(meta['targets'])} "
+             f"targets; population {s['population']}, up to {s['generations']} generations, {s['replications']} "
+             f"histories per particle, seed {s['seed']}; config `{s['config']}` with overrides "
+             f"{s['overrides'] or '{}'}. Simulated: {summary['evaluated']} parameter sets, {summary['histories_simulated']} histories.\n",
+             "## Generations\n", markdown_table(
+                 ["generation", "epsilon", "evaluated", "accepted", "acceptance", "ESS"],
+                 [(r.generation, f"{r.epsilon:.3f}", r.evaluated, r.accepted, f"{r.acceptance_rate:.2f}",
+                   f"{r.effective_sample_size:.0f}") for r in gens.itertuples()]),
+             "\n## Prior to posterior, narrowest first\n",
+             "width ratio: the posterior's 90% interval over the prior's (in the prior's coordinates); "
+             f"identified: ratio <= {IDENTIFIED_WIDTH_RATIO}.\n"]
+    cols = ["parameter", "prior", "posterior median", "posterior 90%", "width ratio", "identified"]
+    truth = "true_value" in narrowing
+    if truth:
+        cols += ["true value", "in 90%"]
+    rows = []
+    for r in narrowing.itertuples():
+        row = [r.key, f"{r.prior_low:g} - {r.prior_high:g}", f"{r.posterior_median:.3g}",
+               f"{r.posterior_p05:.3g} - {r.posterior_p95:.3g}", f"{r.width_ratio:.2f}",
+               "yes" if r.identified else "no"]
+        if truth:
+            row += [f"{r.true_value:.3g}", "yes" if r.covered_90 else "NO"]
+        rows.append(row)
+    parts.append(markdown_table(cols, rows))
+    parts += ["\n## Posterior predictive: share of histories that meet each target\n", markdown_table(
+        ["target", "source", "noise", "observed", "first generation", "posterior"],
+        [(r.target, r.source, f"{r.noise:.2f}", f"{r.observed:g}", f"{r.first_generation:.2f}",
+          f"{r.posterior_predictive:.2f}") for r in predictive.itertuples()])]
+    if meta["left_out"]:
+        parts += ["\n## Targets left out\n", markdown_table(["target", "why"],
+                                                              [(x["target"], x["why"]) for x in meta["left_out"]])]
+    parts.append("\nFigures: diagnostics/generations.png, diagnostics/marginals.png, diagnostics/pairs.png.\n")
+    return "\n".join(parts)
