@@ -130,7 +130,8 @@ class CatchUpConfig(Strict):
     open_weights_lag_factor: Pos = assumed(
         0.5, 0.25, 1.0, "copy lag multiplier when the leader publishes weights; x0.5 to 1 (no effect)")
     hype_decay_per_month: Fraction = assumed(
-        0.5, 0.25, 0.75, "share of a vendor's hype that wears off each month (novelty); half-life of weeks to ~2 months")
+        0.5, 0.25, 0.75, "share of a vendor's hype that wears off each month (novelty); a half-life of 0.5 to 2.4 "
+        "months")
     hype_per_release: NonNeg = assumed(0.1, 0.05, 0.2, "hype a routine release adds; x0.5-x2")
     hype_per_headline: NonNeg = assumed(1.0, 0.5, 2.0, "hype a new domestic best adds (it makes the news); x0.5-x2")
     focused_innovation_factor: Fraction = assumed(
