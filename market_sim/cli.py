@@ -314,8 +314,20 @@ def viz(
 
 
 @app.command(epilog=examples("schema"))
-def schema() -> None:
-    """Print the config schema (JSON Schema)."""
+def schema(
+    priors: Annotated[bool, typer.Option("--priors", help="the assumed parameters' priors (key, default, range, "
+                                         "scale, reason) instead of the JSON Schema")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="with --priors: the Markdown page "
+                                           "(docs/priors.md)")] = False,
+) -> None:
+    """Print the config schema (JSON Schema), or with --priors the assumed parameters' priors."""
+    if markdown and not priors:
+        _fail("--markdown goes with --priors: market-sim schema --priors --markdown")
+    if priors:
+        from .priors import priors_markdown, priors_text
+
+        typer.echo(priors_markdown() if markdown else priors_text(), nl=not markdown)
+        return
     typer.echo(json.dumps(schema_json(), indent=2))
 
 

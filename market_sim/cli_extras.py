@@ -19,7 +19,8 @@ EXAMPLES = {  # shown under each command's --help
     "report": ["market-sim report results/sweeps/sensitivity_2025 --vendor moonshot"],
     "check": ["market-sim check configs/baseline_2024.yaml --set talent.mobility=0.05"],
     "viz": ["market-sim viz", "market-sim viz configs/scenarios/funding_winter.yaml --port 8800"],
-    "schema": ["market-sim schema > schema.json", "market-sim list keys"],
+    "schema": ["market-sim schema > schema.json", "market-sim schema --priors",
+               "market-sim schema --priors --markdown > docs/priors.md", "market-sim list keys"],
     "list": ["market-sim list scenarios", "market-sim list experiments", "market-sim list keys"],
 }
 

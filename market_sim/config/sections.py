@@ -106,61 +106,87 @@ class MarketConfig(Strict):
 
 
 class PriceWarConfig(Strict):
-    intensity: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
-        1.0, description="scales every vendor's aggressiveness (the product is capped at 1)")
-    undercut: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
-    min_rival_share: Fraction = Field(
-        0.0, description="rivals with a smaller share of enterprise tokens are not followed")
-    tolerance: NonNeg = Field(
-        1.0, description="a vendor re-prices only when a rival's quality-adjusted price is below its own "
-        "/ (1 + tolerance)")
+    intensity: Annotated[float, Field(ge=0.0, le=5.0)] = assumed(
+        1.0, 0.5, 2.0, "scales every vendor's aggressiveness (the product is capped at 1); x0.5-x2")
+    undercut: Annotated[float, Field(ge=0.0, lt=1.0)] = assumed(
+        0.05, 0.025, 0.1, "share by which a follower prices under the rival it answers; x0.5-x2")
+    min_rival_share: Fraction = assumed(
+        0.0, 0.0, 0.05, "rivals with a smaller share of enterprise tokens are not followed; 0 (all) to 5%, around "
+        "the baseline's 2%")
+    tolerance: NonNeg = assumed(
+        1.0, 0.5, 4.0, "a vendor re-prices only when a rival's quality-adjusted price is below its own "
+        "/ (1 + tolerance); x0.5 the schema default to x2 the baseline's 2")
     max_markup: NonNeg = Field(29.0, description="list price never exceeds unit cost x (1 + max_markup)")
     cut_event_threshold: Fraction = 0.2
-    ambition_ready_gap_months: NonNeg = Field(
-        4.0, description="a share-seeking vendor cuts to its floor once within this many months of the domestic best")
+    ambition_ready_gap_months: NonNeg = assumed(
+        4.0, 0.75, 4.0, "a share-seeking vendor cuts to its floor once within this many months of the domestic best; "
+        "x0.5 the baseline's 1.5 to the schema default")
 
 
 class CatchUpConfig(Strict):
-    innovation_rate: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
-        0.35, description="monthly release probability of a reference frontier lab")
-    copy_lag_months: Pos = Field(1.5, description="expected imitation lag of a reference lab, months")
-    open_weights_lag_factor: Pos = Field(0.5, description="copy lag multiplier when the leader publishes weights")
-    hype_decay_per_month: Fraction = 0.5
-    hype_per_release: NonNeg = 0.1
-    hype_per_headline: NonNeg = 1.0
-    focused_innovation_factor: Fraction = 0.2
+    innovation_rate: Annotated[float, Field(ge=0.0, le=5.0)] = assumed(
+        0.35, 0.15, 0.7, "monthly release probability of a reference frontier lab; about x0.5-x2")
+    copy_lag_months: Pos = assumed(1.5, 0.75, 3.0, "expected imitation lag of a reference lab, months; x0.5-x2")
+    open_weights_lag_factor: Pos = assumed(
+        0.5, 0.25, 1.0, "copy lag multiplier when the leader publishes weights; x0.5 to 1 (no effect)")
+    hype_decay_per_month: Fraction = assumed(
+        0.5, 0.25, 0.75, "share of a vendor's hype that wears off each month (novelty); a half-life of 0.5 to 2.4 "
+        "months")
+    hype_per_release: NonNeg = assumed(0.1, 0.05, 0.2, "hype a routine release adds; x0.5-x2")
+    hype_per_headline: NonNeg = assumed(1.0, 0.5, 2.0, "hype a new domestic best adds (it makes the news); x0.5-x2")
+    focused_innovation_factor: Fraction = assumed(
+        0.2, 0.1, 0.4, "release rate kept after focusing (no pretraining); x0.5-x2")
     # at most 1 (constant returns): larger exponents make release rates overflow for big labs
-    talent_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
-    compute_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    talent_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = assumed(
+        0.5, 0.25, 1.0, "elasticity of release rate in (skill-weighted) researchers; decreasing to constant returns")
+    compute_elasticity: Annotated[float, Field(ge=0.0, le=1.0)] = assumed(
+        0.3, 0.15, 0.6, "elasticity of release rate in GPUs per researcher; x0.5-x2")
 
 
 class TalentConfig(Strict):
-    mobility: Fraction = Field(0.02, description="share of researchers who consider moving each month")
-    noncompete_friction: Fraction = 0.3
-    pay_weight: NonNeg = 1.0
-    compute_weight: NonNeg = 0.5
-    momentum_weight: NonNeg = 1.0
-    key_hire_rate: Fraction = Field(0.02, description="share of movers who are key hires")
-    knowhow_transfer: Fraction = Field(0.3, description="share of the source's capability lead a key hire carries")
+    mobility: Fraction = assumed(0.02, 0.01, 0.04, "share of researchers who consider moving each month; x0.5-x2")
+    noncompete_friction: Fraction = assumed(
+        0.3, 0.15, 0.6, "share of would-be movers non-competes hold back (mobility x (1 - this) look around); x0.5-x2")
+    pay_weight: NonNeg = assumed(1.0, 0.5, 2.0, "weight of salary in a researcher's choice of lab; x0.5-x2")
+    compute_weight: NonNeg = assumed(
+        0.5, 0.25, 1.0, "weight of GPUs per researcher in a researcher's choice of lab; x0.5-x2")
+    momentum_weight: NonNeg = assumed(
+        1.0, 0.5, 2.0, "weight of a lab's momentum (its quality rank) in a researcher's choice; x0.5-x2")
+    key_hire_rate: Fraction = assumed(0.02, 0.01, 0.04, "share of movers who are key hires; x0.5-x2")
+    knowhow_transfer: Fraction = assumed(
+        0.3, 0.15, 0.6, "share of the source's capability lead a key hire carries; x0.5-x2")
     initial_pool: Annotated[int, Field(ge=0)] = 2_000
-    hiring_rate: Fraction = Field(0.05, description="share of the free pool hired per month, market-wide")
-    layoff_share_on_pivot: Fraction = 0.4
+    hiring_rate: Fraction = assumed(
+        0.05, 0.025, 0.1, "share of the free pool hired per month, market-wide; x0.5-x2")
+    layoff_share_on_pivot: Fraction = assumed(
+        0.4, 0.2, 0.8, "share of researchers a startup lays off when it focuses; x0.5-x2")
 
 
 class FinancingConfig(Strict):
+    # fixed (no prior): the validator below ties it to round_size_months_of_burn, and the
+    # startups' subsidy ramps from pivot_runway_months up to it (market_sim/priors.py)
     raise_trigger_runway_months: Pos = 12.0
-    pivot_runway_months: Pos = 6.0
+    pivot_runway_months: Pos = assumed(
+        6.0, 3.0, 9.0, "runway (months) under which a racing startup pivots for money; x0.5-x1.5, below the 12-month "
+        "raise trigger")
     exit_runway_months: Pos = 2.0
     round_size_months_of_burn: Pos = assumed(
-        18.0, 16.0, 36.0, "months of burn a round buys at middling traction (x0.75 with none, x1.25 with full); "
-        "x0.75 must exceed the raise trigger")
-    success_intercept: float = -1.0
-    success_traction_weight: float = 2.0
-    success_rank_weight: float = 2.0
-    success_climate_weight: float = 2.0
-    raise_cooldown_months: Annotated[int, Field(ge=0)] = 6
-    dilution: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.15
-    acquisition_probability: Fraction = 0.4
+        18.0, 17.0, 36.0, "months of burn a round buys at middling traction (x0.75 with none, x1.25 with full); "
+        "x0.75 must exceed the raise trigger (12), hence at least 17")
+    success_intercept: float = assumed(
+        -1.0, -4.0, -1.0, "log-odds of closing a round with no traction, rank or climate; the baseline's -2.5 +- 1.5")
+    success_traction_weight: float = assumed(
+        2.0, 1.0, 4.0, "log-odds a round gains from traction (0..1); x0.5-x2")
+    success_rank_weight: float = assumed(
+        2.0, 1.0, 4.0, "log-odds a round gains from the startup's quality rank (0..1); x0.5-x2")
+    success_climate_weight: float = assumed(
+        2.0, 1.0, 4.0, "log-odds a round gains per unit of the funding climate index; x0.5-x2")
+    raise_cooldown_months: Annotated[int, Field(ge=0)] = assumed(
+        6, 3, 12, "months before a startup goes back to investors after an attempt; x0.5-x2")
+    dilution: Annotated[float, Field(gt=0.0, lt=1.0)] = assumed(
+        0.15, 0.1, 0.25, "share of the company a round sells; 10-25%, the usual venture round")
+    acquisition_probability: Fraction = assumed(
+        0.4, 0.2, 0.8, "chance a racing big tech buys an exiting startup; x0.5-x2")
     # the race-or-focus decision (mechanisms/financing.py value_of_focusing, startup_decisions)
     decision_horizon_months: float = assumed(
         12.0, 6.0, 24.0, "months over which a startup weighs staying in the frontier race against focusing", gt=0.0)
@@ -177,10 +203,12 @@ class FinancingConfig(Strict):
         3, 1, 6, "months in a row focusing must look better before a startup pivots", ge=1)
     valuation_to_cash: float = assumed(
         4.0, 2.0, 10.0, "valuation of a startup with no round on record, as a multiple of its cash", gt=0.0)
-    focused_cost_factor: Fraction = Field(0.3, description="compute and marketing kept after subtraction")
+    focused_cost_factor: Fraction = assumed(
+        0.3, 0.15, 0.6, "share of compute and marketing kept after focusing (subtraction); x0.5-x2")
     investors: Annotated[int, Field(ge=1, le=10_000, description="venture funds (a market has hundreds at most)")] = 12
     investor_dry_powder_rmb: Pos = 2.0e9
-    strategic_share_of_round: Fraction = 0.3
+    strategic_share_of_round: Fraction = assumed(
+        0.3, 0.15, 0.6, "share of a round a big tech already holding a stake takes; x0.5-x2")
 
     @model_validator(mode="after")
     def _rounds_outlast_the_trigger(self) -> FinancingConfig:
@@ -195,14 +223,22 @@ class FinancingConfig(Strict):
 
 
 class BigTechFinanceConfig(Strict):
-    patience_months: Annotated[int, Field(ge=1)] = 12
-    loss_tolerance_rmb_per_month: NonNeg = 4.0e8
-    budget_cut_factor: Fraction = 0.7
+    patience_months: Annotated[int, Field(ge=1)] = assumed(
+        12, 6, 24, "months in a row of losses beyond the tolerance before a parent cuts its AI unit's budget; x0.5-x2")
+    loss_tolerance_rmb_per_month: NonNeg = assumed(
+        4.0e8, 2.0e8, 2.0e9, "monthly loss (RMB) a parent tolerates in its AI unit; x0.5 the schema default to x2 "
+        "the baseline's 1e9")
+    budget_cut_factor: Fraction = assumed(
+        0.7, 0.4, 0.9, "share of compute, marketing and subsidy a parent keeps when it cuts the budget")
 
 
 class ConsumerConfig(Strict):
-    bass_p: Fraction = Field(0.004, description="Bass innovation coefficient, per month")
-    bass_q: Fraction = Field(0.06, description="Bass imitation coefficient, per month")
+    bass_p: Fraction = assumed(
+        0.004, 0.001, 0.016, "Bass innovation coefficient, per month; x0.25-x4 (diffusion meta-analyses: annual p "
+        "about 0.01-0.03, i.e. ~0.001-0.0025 a month, faster for free digital products)")
+    bass_q: Fraction = assumed(
+        0.06, 0.015, 0.24, "Bass imitation coefficient, per month; x0.25-x4 (diffusion meta-analyses: annual q "
+        "about 0.3-0.5, i.e. ~0.03-0.04 a month, faster for free digital products)")
     word_of_mouth: Literal["network", "mixed"] = "network"
     network_degree: Annotated[int, Field(ge=1, le=200)] = 8
     marketing_effect: float = assumed(
@@ -210,21 +246,24 @@ class ConsumerConfig(Strict):
         "a trial in RMB): ads bring users to the advertiser", ge=0.0)
     superapp_effect: float = assumed(
         0.004, 0.001, 0.02, "monthly hazard of trying a big tech's assistant for a person on its super-app", ge=0.0)
-    churn: Fraction = 0.02
-    switch_rate: Fraction = 0.08
-    beta_quality: float = 0.08
-    beta_context: float = 0.6
-    beta_multimodal: float = 0.03
-    beta_reasoning: float = 0.03
+    churn: Fraction = assumed(0.02, 0.01, 0.04, "share of users who stop using any assistant each month; x0.5-x2")
+    switch_rate: Fraction = assumed(
+        0.08, 0.04, 0.16, "share of users who reconsider their assistant each month; x0.5-x2")
+    beta_quality: float = assumed(0.08, 0.04, 0.16, "consumer utility per quality index point; x0.5-x2")
+    beta_context: float = assumed(0.6, 0.3, 1.2, "consumer utility per log10 token of context; x0.5-x2")
+    beta_multimodal: float = assumed(0.03, 0.015, 0.06, "consumer utility per multimodal index point; x0.5-x2")
+    beta_reasoning: float = assumed(0.03, 0.015, 0.06, "consumer utility per reasoning index point; x0.5-x2")
     beta_hype: float = assumed(1.0, 0.25, 2.0, "weight of hype (recent releases) in a newcomer's choice (discovery)")
     beta_superapp: float = assumed(
         0.0, 0.0, 1.5, "utility of an assistant built into a super-app the person uses (0: super-apps act through "
         "discovery only)")
-    beta_word_of_mouth: float = 2.0
-    beta_incumbent: float = 1.0
+    beta_word_of_mouth: float = assumed(
+        2.0, 1.0, 4.0, "utility of a vendor per share of a person's contacts using it; x0.5-x2")
+    beta_incumbent: float = assumed(1.0, 0.5, 2.0, "utility of staying with the assistant one uses (habit); x0.5-x2")
     beta_marketing: float = assumed(
         0.0, 0.0, 0.5, "brand utility of ads, x ln(1 + RMB a month / 1e6) (0: ads act through discovery only)")
-    paying_share: Fraction = 0.01
+    paying_share: Fraction = assumed(
+        0.01, 0.005, 0.02, "share of a vendor's monthly users who pay for a plan (domestic apps mostly free); x0.5-x2")
     plan_price_rmb_per_month: NonNeg = 30.0
     tokens_per_user_month: NonNeg = 2.0e5
 
@@ -238,18 +277,22 @@ class SectorConfig(Strict):
 class EnterpriseConfig(Strict):
     sectors: dict[str, SectorConfig]
     portfolio_size: Annotated[int, Field(ge=1, le=10)] = 3
-    review_months: Annotated[float, Field(ge=1.0, description="mean months between portfolio reviews (a "
-                                          "review is at most monthly)")] = 6.0
+    review_months: Annotated[float, Field(ge=1.0)] = assumed(
+        6.0, 3.0, 12.0, "mean months between a buyer's portfolio reviews (a review is at most monthly); x0.5-x2")
     demand_growth_per_month: NonNeg = 0.08
-    price_elasticity: NonNeg = 0.8
+    price_elasticity: NonNeg = assumed(
+        0.8, 0.4, 1.6, "constant elasticity of a buyer's token demand in its portfolio price; x0.5-x2")
     reference_price_rmb_per_mtok: Pos = 20.0
-    beta_price: NonNeg = 1.0
-    beta_capability: NonNeg = 0.1
-    beta_cloud: NonNeg = 1.5
-    beta_focus: NonNeg = 1.5
-    beta_risk: NonNeg = 2.0
-    switching_cost: NonNeg = 1.0
-    spend_softmax_scale: Pos = 1.0
+    beta_price: NonNeg = assumed(1.0, 0.5, 2.0, "buyer's utility per unit of -log(API price); x0.5-x2")
+    beta_capability: NonNeg = assumed(
+        0.1, 0.05, 0.2, "buyer's utility per month of (need-weighted) gap to the domestic best; x0.5-x2")
+    beta_cloud: NonNeg = assumed(1.5, 0.75, 3.0, "buyer's utility of a vendor that runs its cloud; x0.5-x2")
+    beta_focus: NonNeg = assumed(1.5, 0.75, 3.0, "buyer's utility of a vendor focused on its sector; x0.5-x2")
+    beta_risk: NonNeg = assumed(2.0, 1.0, 4.0, "buyer's disutility of a vendor's failure risk; x0.5-x2")
+    switching_cost: NonNeg = assumed(
+        1.0, 0.5, 2.0, "buyer's utility of a vendor already in its portfolio (switching cost); x0.5-x2")
+    spend_softmax_scale: Pos = assumed(
+        1.0, 0.5, 2.0, "temperature of the softmax that splits a buyer's tokens among its portfolio; x0.5-x2")
 
 
 class VendorConfig(Strict):
