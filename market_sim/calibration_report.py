@@ -200,7 +200,8 @@ def report_markdown(meta, gens, narrowing, predictive, summary) -> str:
              f"ABC-SMC (pyabc) over {len(meta['priors'])} parameters with priors, against {len(meta['targets'])} "
              f"targets; population {s['population']}, up to {s['generations']} generations, {s['replications']} "
              f"histories per particle, seed {s['seed']}; config `{s['config']}` with overrides "
-             f"{s['overrides'] or '{}'}. Simulated: {summary['evaluated']} parameter sets, {summary['histories_simulated']} histories.\n",
+             f"{s['overrides'] or '{}'}. Simulated: {summary['evaluated']} parameter sets, "
+             f"{summary['histories_simulated']} histories.\n",
              "## Generations\n", markdown_table(
                  ["generation", "epsilon", "evaluated", "accepted", "acceptance", "ESS"],
                  [(r.generation, f"{r.epsilon:.3f}", r.evaluated, r.accepted, f"{r.acceptance_rate:.2f}",
