@@ -43,6 +43,8 @@ import pyabc
 from pyabc.sampler import Sampler
 
 from .priors import Prior
+from .runner import simulate
+from .validation import MEASURES
 
 CALIBRATION_MONTHS = 12
 FACT_NOISE = {"sourced": 0.15, "unverified": 0.30}
@@ -176,9 +178,6 @@ class HistoryModel:
 
 def history_patterns(cfg, seed: np.random.SeedSequence, targets: Sequence[CalibrationTarget]) -> np.ndarray:
     """1/0 per target: does the pattern hold in one simulated history?"""
-    from .runner import simulate
-    from .validation import MEASURES
-
     out = simulate(cfg, seed)
     ctx = {"start": cfg.run.start, "market": out["market_month"],
            "initial_price": {vid: v.api_price_rmb_per_mtok for vid, v in cfg.vendors.items()}}

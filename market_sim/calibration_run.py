@@ -136,7 +136,7 @@ def run_calibration(config_path: Path, out: Path, *, overrides: dict | None = No
     if True:  # on resume too: the stopping rule may have changed
         (out / SETTINGS_FILE).write_text(json.dumps(meta, indent=1, default=str))
 
-    logging.getLogger("ABC").setLevel(logging.WARNING)
+    logging.getLogger("ABC").setLevel(logging.ERROR)  # its per-proposal warnings would flood the terminal
     np.random.seed(seed % 2**32)
     sampler = abc_method.SeededBatchSampler(seed, workers=workers, dask_client=_dask_client(dask_address),
                                             report=say)

@@ -52,7 +52,8 @@ def reprice(price: np.ndarray, unit_cost: np.ndarray, floor: np.ndarray, rival_m
     price = np.asarray(price, float)
     follow = np.maximum(floor, rival_min * (1.0 - undercut))
     cut = (follow < price) & (price >= rival_min * (1.0 + tolerance))
-    new = np.where(cut, price + aggressiveness * (follow - price), price)
+    with np.errstate(invalid="ignore"):  # follow is inf where no rival is followed; those entries keep price
+        new = np.where(cut, price + aggressiveness * (follow - price), price)
     if initiative is not None:
         new = np.where(initiative, np.minimum(new, floor), new)
     new = np.minimum(new, unit_cost * (1.0 + max_markup))
