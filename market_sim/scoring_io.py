@@ -122,15 +122,6 @@ KINDS = {"state": StateObservation, "rank": RankObservation, "range": RangeObser
 class ObservationsFile(Strict):
     observations: Annotated[list[Observation], Field(min_length=1)]
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> ObservationsFile:
-        seen: set[str] = set()
-        for o in self.observations:
-            if o.id in seen:
-                raise ValueError(f"id {o.id!r} is given twice; expected unique ids")
-            seen.add(o.id)
-        return self
-
 
 # --------------------------------------------------------------------------------------
 # reading the observations file
@@ -155,6 +146,10 @@ def _format_errors(err: ValidationError, data: dict) -> str:
             lines.append(f"{path}: unknown key {suggest(loc[-1], allowed)}; allowed keys: {allowed}")
         elif isinstance(ctx_error, Exception):
             lines.append(f"{path}: {ctx_error}")
+        elif e["type"] == "missing":
+            lines.append(f"{path}: missing; expected a value (this key is required)")
+        elif e["type"] == "too_short" and loc == ("observations",):
+            lines.append(f"{path}: got {value!r}; expected a list of at least one observation")
         else:
             lines.append(f"{path}: got {value!r}; expected {_describe_allowed(e)}")
     return "\n".join(lines)
@@ -166,9 +161,16 @@ def load_observations(path: str | Path) -> list[StateObservation | RankObservati
     path = Path(path)
     data = read_yaml(path)
     try:
-        return ObservationsFile.model_validate(data).observations
+        observations = ObservationsFile.model_validate(data).observations
     except ValidationError as e:
         raise ConfigError(_format_errors(e, data), file=path) from None
+    first: dict[str, int] = {}
+    for i, o in enumerate(observations):
+        if o.id in first:
+            raise ConfigError(f"got {o.id!r}, the id of observations[{first[o.id]}]; expected unique ids",
+                              file=path, path=f"observations[{i}].id", value=o.id)
+        first[o.id] = i
+    return observations
 
 
 # --------------------------------------------------------------------------------------
@@ -281,18 +283,14 @@ def _month_problem(month: str, months: list[str]) -> str | None:
 
 def check_observations(observations: list, results: ScoredResults, observed: str | Path,
                        status_quo_month: str) -> None:
-    """Every vendor, month and measure named by the observations (and the status-quo month)
-    exists in the results; one ConfigError line per problem otherwise."""
+    """Every vendor, month and measure named by the observations (and then the status-quo
+    month) exists in the results; one ConfigError line per problem otherwise."""
     problems: list[str] = []
 
     def add(path: str, problem: str | None) -> None:
         if problem:
             problems.append(f"{path}: {problem}")
 
-    if not MONTH_RE.match(status_quo_month):
-        add("--status-quo-month", f"got {status_quo_month!r}; expected a month written YYYY-MM")
-    else:
-        add("--status-quo-month", _month_problem(status_quo_month, results.months))
     vendors, months = results.vendors, results.months
     for i, o in enumerate(observations):
         at = f"observations[{i}]"
@@ -314,6 +312,10 @@ def check_observations(observations: list, results: ScoredResults, observed: str
                                              "a market measure (or give a vendor for a vendor measure)"))
     if problems:
         raise ConfigError("\n".join(problems), file=observed)
+    sq_problem = (f"got {status_quo_month!r}; expected a month written YYYY-MM" if not MONTH_RE.match(status_quo_month)
+                  else _month_problem(status_quo_month, results.months))
+    if sq_problem:
+        raise ConfigError(sq_problem, path="--status-quo-month", value=status_quo_month)
 
 
 # --------------------------------------------------------------------------------------
