@@ -50,6 +50,7 @@ from .calendar import MONTH_RE
 from .config import ConfigError, Strict, read_yaml
 from .config.errors import _describe_allowed, _loc_path
 from .config.strict import suggest
+from .config.yamlio import refuse_kind
 from .execution import atomic_directory
 
 FORECASTERS = ("model", "uniform", "status_quo")
@@ -160,6 +161,7 @@ def load_observations(path: str | Path) -> list[StateObservation | RankObservati
     key path, the value and what is allowed) on any problem."""
     path = Path(path)
     data = read_yaml(path)
+    refuse_kind(data, path, "observations")
     try:
         observations = ObservationsFile.model_validate(data).observations
     except ValidationError as e:
@@ -437,12 +439,23 @@ def check_scores_dir(out: Path) -> None:
                           path="--out", value=str(out))
 
 
+def _json_safe(value):
+    """NaN and infinities as null (JSON has no NaN), recursively."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def write_scores(table: pd.DataFrame, summary: dict, out: str | Path) -> dict[str, Path]:
     """scores.csv, summary.json and reliability.png, written atomically into `out`."""
     out = Path(out)
     with atomic_directory(out) as tmp:
         table.to_csv(tmp / SCORES_MARKER, index=False)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
+        (tmp / "summary.json").write_text(json.dumps(_json_safe(summary), indent=2, allow_nan=False))
         reliability_figure(table).savefig(tmp / "reliability.png", dpi=120)
     return {"scores": out / SCORES_MARKER, "summary": out / "summary.json", "reliability": out / "reliability.png"}
 

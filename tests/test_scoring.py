@@ -233,6 +233,26 @@ def test_cli_end_to_end_on_synthetic_observations(results_dir, tmp_path):
     assert not list(results_dir.glob(".scores.*"))
 
 
+def test_summary_is_strict_json_when_a_reference_has_no_values(tmp_path):
+    """A measure with no finite simulated value: the uniform range forecast is undefined (NaN),
+    written as null, not as NaN (which is not JSON)."""
+    results = synthetic_results(tmp_path / "results")
+    mm = pd.read_parquet(results / "market_month.parquet").assign(leader_price=np.nan)
+    mm.to_parquet(results / "market_month.parquet", index=False)
+    observed = write_observations(tmp_path, """observations:
+  - {id: a, kind: range, measure: leader_price, month: "2025-03", low: 0.1, high: 2}
+""")
+    r = score_cli(observed, results, "--out", tmp_path / "s")
+    assert r.exit_code == 0, r.output
+
+    def refuse(constant):
+        raise ValueError(constant)
+
+    summary = json.loads((tmp_path / "s" / "summary.json").read_text(), parse_constant=refuse)
+    assert summary["forecasters"]["uniform"]["mean_brier"] is None
+    assert summary["forecasters"]["model"]["mean_brier"] == 1.0  # no value is in the range
+
+
 GOOD = """observations:
   - {id: a, kind: state, vendor: moonshot, month: "2025-03", state: racing}
   - {id: b, kind: range, measure: price_index, month: "2025-03", low: 0.1, high: 2}
@@ -257,6 +277,7 @@ BAD = {  # name: (file text, words the one error line must hold)
     "missing key": (GOOD.replace("vendor: moonshot, ", ""), ["observations[0].vendor", "missing"]),
     "malformed YAML": ("observations:\n  - {id: a, kind: [state\n", ["malformed YAML", "line"]),
     "no observations": ("observations: []\n", ["observations", "[]"]),
+    "a scenario config": ("extends: baseline_2024.yaml\nvendors: {}\n", ["scenario file", "not an observations file"]),
 }
 
 
