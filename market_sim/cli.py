@@ -250,6 +250,30 @@ def report(
         typer.echo(f"  {key:<12} {p}")
 
 
+@app.command(epilog=examples("score"))
+def score(
+    observed: Annotated[Path, typer.Argument(help="observations file (YAML; format: docs/scoring.md)")],
+    results_dir: Annotated[Path, typer.Argument(help="a results directory written by market-sim run")],
+    out: Annotated[Path | None, typer.Option(help="where to write scores.csv, summary.json and reliability.png "
+                                             "(default: RESULTS_DIR/scores)")] = None,
+    status_quo_month: Annotated[str, typer.Option(help="the status-quo forecaster's month: it forecasts that "
+                                                  "nothing changes after it (the last calibration month)")
+                                ] = "2024-12",
+) -> None:
+    """Score the run's forecasts of observed events (Brier and log scores, skill against a
+    uniform and a status-quo forecaster, reliability diagram)."""
+    from .scoring_io import run_score, text_table
+
+    try:
+        table, summary, paths = run_score(observed, results_dir, out, status_quo_month)
+    except ConfigError as e:
+        _fail(str(e))
+    typer.echo(text_table(table, summary))
+    typer.echo("written:")
+    for key, p in paths.items():
+        typer.echo(f"  {key:<12} {p}")
+
+
 @app.command(epilog=examples("check"))
 def check(config: Annotated[Path, typer.Argument(help="experiment config (YAML)")],
           set_: Annotated[list[str] | None, typer.Option("--set", help="override: dotted.key=value")] = None) -> None:

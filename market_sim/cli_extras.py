@@ -21,6 +21,8 @@ EXAMPLES = {  # shown under each command's --help
     "viz": ["market-sim viz", "market-sim viz configs/scenarios/funding_winter.yaml --port 8800"],
     "schema": ["market-sim schema > schema.json", "market-sim schema --priors",
                "market-sim schema --priors --markdown > docs/priors.md", "market-sim list keys"],
+    "score": ["market-sim score tests/data/observations_synthetic.yaml results/baseline_2024",
+              "market-sim score observed.yaml results/baseline_2024 --status-quo-month 2024-12 --out results/scores"],
     "list": ["market-sim list scenarios", "market-sim list experiments", "market-sim list keys"],
 }
 
