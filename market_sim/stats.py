@@ -206,7 +206,8 @@ def posterior_falls_behind_table(outcomes: pd.DataFrame, resamples: int = BOOTST
 def dominance_sentence(name: str, parameter_share: float) -> str:
     """One sentence: which part of the variance of falls-behind dominates for a vendor."""
     if not np.isfinite(parameter_share):
-        return f"{name}: the split between parameters and randomness cannot be told from these runs."
+        return (f"{name}: the split between parameters and randomness cannot be told from these runs (falls-behind "
+                "did not vary, or too few draws).")
     if parameter_share > 0.5:
         return (f"{name}: the parameters' uncertainty dominates ({100 * parameter_share:.0f}% of the variance of "
                 "falls-behind is between posterior draws).")

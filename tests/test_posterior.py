@@ -270,7 +270,8 @@ def test_cli_run_validate_and_rerun_with_a_posterior(tmp_path):
     r = invoke("run", SMALL, "-n", 4, "--runs-per-draw", 2, "--seed", 3, "--out", out, "--quiet", "--no-figures",
                "--posterior", d, *sets)
     assert r.exit_code == 0, r.output
-    assert "parameter share" in r.output and "dominates" in r.output
+    assert "parameter share" in r.output and "cluster bootstrap over draws" in r.output
+    assert sum(line.startswith(("DeepSeek: ", "Moonshot: ")) for line in r.output.splitlines()) == 2
     draws = pd.read_csv(out / "posterior_draws.csv")
     assert draws["draw"].tolist() == [0, 1] and list(draws.columns) == ["draw", "particle", GAP, HYPE, PATIENCE]
     info = json.loads((out / "run.json").read_text())
