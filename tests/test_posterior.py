@@ -358,3 +358,12 @@ def test_experiment_refuses_a_posterior_over_a_key_a_scenario_changes(tmp_path):
     assert r.exit_code == 2 and "price_war.intensity" in r.output and "'war'" in r.output, r.output
     assert not (tmp_path / "e").exists()
 
+
+
+def test_scenario_runs_apply_the_draw(small):
+    from market_sim.sweep.engine import RunSpec, ScenarioRuns
+
+    job = ScenarioRuns({"baseline": small})
+    spec = RunSpec(run_id=0, params={"scenario": "baseline"}, posterior_draw=0, draw={GAP: 11.0})
+    assert job.config_for(spec).financing.prospect_gap_months == 11.0
+    assert job.config_for(RunSpec(run_id=0, params={"scenario": "baseline"})) is small
