@@ -14,6 +14,7 @@ from . import cli_help
 from .calibrate_cli import register as _register_calibrate
 from .cli_extras import examples, port_in_use, print_answer, quiet_server_env
 from .config import ConfigError, load_config, schema_json
+from .posterior import DEFAULT_RUNS_PER_DRAW, load_posterior
 from .reliability_cli import _check_limits, _exit_if_failed, _guarded_run, _say_dropped, _write_failed, _write_run
 from .reliability_cli import register as _register_reliability
 
@@ -21,6 +22,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Agent-based simulation of the LLM vendor market: who falls behind in 2025?")
 
 EXIT_BAD_INPUT = 2
+POSTERIOR_HELP = ("a calibration's posterior directory (posterior.parquet): each replication's calibrated "
+                  "parameters are a posterior draw")
+POSTERIOR_HELP_SWEEP = (POSTERIOR_HELP + "; a swept parameter's value wins over the draw's; --resume uses the "
+                        "posterior the sweep started with")
+POSTERIOR_HELP_EXPERIMENT = (POSTERIOR_HELP + "; replication r of every scenario uses draw r // K; give the same "
+                             "posterior again to complete an interrupted experiment")
 
 def _version(value: bool) -> None:
     if value:
@@ -79,19 +86,25 @@ def run(
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
     allow_large: Annotated[bool, typer.Option(help="run even if the memory estimate exceeds what is free")] = False,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="tables and report only, no PNG figures")] = False,
+    posterior: Annotated[Path | None, typer.Option("--posterior", help="a calibration's posterior directory "
+                         "(posterior.parquet): each replication's calibrated parameters are a posterior draw; "
+                         "--set values win over it")] = None,
+    runs_per_draw: Annotated[int, typer.Option("--runs-per-draw", min=1, help="replications per posterior draw "
+                             "(replication i uses draw i // K)")] = DEFAULT_RUNS_PER_DRAW,
 ) -> None:
     """Run replications of a config and write a results directory."""
     from .runner import run as run_replications
 
     try:
         cfg = load_config(config, set_options(set_))
+        post = load_posterior(posterior, cfg) if posterior is not None else None
     except ConfigError as e:
         _fail(str(e))
     out = out or Path("results") / config.stem
     with _guarded_run(cfg, config, out, replications, workers, allow_large):
         started = time.perf_counter()
         results = run_replications(cfg, replications=replications, seed=seed, workers=workers,
-                                   progress=not quiet)
+                                   progress=not quiet, **_posterior_args(post, runs_per_draw, set_))
         elapsed = time.perf_counter() - started
         paths = _write_run(results, out, config, set_options(set_), figures=not no_figures)
     table = results.falls_behind()
@@ -106,9 +119,37 @@ def run(
     tail = table[table["vendor"].str.startswith("tail_")]
     if len(tail):
         typer.echo(f"{'long tail':<12} {tail['p_falls_behind'].mean():>16.2f}   (mean over {len(tail)} small vendors)")
+    if post is not None:
+        _echo_posterior(named, results)
     typer.echo("\nshares: median at the horizon over replications\nwritten:")
     for key, p in paths.items():
         typer.echo(f"  {key:<10} {p}")
+
+
+def _posterior_args(post, runs_per_draw: int, set_: list[str] | None) -> dict:
+    """run()'s posterior arguments: with a posterior, the --set overrides too, applied on top of
+    each draw (explicit --set values win over the posterior's)."""
+    if post is None:
+        return {}
+    return {"posterior": post, "runs_per_draw": runs_per_draw, "overrides": set_options(set_)}
+
+
+def _echo_posterior(named, results) -> None:
+    from .posterior import draw_count
+    from .stats import dominance_sentence
+
+    draws = draw_count(results.replications, results.runs_per_draw)
+    typer.echo(f"\nposterior {results.posterior.directory}: {draws} draws x {results.runs_per_draw} replications; "
+               "interval over runs and parameters (cluster bootstrap over draws)")
+    typer.echo(f"{'vendor':<12} {'P(falls behind)':>16} {'95% interval':>14} {'P across draws':>15} "
+               f"{'parameter share':>16} {'dominant':>11}")
+    for _, r in named.iterrows():
+        typer.echo(f"{r['name']:<12} {r['p_falls_behind']:>16.2f} "
+                   f"{r['post_ci95_low']:>8.2f}-{r['post_ci95_high']:<5.2f} "
+                   f"{r['draw_p05']:>9.2f}-{r['draw_p95']:<5.2f} {r['parameter_share']:>16.2f} "
+                   f"{r['dominant'] or '-':>11}")
+    for _, r in named.iterrows():
+        typer.echo(dominance_sentence(r["name"], r["parameter_share"]))
 
 
 @app.command(epilog=examples("validate"))
@@ -119,6 +160,11 @@ def validate(
     workers: Annotated[int, typer.Option(min=1)] = 2,
     out: Annotated[Path | None, typer.Option(help="where to write validation.csv / validation.md")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: dotted.key=value (repeatable)")] = None,
+    posterior: Annotated[Path | None, typer.Option("--posterior", help="a calibration's posterior directory "
+                         "(posterior.parquet): each replication's calibrated parameters are a posterior draw; "
+                         "--set values win over it")] = None,
+    runs_per_draw: Annotated[int, typer.Option("--runs-per-draw", min=1, help="replications per posterior draw "
+                             "(replication i uses draw i // K)")] = DEFAULT_RUNS_PER_DRAW,
 ) -> None:
     """Check the history-friendly targets (validation/targets.yaml); exit 1 if any fails."""
     from .model import DEFAULT_CONFIG
@@ -129,14 +175,20 @@ def validate(
     config = config or DEFAULT_CONFIG
     try:
         cfg = load_config(config, set_options(set_))
+        post = load_posterior(posterior, cfg) if posterior is not None else None
     except ConfigError as e:
         _fail(str(e))
     targets = load_targets()
-    results = run_replications(cfg, replications=replications, seed=seed, workers=workers, progress=True)
+    results = run_replications(cfg, replications=replications, seed=seed, workers=workers, progress=True,
+                               **_posterior_args(post, runs_per_draw, set_))
     table = check_targets(results, targets)
     out = out or Path("results") / "validation" / Path(config).stem
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "validation.csv", index=False)
+    if post is not None:
+        from .posterior import DRAWS_FILE
+
+        results.posterior_draws().to_csv(out / DRAWS_FILE, index=False)
     (out / "validation.md").write_text(validation_markdown(
         table, f"Validation of {config} ({replications} replications, base seed {results.base_seed})"))
     typer.echo(validation_text(table))
@@ -159,6 +211,9 @@ def sweep(
                                          "recorded as failed")] = 2,
     allow_large: Annotated[bool, typer.Option(help="run even if the memory or disk estimate exceeds what is free")
                            ] = False,
+    posterior: Annotated[Path | None, typer.Option("--posterior", help=POSTERIOR_HELP_SWEEP)] = None,
+    runs_per_draw: Annotated[int, typer.Option("--runs-per-draw", min=1, help="replications per posterior draw "
+                             "(replication i uses draw i // K)")] = DEFAULT_RUNS_PER_DRAW,
 ) -> None:
     """Run a parameter sweep, streaming results to Parquet chunks (resumable). Exit status 1 if
     any run remains failed (--resume runs failed runs again)."""
@@ -171,7 +226,8 @@ def sweep(
     target = resume or out or Path("results") / "sweeps" / sweep_file.stem
     try:
         outcome = run_sweep(sweep_file, target, workers=workers, dask=dask, resume=resume is not None,
-                            progress=not quiet, retries=retries, allow_large=allow_large)
+                            progress=not quiet, retries=retries, allow_large=allow_large,
+                            posterior=posterior, runs_per_draw=runs_per_draw)
     except ConfigError as e:
         _fail(str(e))
     except OSError as e:
@@ -196,6 +252,9 @@ def experiment(
     workers: Annotated[int, typer.Option(min=1, help="local worker processes")] = 2,
     out: Annotated[Path | None, typer.Option(help="results directory (default: results/experiments/<name>)")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    posterior: Annotated[Path | None, typer.Option("--posterior", help=POSTERIOR_HELP_EXPERIMENT)] = None,
+    runs_per_draw: Annotated[int, typer.Option("--runs-per-draw", min=1, help="replications per posterior draw "
+                             "(replication i uses draw i // K)")] = DEFAULT_RUNS_PER_DRAW,
 ) -> None:
     """Run an experiment (experiments/*.yaml) and write its report. Run the same command
     again to complete an interrupted experiment; finished runs are kept."""
@@ -203,7 +262,8 @@ def experiment(
 
     started = time.perf_counter()
     try:
-        exp, directory, outcome = run_experiment(name, out, workers=workers, progress=not quiet)
+        exp, directory, outcome = run_experiment(name, out, workers=workers, progress=not quiet,
+                                                 posterior=posterior, runs_per_draw=runs_per_draw)
     except ConfigError as e:
         _fail(str(e))
     except OSError as e:

@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from .config import ConfigError, Strict, format_validation_error, load_config, read_yaml
 from .config.yamlio import refuse_kind
+from .posterior import DEFAULT_RUNS_PER_DRAW, check_same_posterior, load_posterior, write_record
 from .sweep import engine
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
@@ -152,27 +153,65 @@ def _prepare_scenarios(path: Path, exp: ScenarioExperiment, configs: dict, out: 
     return False
 
 
+def check_scenarios_agree_on(configs: dict[str, dict], keys, reference: str) -> None:
+    """Refuse a posterior over a key that a scenario sets differently from the reference: the
+    draws would replace the scenario's value (a scenario's dated changes still apply on top)."""
+    def value(cfg: dict, key: str):
+        node = cfg
+        for part in key.split("."):
+            node = node[part]
+        return node
+
+    for key in keys:
+        ref = value(configs[reference], key)
+        for name, cfg in configs.items():
+            if value(cfg, key) != ref:
+                raise ConfigError(f"scenario {name!r} sets it to {value(cfg, key)!r} (reference {reference!r}: "
+                                  f"{ref!r}); a posterior over this key would replace the scenario's value; "
+                                  "calibrate without it, or change it in the scenario by a dated change",
+                                  path=f"--posterior: {key}", value=value(cfg, key))
+
+
 def run_experiment(name_or_path: str | Path, out: Path | None = None, workers: int = 2,
                    progress: bool = True, simulate: engine.Simulate | None = None,
+                   posterior: str | Path | None = None, runs_per_draw: int = DEFAULT_RUNS_PER_DRAW,
                    ) -> tuple[ScenarioExperiment | SweepExperiment, Path, engine.SweepOutcome]:
     """Run (or complete) an experiment and write its report. Raises ConfigError on bad input
-    before anything is written."""
+    before anything is written. With a `posterior`, replication r (of every scenario, or of every
+    sweep point) runs with posterior draw r // runs_per_draw, seeded by the experiment's (or
+    sweep's) seed; completing an interrupted experiment needs the same posterior again."""
     path = experiment_path(name_or_path)
     exp, configs = load_experiment(path)
     out = Path(out) if out is not None else Path("results") / "experiments" / exp.name
     if isinstance(exp, SweepExperiment):
         sweep_dir = out / "sweep"
         resume = (sweep_dir / "sweep.yaml").exists()
+        if resume:  # the same command again: the same posterior (or none), as the sweep started with
+            from .sweep.engine import reopen
+
+            base = reopen(sweep_dir)[1]
+            check_same_posterior(sweep_dir, None if posterior is None else load_posterior(posterior, base),
+                                 runs_per_draw)
         outcome = engine.run_sweep(None if resume else _relative(path, exp.sweep), sweep_dir, workers=workers,
-                                   resume=resume, progress=progress, simulate=simulate)
+                                   resume=resume, progress=progress, simulate=simulate, posterior=posterior,
+                                   runs_per_draw=runs_per_draw)
     else:
         from .execution import directory_lock
 
+        post = None
+        if posterior is not None:
+            for cfg in configs.values():
+                post = load_posterior(posterior, cfg)
+            check_scenarios_agree_on(configs, post.parameters, exp.reference)
         engine.check_writable_dir(out)
         with directory_lock(out):  # one writer at a time
-            _prepare_scenarios(path, exp, configs, out)
+            if _prepare_scenarios(path, exp, configs, out):
+                check_same_posterior(out, post, runs_per_draw)
+            else:
+                write_record(out, post, runs_per_draw, exp.seed, exp.replications)
             job = engine.ScenarioRuns({name: load_config(cfg) for name, cfg in configs.items()})
-            outcome = engine.execute_runs(out, job, scenario_specs(exp), chunk_runs=exp.chunk_runs, name=exp.name,
+            specs = engine.with_draws(scenario_specs(exp), post, exp.seed, runs_per_draw)
+            outcome = engine.execute_runs(out, job, specs, chunk_runs=exp.chunk_runs, name=exp.name,
                                           workers=workers, progress=progress, simulate=simulate)
     if not outcome.interrupted and outcome.failed == 0 and outcome.lost == 0:
         from .experiment_report import write_report

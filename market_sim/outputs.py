@@ -14,9 +14,10 @@ import yaml
 
 from . import __version__
 from .plots import write_figures
+from .posterior import DRAWS_FILE, draw_count
 from .reporting import atomic_directory, markdown_table
 from .runner import Results
-from .stats import pooled_share_by_month
+from .stats import BOOTSTRAP_RESAMPLES, pooled_share_by_month
 
 MARKER = "summary.json"  # a directory holding this is a market-sim results directory
 RUN_FILE = "run.json"    # seed, replications, version and overrides: what `market-sim rerun` needs
@@ -107,6 +108,7 @@ def _report(results: Results, table: pd.DataFrame, figures: dict[str, str], summ
           f"{r['median_consumer_share']:.3f}", f"{r['median_enterprise_share']:.3f}") for _, r in named.iterrows()])
     tail = summary["long_tail"]
     fm = summary["final_month_medians"]
+    posterior = _posterior_section(results, named)
     ev = results.events
     counts = ev.groupby("event").size().div(results.replications).round(1).to_dict() if len(ev) else {}
     rule = results.config.falls_behind
@@ -126,7 +128,7 @@ was under {rule.money_runway_months} months or its cash was gone, else *race* (i
 and share while it could still pay).
 
 {rows}
-
+{posterior}
 Long tail: {tail.get('vendors', 0)} vendors; {100 * tail.get('share_falling_behind', 0):.0f}% of them fall behind;
 median survivors per replication {tail.get('median_survivors', 0):.0f}.
 
@@ -159,6 +161,40 @@ Events per replication (mean): {', '.join(f'{k} {v}' for k, v in counts.items())
 - {tables}: tables (column meanings: docs/ODD.md, 8)
 - `falls_behind.csv`, `summary.json`: the table above, machine-readable
 - `falls_behind_by_month.parquet` / `.csv`: P(falls behind) per month and vendor with its 95% interval
+""" + ("" if results.posterior is None else
+       "- `posterior_draws.csv`: the posterior draws used (draw, particle, parameters); replication i used draw "
+       "i // runs_per_draw; `outcomes.parquet` has each replication's `posterior_draw`\n")
+
+
+def _posterior_section(results: Results, named: pd.DataFrame) -> str:
+    """The report's posterior-predictive part (empty without a posterior)."""
+    post = results.posterior
+    if post is None:
+        return ""
+    from .stats import dominance_sentence
+
+    rows = markdown_table(
+        ["vendor", "P(falls behind)", "95% interval (runs and parameters)", "P across draws (5th-95th pct)",
+         "parameter share of variance", "dominant"],
+        [(r["name"], f"{r['p_falls_behind']:.2f}", f"{r['post_ci95_low']:.2f}-{r['post_ci95_high']:.2f}",
+          f"{r['draw_p05']:.2f}-{r['draw_p95']:.2f}", f"{r['parameter_share']:.2f}", r["dominant"] or "-")
+         for _, r in named.iterrows()])
+    sentences = "\n".join(f"- {dominance_sentence(r['name'], r['parameter_share'])}" for _, r in named.iterrows())
+    draws = draw_count(results.replications, results.runs_per_draw)
+    return f"""
+## Behind the answer: the calibration's posterior
+
+Parameters {', '.join(f'`{p}`' for p in post.parameters)} were drawn from the posterior in `{post.directory}`:
+{draws} draws, {results.runs_per_draw} replications per draw (replication i used draw i // {results.runs_per_draw};
+`posterior_draws.csv`). P(falls behind) above is the posterior predictive; its interval here comes from
+a cluster bootstrap over draws ({BOOTSTRAP_RESAMPLES} resamples), so it covers both the runs' randomness and the
+parameters' uncertainty (the interval above covers the runs' randomness only). The variance of the
+falls-behind indicator splits as Var(Y) = E[Var(Y | parameters)] + Var(E[Y | parameters]); the parameter
+share is the second part's share.
+
+{rows}
+
+{sentences}
 """
 
 
@@ -172,9 +208,12 @@ def resolved_config(results: Results) -> dict:
 
 def provenance(results: Results, source: str | Path | None = None, overrides: dict | None = None) -> dict:
     """What `market-sim rerun DIR` needs besides config.yaml (which already holds the overrides)."""
-    return {"market_sim_version": __version__, "source": None if source is None else str(source),
-            "overrides": dict(overrides or {}), "base_seed": int(results.base_seed),
-            "replications": int(results.replications)}
+    out = {"market_sim_version": __version__, "source": None if source is None else str(source),
+           "overrides": dict(overrides or {}), "base_seed": int(results.base_seed),
+           "replications": int(results.replications)}
+    if results.posterior is not None:  # absolute path + checksum: rerun finds it and checks it is unchanged
+        out["posterior"] = results.posterior.record(results.runs_per_draw)
+    return out
 
 
 def write_results(results: Results, out: str | Path, config_name: str = "", *,
@@ -192,6 +231,9 @@ def write_results(results: Results, out: str | Path, config_name: str = "", *,
         for name in ("vendor_month", "market_month", "events", "outcomes"):
             getattr(results, name).to_parquet(tmp / f"{name}.parquet", index=False)
         table.to_csv(tmp / "falls_behind.csv", index=False)
+        draws = results.posterior_draws()
+        if draws is not None:
+            draws.to_csv(tmp / DRAWS_FILE, index=False)
         by_month.to_parquet(tmp / "falls_behind_by_month.parquet", index=False)
         by_month.to_csv(tmp / "falls_behind_by_month.csv", index=False)
         drawn = write_figures(results, table, tmp, by_month) if figures else defaultdict(str)

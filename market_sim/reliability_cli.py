@@ -102,7 +102,8 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
     ) -> None:
         """Repeat a run from its results directory (config.yaml + run.json: seed, replications,
-        overrides) and check that its tables come out byte for byte the same; exit 1 if not."""
+        overrides, and the posterior at its recorded path, which must be there unchanged) and check
+        that its tables come out byte for byte the same; exit 1 if not."""
         from . import __version__
         from .config import load_config
         from .runner import run as run_replications
@@ -115,8 +116,15 @@ def register(app: typer.Typer) -> None:
             seed, replications = int(info["base_seed"]), int(info["replications"])
         except (ValueError, KeyError, TypeError, OSError) as e:
             fail(f"{record}: unreadable ({type(e).__name__}: {e})")
+        post, extra = None, {}
         try:
             cfg = load_config(results_dir / "config.yaml")
+            if info.get("posterior"):  # the recorded absolute path; refused if gone or changed
+                from .posterior import reload_recorded
+
+                post = reload_recorded(info["posterior"], cfg, record)
+                extra = {"posterior": post, "runs_per_draw": int(info["posterior"]["runs_per_draw"]),
+                         "overrides": info.get("overrides") or {}}  # --set wins over the draw, as in the run
         except ConfigError as e:
             fail(str(e))
         if info.get("market_sim_version") != __version__:
@@ -127,7 +135,7 @@ def register(app: typer.Typer) -> None:
             fail("--out must differ from the directory re-run")
         with _guarded_run(cfg, results_dir / "config.yaml", out, replications, workers, False):
             results = run_replications(cfg, replications=replications, seed=seed, workers=workers,
-                                       progress=not quiet)
+                                       progress=not quiet, **extra)
             _write_run(results, out, results_dir / "config.yaml", info.get("overrides") or {})
         differ = _differences(results_dir, out)
         if differ:

@@ -16,7 +16,8 @@ from tqdm import tqdm
 from .config import Config, load_config
 from .execution import child_seeds, pool_imap
 from .mechanisms.falls_behind import behind_counts
-from .stats import falls_behind_by_month_table, falls_behind_table
+from .posterior import DEFAULT_RUNS_PER_DRAW, Posterior, draw_count, draw_of_replication, with_precedence
+from .stats import falls_behind_by_month_table, falls_behind_table, posterior_falls_behind_table
 
 
 def replication_seeds(base_seed: int, replications: int) -> list[np.random.SeedSequence]:
@@ -61,17 +62,21 @@ def _run_to_horizon(config: dict | Config, seed: np.random.SeedSequence):
     return model
 
 
-def run_replication(config: dict | Config, index: int, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
-    """Run one replication to its horizon; return its tables tagged with `replication`."""
+def run_replication(config: dict | Config, index: int, seed: np.random.SeedSequence,
+                    posterior_draw: int | None = None) -> dict[str, pd.DataFrame]:
+    """Run one replication to its horizon; return its tables tagged with `replication` (and the
+    outcomes with `posterior_draw`, when its parameters are a posterior draw)."""
     out = simulate(config, seed)
     for df in out.values():
         df.insert(0, "replication", np.int32(index))
+    if posterior_draw is not None:
+        out["outcomes"].insert(1, "posterior_draw", np.int32(posterior_draw))
     return out
 
 
 def _run_indexed(job: tuple) -> tuple[int, dict[str, pd.DataFrame]]:
-    cfg, index, seed = job
-    return index, run_replication(cfg, index, seed)
+    cfg, index, seed, draw = job
+    return index, run_replication(cfg, index, seed, draw)
 
 
 @dataclass
@@ -85,13 +90,26 @@ class Results:
     events: pd.DataFrame
     outcomes: pd.DataFrame
     names: dict[str, str] = field(default_factory=dict)
+    posterior: Posterior | None = None
+    runs_per_draw: int = DEFAULT_RUNS_PER_DRAW
 
     @property
     def replications(self) -> int:
         return int(self.outcomes["replication"].nunique())
 
     def falls_behind(self) -> pd.DataFrame:
-        return falls_behind_table(self.outcomes, self.names)
+        """P(falls behind) per vendor (stats.falls_behind_table); with a posterior, also its
+        posterior-predictive columns (stats.posterior_falls_behind_table)."""
+        table = falls_behind_table(self.outcomes, self.names)
+        if "posterior_draw" not in self.outcomes:
+            return table
+        return table.merge(posterior_falls_behind_table(self.outcomes), on="vendor", how="left")
+
+    def posterior_draws(self) -> pd.DataFrame | None:
+        """draw, particle and parameters of the posterior draws used (None without a posterior)."""
+        if self.posterior is None:
+            return None
+        return self.posterior.draws_table(self.base_seed, draw_count(self.replications, self.runs_per_draw))
 
     def falls_behind_by_month(self) -> pd.DataFrame:
         """P(behind) per month and vendor: the falls-behind rule applied to every recorded month
@@ -99,25 +117,51 @@ class Results:
         return falls_behind_by_month_table(behind_counts(self.vendor_month, self.config.falls_behind), self.names)
 
 
+def replication_configs(cfg: Config, posterior: Posterior | None, base_seed: int, replications: int,
+                        runs_per_draw: int, overrides: Mapping[str, Any] | None = None,
+                        ) -> tuple[list[Config], list[int | None]]:
+    """Each replication's config and posterior draw: without a posterior, `cfg` and None for all;
+    with one, replication i gets draw j = i // runs_per_draw applied to `cfg`, then `overrides`
+    again on top (explicit --set values win over the posterior's)."""
+    if posterior is None:
+        return [cfg] * replications, [None] * replications
+    by_draw: dict[int, Config] = {}
+    configs, draws = [], []
+    for i in range(replications):
+        j = draw_of_replication(i, runs_per_draw)
+        if j not in by_draw:
+            by_draw[j] = load_config(cfg, with_precedence(posterior.draw_for(base_seed, j), overrides))
+        configs.append(by_draw[j])
+        draws.append(j)
+    return configs, draws
+
+
 def run(config: str | Path | dict | Config, replications: int = 1, seed: int | None = None,
-        workers: int = 1, overrides: Mapping[str, Any] | None = None, progress: bool = False) -> Results:
+        workers: int = 1, overrides: Mapping[str, Any] | None = None, progress: bool = False,
+        posterior: Posterior | None = None, runs_per_draw: int = DEFAULT_RUNS_PER_DRAW) -> Results:
     """Run `replications` replications of a config (path, dict or Config) and collect the
-    tables. `seed` defaults to the config's run.seed; `overrides` map dotted keys to values."""
+    tables. `seed` defaults to the config's run.seed; `overrides` map dotted keys to values.
+    With a `posterior` (posterior.load_posterior), replication i runs with posterior draw
+    i // runs_per_draw applied first and `overrides` on top, keeps its seed (child i), and the
+    outcomes gain a `posterior_draw` column."""
     cfg = load_config(config, overrides)
     base_seed = cfg.run.seed if seed is None else int(seed)
     seeds = replication_seeds(base_seed, replications)
+    if runs_per_draw < 1:
+        raise ValueError(f"runs_per_draw must be >= 1, got {runs_per_draw}")
+    configs, draws = replication_configs(cfg, posterior, base_seed, replications, runs_per_draw, overrides)
     parts: list[dict | None] = [None] * replications
     bar = tqdm(total=replications, desc="replications", unit="run", disable=not progress)
     if workers <= 1:
         for i, s in enumerate(seeds):
-            parts[i] = run_replication(cfg, i, s)
+            parts[i] = run_replication(configs[i], i, s, draws[i])
             bar.update()
     else:
-        jobs = [(cfg, i, s) for i, s in enumerate(seeds)]
+        jobs = [(configs[i], i, s, draws[i]) for i, s in enumerate(seeds)]
         for i, part in pool_imap(_run_indexed, jobs, workers):
             parts[i] = part
             bar.update()
     bar.close()
     tables = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
     names = {vid: v.name for vid, v in cfg.vendors.items()}
-    return Results(cfg, base_seed, names=names, **tables)
+    return Results(cfg, base_seed, names=names, posterior=posterior, runs_per_draw=runs_per_draw, **tables)

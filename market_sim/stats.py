@@ -108,3 +108,108 @@ def falls_behind_by_month_from_outcomes(outcomes: pd.DataFrame, months: list[str
     p, lo, hi = proportion_with_interval(out["falls_behind"].to_numpy(), out["replications"].to_numpy())
     out["p_falls_behind"], out["ci95_low"], out["ci95_high"] = p, lo, hi
     return out
+
+
+# ------------------------------------------------------------------ posterior-predictive summaries
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20250114   # the cluster bootstrap's generator: SeedSequence((this, crc32(vendor)))
+
+
+def variance_decomposition(successes: np.ndarray, n: np.ndarray) -> dict[str, float]:
+    """Law of total variance for a binary outcome Y over posterior draws theta_j (n_j runs each,
+    k_j of them with Y = 1):
+
+        Var(Y) = E[Var(Y | theta)] + Var(E[Y | theta])
+               =  within          +  between
+
+    within_hat  = mean_j s_j^2, with s_j^2 = n_j / (n_j - 1) * p_j (1 - p_j), p_j = k_j / n_j
+                  (draws with n_j >= 2);
+    between_hat = max(0, var(p_j) - mean_j(s_j^2 / n_j))   (var with ddof 1; the mean of s_j^2 / n_j is
+                  the runs' noise in the draw means: mean(within variance) / per_draw when balanced).
+    parameter_share = between / (within + between). NaN where it cannot be told (fewer than two
+    draws, no draw with two runs, or Y never varies)."""
+    k, n = np.asarray(successes, float), np.asarray(n, float)
+    keep = n > 0
+    k, n = k[keep], n[keep]
+    p = k / n
+    multi = n >= 2
+    nan = {"within": np.nan, "between": np.nan, "total": np.nan, "parameter_share": np.nan}
+    if len(p) < 2 or not multi.any():
+        return nan
+    s2 = n[multi] / (n[multi] - 1) * p[multi] * (1 - p[multi])
+    within = float(s2.mean())
+    between = max(0.0, float(np.var(p, ddof=1) - np.mean(s2 / n[multi])))
+    total = within + between
+    share = between / total if total > 0 else np.nan
+    return {"within": within, "between": between, "total": total, "parameter_share": share}
+
+
+def dominant_source(parameter_share: float) -> str:
+    """"parameters" if parameter_share > 1/2, "randomness" if below or equal, "" if unknown (NaN)."""
+    if not np.isfinite(parameter_share):
+        return ""
+    return "parameters" if parameter_share > 0.5 else "randomness"
+
+
+def cluster_bootstrap_interval(successes: np.ndarray, n: np.ndarray, seed: np.random.SeedSequence | int,
+                               resamples: int = BOOTSTRAP_RESAMPLES, level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of P = sum_j k_j / sum_j n_j by resampling whole draws with replacement
+    (a cluster bootstrap: each resample takes G draws' (k_j, n_j) at random, G the number of draws),
+    so it covers the runs' randomness and the parameters' uncertainty together."""
+    k, n = np.asarray(successes, float), np.asarray(n, float)
+    keep = n > 0
+    k, n = k[keep], n[keep]
+    if len(k) == 0:
+        return np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(k), size=(int(resamples), len(k)))
+    p = k[idx].sum(axis=1) / n[idx].sum(axis=1)
+    tail = 100 * (1 - level) / 2
+    lo, hi = np.percentile(p, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def vendor_bootstrap_seed(vendor: str) -> np.random.SeedSequence:
+    """The cluster bootstrap's seed for a vendor: fixed, and independent of the vendors' order."""
+    import zlib
+
+    return np.random.SeedSequence((BOOTSTRAP_SEED, zlib.crc32(str(vendor).encode())))
+
+
+def posterior_falls_behind_table(outcomes: pd.DataFrame, resamples: int = BOOTSTRAP_RESAMPLES) -> pd.DataFrame:
+    """Per vendor, from outcomes carrying `posterior_draw` (replications in which the vendor never
+    entered left out): the posterior-predictive P(falls behind) over all replications, its 95%
+    cluster-bootstrap interval over draws (post_ci95_low/high), the 5th-95th percentile of the
+    per-draw P (draw_p05/draw_p95), the variance decomposition (variance_decomposition:
+    parameter_share) and which part dominates (dominant_source), and the number of draws."""
+    entered = (outcomes["final_status"] != NOT_ENTERED if "final_status" in outcomes
+               else pd.Series(True, index=outcomes.index))
+    frame = pd.DataFrame({"vendor": outcomes["vendor"], "draw": outcomes["posterior_draw"],
+                          "entered": entered.astype(int), "fell": (outcomes["falls_behind"] & entered).astype(int)})
+    per_draw = frame.groupby(["vendor", "draw"], sort=False)[["fell", "entered"]].sum()
+    rows = []
+    for vendor in dict.fromkeys(frame["vendor"]):
+        g = per_draw.loc[vendor]
+        k, n = g["fell"].to_numpy(float), g["entered"].to_numpy(float)
+        means = k[n > 0] / n[n > 0]
+        lo, hi = cluster_bootstrap_interval(k, n, vendor_bootstrap_seed(vendor), resamples)
+        dec = variance_decomposition(k, n)
+        rows.append({"vendor": vendor, "p_posterior": k.sum() / n.sum() if n.sum() > 0 else np.nan,
+                     "post_ci95_low": lo, "post_ci95_high": hi,
+                     "draw_p05": float(np.percentile(means, 5)) if len(means) else np.nan,
+                     "draw_p95": float(np.percentile(means, 95)) if len(means) else np.nan,
+                     "parameter_share": dec["parameter_share"], "dominant": dominant_source(dec["parameter_share"]),
+                     "draws": int((n > 0).sum())})
+    return pd.DataFrame(rows).drop(columns="p_posterior")
+
+
+def dominance_sentence(name: str, parameter_share: float) -> str:
+    """One sentence: which part of the variance of falls-behind dominates for a vendor."""
+    if not np.isfinite(parameter_share):
+        return (f"{name}: the split between parameters and randomness cannot be told from these runs (falls-behind "
+                "did not vary, or too few draws).")
+    if parameter_share > 0.5:
+        return (f"{name}: the parameters' uncertainty dominates ({100 * parameter_share:.0f}% of the variance of "
+                "falls-behind is between posterior draws).")
+    return (f"{name}: the runs' own randomness dominates (only {100 * parameter_share:.0f}% of the variance of "
+            "falls-behind is between posterior draws).")

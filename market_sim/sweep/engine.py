@@ -23,7 +23,7 @@ import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,16 @@ from tqdm import tqdm
 
 from ..config import Config, ConfigError, load_config
 from ..execution import WorkerLost, child_seed, pool_imap
+from ..posterior import (
+    DEFAULT_RUNS_PER_DRAW,
+    Posterior,
+    check_same_posterior,
+    draw_of_replication,
+    load_posterior,
+    stored_posterior,
+    with_precedence,
+    write_record,
+)
 from .checks import check_writable_dir, probe_dask
 from .chunks import ChunkWriter, load_results, write_json_atomic
 from .config import SweepConfig, load_sweep
@@ -54,7 +64,9 @@ class ParameterPoints:
     base: dict
 
     def config_for(self, spec: RunSpec) -> Config:
-        return load_config(self.base, spec.params)
+        """The base with the run's posterior draw (if any), then its point's parameters: a swept
+        parameter's value wins over the draw's."""
+        return load_config(self.base, with_precedence(spec.draw, spec.params))
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,9 @@ class ScenarioRuns:
     configs: dict[str, Config]
 
     def config_for(self, spec: RunSpec) -> Config:
-        return self.configs[spec.params["scenario"]]
+        """The scenario's config, with the run's posterior draw (if any) applied."""
+        cfg = self.configs[spec.params["scenario"]]
+        return load_config(cfg, spec.draw) if spec.draw else cfg
 
 
 Job = ParameterPoints | ScenarioRuns
@@ -82,6 +96,24 @@ class RunSpec:
     seed: int = 0
     seed_key: int = 0    # run_id (per_run) or replication (common random numbers)
     monthly: bool = False
+    posterior_draw: int = -1     # the posterior draw whose parameters `draw` holds (-1: no posterior)
+    draw: dict = field(default_factory=dict)
+
+
+def with_draws(specs: list[RunSpec], posterior: Posterior | None, base_seed: int, runs_per_draw: int) -> list[RunSpec]:
+    """The specs with their posterior draws: replication r uses draw r // runs_per_draw of the
+    posterior, seeded by `base_seed` (the same draws at every point / in every scenario); unchanged
+    without a posterior."""
+    if posterior is None:
+        return specs
+    cache: dict[int, dict] = {}
+    out = []
+    for s in specs:
+        j = draw_of_replication(s.replication, runs_per_draw)
+        if j not in cache:
+            cache[j] = posterior.draw_for(base_seed, j)
+        out.append(replace(s, posterior_draw=j, draw=cache[j]))
+    return out
 
 
 def run_seed(spec: RunSpec) -> np.random.SeedSequence:
@@ -95,7 +127,8 @@ def execute_run(job: Job, spec: RunSpec, simulate: Simulate | None = None) -> di
         from ..runner import simulate_outcomes as simulate
 
     started = time.perf_counter()
-    row = {"run_id": spec.run_id, "point_id": spec.point_id, "replication": spec.replication, **spec.params}
+    row = {"run_id": spec.run_id, "point_id": spec.point_id, "replication": spec.replication,
+           **({"posterior_draw": spec.posterior_draw} if spec.posterior_draw >= 0 else {}), **spec.params}
     try:
         tables = simulate(job.config_for(spec), run_seed(spec))
         market, outcomes = tables["market_month"], tables["outcomes"]
@@ -234,10 +267,16 @@ def run_specs(sweep: SweepConfig, points: pd.DataFrame) -> list[RunSpec]:
 
 def run_sweep(sweep_path: str | Path | None, out: str | Path, workers: int = 1, dask: str | None = None,
               resume: bool = False, progress: bool = True, simulate: Simulate | None = None,
-              retries: int = DEFAULT_RETRIES, allow_large: bool = False) -> SweepOutcome:
+              retries: int = DEFAULT_RETRIES, allow_large: bool = False, posterior: str | Path | None = None,
+              runs_per_draw: int = DEFAULT_RUNS_PER_DRAW) -> SweepOutcome:
     """Run (or, with resume=True, complete) a sweep into `out`. `simulate` (picklable) replaces
-    runner.simulate, for tests. Refuses (ConfigError) before writing anything: a bad sweep, an
-    unreachable Dask scheduler, results that would not fit on the disk, another writer."""
+    runner.simulate, for tests. Refuses (ConfigError) before writing anything: a bad sweep, a bad
+    posterior, an unreachable Dask scheduler, results that would not fit on the disk, another writer.
+
+    With a `posterior` directory, replication r of every point runs with posterior draw
+    r // runs_per_draw (seeded by the sweep's seed), the point's swept values winning over the
+    draw's; the sweep directory records it (posterior.json, posterior_draws.csv). A resumed sweep
+    uses the posterior it started with; one given on resume must be that one."""
     from ..execution import directory_lock
     from ..limits import check_disk, check_memory
 
@@ -248,12 +287,20 @@ def run_sweep(sweep_path: str | Path | None, out: str | Path, workers: int = 1, 
     with directory_lock(out):
         if resume:
             sweep, base, points = reopen(out)
+            if posterior is not None:
+                post = load_posterior(posterior, base)
+                check_same_posterior(out, post, runs_per_draw)
+            else:
+                post, runs_per_draw = stored_posterior(out, base)
         else:
             sweep, base_cfg, _ = load_sweep(Path(sweep_path))
+            post = None if posterior is None else load_posterior(posterior, base_cfg)
             check_memory(base_cfg, workers=workers, allow_large=allow_large, file=sweep_path)
             check_disk(len(design_points(sweep.design)) * sweep.replications, base_cfg, out, allow_large=allow_large)
             sweep, base, points = prepare(Path(sweep_path), out)
-        return execute_runs(out, ParameterPoints(base), run_specs(sweep, points), chunk_runs=sweep.chunk_runs,
+            write_record(out, post, runs_per_draw, sweep.seed, sweep.replications)
+        specs = with_draws(run_specs(sweep, points), post, sweep.seed, runs_per_draw)
+        return execute_runs(out, ParameterPoints(base), specs, chunk_runs=sweep.chunk_runs,
                             name=sweep.name, workers=workers, dask=dask, progress=progress, simulate=simulate,
                             retries=retries)
 
