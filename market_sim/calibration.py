@@ -214,6 +214,21 @@ def _evaluate_pickled(simulate_one_bytes: bytes, seeds: list[int]) -> list:
     return _evaluate(seeds, cloudpickle.loads(simulate_one_bytes))
 
 
+def _epsilon(ana_vars, t: int) -> float | None:
+    try:
+        return float(ana_vars.eps(t))
+    except Exception:  # noqa: BLE001 - no epsilon yet (the prior sample) or an epsilon without a value for t
+        return None
+
+
+def progress_line(label: str, accepted: int, n: int, evaluated: int, seconds: float) -> str:
+    """'generation 3 (epsilon 0.41): 120/200 accepted of 390 evaluated (31%), 95 s, about 63 s left'."""
+    rate = accepted / evaluated if evaluated else 0.0
+    left = (n - accepted) / rate * seconds / evaluated if accepted else float("nan")
+    eta = f", about {left:.0f} s left" if accepted < n and np.isfinite(left) else ""
+    return f"  {label}: {accepted}/{n} accepted of {evaluated} evaluated ({rate:.0%}), {seconds:.0f} s{eta}"
+
+
 def _pin_threads() -> None:
     from threadpoolctl import threadpool_limits
 
@@ -231,11 +246,14 @@ class SeededBatchSampler(Sampler):
         super().__init__()
         self.seed, self.workers, self.dask_client, self.chunk = int(seed), int(workers), dask_client, int(chunk)
         self.report = report or (lambda line: None)
+        self.report_seconds = 20.0
         self.acceptance_rate = 0.5
         self.generation_seconds: list[float] = []
 
     def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
-        started = time.perf_counter()
+        started = last_report = time.perf_counter()
+        epsilon = _epsilon(ana_vars, t)
+        label = "prior sample" if t < 0 else f"generation {t} (epsilon {epsilon:.3f})" if epsilon else f"generation {t}"
         sample = self._create_empty_sample()
         accepted, used, next_index = 0, 0, 0
         with self._evaluator(simulate_one) as evaluate:
@@ -244,14 +262,16 @@ class SeededBatchSampler(Sampler):
                 size = int(min(max(math.ceil(1.1 * (n - accepted) / rate), self.workers * self.chunk), 4 * n + 64))
                 seeds = [candidate_seed(self.seed, t, i) for i in range(next_index, next_index + size)]
                 next_index += size
-                for particle in evaluate(seeds):
-                    if accepted >= n:
-                        break
+                for particle in evaluate(seeds):  # in candidate order
                     sample.append(particle)
                     used += 1
                     accepted += bool(particle.accepted)
-                self.report(f"  generation {t}: {accepted}/{n} accepted of {used} evaluated "
-                            f"({time.perf_counter() - started:.0f} s)")
+                    now = time.perf_counter()
+                    if accepted >= n or now - last_report >= self.report_seconds:
+                        last_report = now
+                        self.report(progress_line(label, accepted, n, used, now - started))
+                    if accepted >= n:
+                        break
         self.nr_evaluations_ = used
         if not all_accepted and used:
             self.acceptance_rate = accepted / used
@@ -277,16 +297,18 @@ class SeededBatchSampler(Sampler):
                 return self.evaluate
 
             def evaluate(self, seeds):
+                """The candidates' particles, in candidate order, as they come."""
                 chunks = [seeds[i:i + sampler.chunk] for i in range(0, len(seeds), sampler.chunk)]
                 if sampler.dask_client is not None:
                     futures = sampler.dask_client.map(_evaluate_pickled, [self.payload] * len(chunks), chunks,
                                                       pure=False)
-                    parts = sampler.dask_client.gather(futures)
+                    parts = (f.result() for f in futures)
                 elif self.pool is not None:
-                    parts = self.pool.map(_evaluate, chunks)
+                    parts = self.pool.imap(_evaluate, chunks)
                 else:
-                    parts = [_evaluate(c, simulate_one) for c in chunks]
-                return [p for part in parts for p in part]
+                    parts = (_evaluate(c, simulate_one) for c in chunks)
+                for part in parts:
+                    yield from part
 
             def __exit__(self, *exc):
                 global _SIMULATE_ONE
