@@ -58,7 +58,10 @@ def register(app: typer.Typer) -> None:
             _fail(str(e))
         typer.echo(f"\n{summary['generations']} generations, {summary['evaluated']} parameter sets, "
                    f"final epsilon {summary['final_epsilon']:.3f}, ESS {summary['final_effective_sample_size']:.0f}")
-        typer.echo(f"identified ({len(summary['identified'])}): {', '.join(summary['identified']) or '-'}")
+        if summary["identification_judgeable"]:
+            typer.echo(f"identified ({len(summary['identified'])}): {', '.join(summary['identified']) or '-'}")
+        else:
+            typer.echo("too few effective particles to tell which parameters the targets identify")
         if synthetic:
             typer.echo(f"known values inside the posterior 90% interval: {summary['covered_90_all']:.0%} of all, "
                        f"{(summary['covered_90_identified'] or 0):.0%} of the identified")

@@ -22,6 +22,8 @@ from .reporting import markdown_table  # noqa: E402
 # a parameter counts as identified when the posterior's 90% interval is at most this share of the
 # prior's 90% interval (in the prior's coordinates: log10 for log-uniform priors)
 IDENTIFIED_WIDTH_RATIO = 0.8
+# below this effective sample size a weighted 90% interval is too noisy to judge narrowing
+MIN_ESS_TO_JUDGE = 50
 
 
 def generations_table(history) -> pd.DataFrame:
@@ -176,6 +178,7 @@ def write_products(out: Path, history, prior_list, targets, meta: dict, seconds:
                "final_epsilon": float(gens["epsilon"].iloc[-1]),
                "final_effective_sample_size": float(gens["effective_sample_size"].iloc[-1]),
                "seconds_this_session": round(seconds, 1), "refused_parameter_sets": model.refused,
+               "identification_judgeable": bool(gens["effective_sample_size"].iloc[-1] >= MIN_ESS_TO_JUDGE),
                "identified": list(narrowing.loc[narrowing["identified"], "key"]),
                "not_identified": list(narrowing.loc[~narrowing["identified"], "key"])}
     if truth is not None:
@@ -208,7 +211,10 @@ def report_markdown(meta, gens, narrowing, predictive, summary) -> str:
                    f"{r.effective_sample_size:.0f}") for r in gens.itertuples()]),
              "\n## Prior to posterior, narrowest first\n",
              "width ratio: the posterior's 90% interval over the prior's (in the prior's coordinates); "
-             f"identified: ratio <= {IDENTIFIED_WIDTH_RATIO}.\n"]
+             f"identified: ratio <= {IDENTIFIED_WIDTH_RATIO}."
+             + ("" if summary["identification_judgeable"] else
+                f" **The last generation's effective sample size is under {MIN_ESS_TO_JUDGE}: the intervals are too "
+                "noisy to tell which parameters are identified.**") + "\n"]
     cols = ["parameter", "prior", "posterior median", "posterior 90%", "width ratio", "identified"]
     truth = "true_value" in narrowing
     if truth:
