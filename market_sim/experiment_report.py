@@ -18,7 +18,7 @@ from .calendar import month_label
 from .experiment_caveats import sections as caveat_sections
 from .palette import vendor_colour
 from .reporting import annotated_heatmap, atomic_directory, dataframe_table
-from .stats import Z95, wilson_interval
+from .stats import Z95, dominance_sentence, posterior_falls_behind_table, wilson_interval
 from .sweep import engine
 
 SCENARIO_COLOURS = ["#222222", "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
@@ -28,18 +28,29 @@ TAIL = "long tail"
 
 def _outcomes(out: Path) -> pd.DataFrame:
     tables = engine.load_results(out)
-    runs = tables["runs"][["run_id", "scenario", "replication"]]
+    keep = [c for c in ("run_id", "scenario", "replication", "posterior_draw") if c in tables["runs"]]
+    runs = tables["runs"][keep]
     return tables["vendors"].merge(runs, on="run_id")
 
 
 def falls_behind_by_scenario(outcomes: pd.DataFrame, names: dict[str, str], scenarios: list[str]) -> pd.DataFrame:
     """One row per scenario and named vendor (plus the long tail, as the mean share of its
-    vendors): P(falls behind), 95% Wilson interval, replications."""
+    vendors): P(falls behind), 95% Wilson interval, replications. With a posterior (outcomes
+    carry `posterior_draw`) the named vendors' interval is the cluster bootstrap over draws
+    (stats.posterior_falls_behind_table: it covers the parameters' uncertainty too) and
+    `parameter_share` / `dominant` say which part of the variance dominates."""
     named = outcomes[outcomes["vendor"].isin(names)]
     g = named.groupby(["scenario", "vendor"], sort=False)["falls_behind"]
     t = pd.DataFrame({"falls_behind": g.sum().astype(int), "replications": g.size()}).reset_index()
     t["p"] = t["falls_behind"] / t["replications"]
     t["ci95_low"], t["ci95_high"] = wilson_interval(t["falls_behind"].to_numpy(), t["replications"].to_numpy())
+    if "posterior_draw" in named:
+        post = pd.concat([posterior_falls_behind_table(part).assign(scenario=sc)
+                          for sc, part in named.groupby("scenario", sort=False)], ignore_index=True)
+        t = t.drop(columns=["ci95_low", "ci95_high"]).merge(
+            post.rename(columns={"post_ci95_low": "ci95_low", "post_ci95_high": "ci95_high"})[
+                ["scenario", "vendor", "ci95_low", "ci95_high", "parameter_share", "dominant"]],
+            on=["scenario", "vendor"], how="left")
     # the long tail: per replication, the share of its vendors fallen behind; mean and a 95% t-free interval
     tail = outcomes[~outcomes["vendor"].isin(names)].groupby(["scenario", "replication"])["falls_behind"].mean()
     if len(tail):
@@ -48,7 +59,7 @@ def falls_behind_by_scenario(outcomes: pd.DataFrame, names: dict[str, str], scen
         half = Z95 * tt["sd"].fillna(0.0) / np.sqrt(tt["replications"])
         tt = tt.assign(vendor=TAIL, falls_behind=np.nan, ci95_low=(tt["p"] - half).clip(0, 1),
                        ci95_high=(tt["p"] + half).clip(0, 1)).drop(columns="sd")
-        t = pd.concat([t, tt[t.columns]], ignore_index=True)
+        t = pd.concat([t, tt.reindex(columns=t.columns)], ignore_index=True)
     order = {s: i for i, s in enumerate(scenarios)}
     vorder = {v: i for i, v in enumerate([*names, TAIL])}
     t = t.sort_values(["scenario", "vendor"], key=lambda c: c.map(order if c.name == "scenario" else vorder))
@@ -192,10 +203,16 @@ def plain_answer(table: pd.DataFrame, changes: pd.DataFrame, leaving: pd.DataFra
             f"(median {r.median_month_left})"
             for r in early.itertuples()) + ".")
     lines.append("")
-    lines.append(f"**How sure.** Intervals are 95% Wilson intervals over {replications} replications (about "
-                 f"+/-{Z95 * 0.5 / np.sqrt(replications):.2f} at worst); they cover the model's randomness, not "
-                 "its assumptions: the scenarios below show how far the answer moves when the world changes "
-                 "in 2025.")
+    if "parameter_share" in ref:
+        lines.append("**How sure.** Replications draw their parameters from the calibration's posterior; intervals "
+                     "are 95% cluster-bootstrap intervals over posterior draws, so they cover the runs' randomness "
+                     "and the parameters' uncertainty together. " + " ".join(
+                         dominance_sentence(r.name, r.parameter_share) for r in ref.itertuples()))
+    else:
+        lines.append(f"**How sure.** Intervals are 95% Wilson intervals over {replications} replications (about "
+                     f"+/-{Z95 * 0.5 / np.sqrt(replications):.2f} at worst); they cover the model's randomness, "
+                     "not its assumptions: the scenarios below show how far the answer moves when the world "
+                     "changes in 2025.")
     lines.append("")
     lines.append("**What drives it** (change in P(falls behind) against the baseline, same 2024 histories; "
                  "only changes whose 95% interval excludes zero):")

@@ -346,6 +346,9 @@ def test_experiment_with_a_posterior_and_its_resume_identity(tmp_path):
     assert r.exit_code == 0, r.output
     runs = load_results(out)["runs"].sort_values("run_id")
     assert runs["posterior_draw"].tolist() == [0, 0, 1, 1] * 2   # the same draws in both scenarios
+    report = (out / "report.md").read_text()
+    assert "cluster-bootstrap intervals over posterior draws" in report  # not the Wilson intervals' sentence
+    assert "Wilson intervals over" not in report
     r = invoke("experiment", exp, "--out", out, "--workers", 1, "--quiet")
     assert r.exit_code == 2 and "was started with posterior" in r.output, r.output
     r = invoke("experiment", exp, "--out", out, "--workers", 1, "--posterior", d, "--runs-per-draw", 2, "--quiet")
