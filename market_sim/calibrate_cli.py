@@ -27,6 +27,10 @@ def register(app: typer.Typer) -> None:
             "--replications", "-k", min=1, help="simulated histories per particle (targets are shares of them)")] = 3,
         min_acceptance_rate: Annotated[float, typer.Option(
             min=0.0, max=1.0, help="stop when a generation accepts fewer of its candidates")] = 0.02,
+        screening: Annotated[int, typer.Option(
+            min=10, help="pilot parameter sets from the prior that choose what the proposal adapts to")] = 400,
+        adaptive_max: Annotated[int, typer.Option(min=1, help="adapt the proposal to at most this many parameters")]
+        = 12,
         seed: Annotated[int, typer.Option(min=0, help="seed: the same seed gives the same posterior")] = 0,
         workers: Annotated[int, typer.Option(min=1, help="worker processes; the posterior does not depend on it")] = 1,
         dask: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local' for a local cluster")] = None,
@@ -53,7 +57,7 @@ def register(app: typer.Typer) -> None:
                                       population=population, generations=generations, replications=replications,
                                       seed=seed, workers=workers, dask_address=dask,
                                       min_acceptance_rate=min_acceptance_rate, synthetic=synthetic, resume=resume,
-                                      say=typer.echo)
+                                      screening=screening, adaptive_max=adaptive_max, say=typer.echo)
         except (ConfigError, ValueError) as e:
             _fail(str(e))
         typer.echo(f"\n{summary['generations']} generations, {summary['evaluated']} parameter sets, "

@@ -35,7 +35,7 @@ import multiprocessing
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -115,24 +115,59 @@ class TargetDistance:
 
 
 # --------------------------------------------------------------------------------------
-# parameters: pyabc works in the prior's own coordinates (log10 for log-uniform priors)
+# parameters. A prior is uniform in its own coordinate c (the value, or log10 of it for a
+# log-uniform prior) over [c_low, c_high]; u = (c - c_low) / (c_high - c_low) is uniform on
+# [0, 1]. pyabc works in z = logit(u), whose prior is the standard logistic distribution: an
+# unbounded space, so its Gaussian perturbation kernels never propose outside the box (with 70
+# bounded parameters almost every proposal would leave it: 0.8^70 ~ 1e-7 inside).
 
 
-def to_internal(prior: Prior, value: float) -> float:
+def prior_coordinate(prior: Prior, value: float) -> float:
     return math.log10(value) if prior.scale == "log-uniform" else float(value)
 
 
+def to_unit(prior: Prior, value: float) -> float:
+    """u in [0, 1]: where a value lies in its prior, in the prior's coordinate."""
+    lo, hi = prior_coordinate(prior, prior.low), prior_coordinate(prior, prior.high)
+    return (prior_coordinate(prior, value) - lo) / (hi - lo)
+
+
+def from_unit(prior: Prior, u: float) -> float | int:
+    lo, hi = prior_coordinate(prior, prior.low), prior_coordinate(prior, prior.high)
+    c = lo + float(np.clip(u, 0.0, 1.0)) * (hi - lo)
+    return prior.sample_to_value(10.0 ** c if prior.scale == "log-uniform" else c)
+
+
+def logit(u: float) -> float:
+    u = float(np.clip(u, 1e-12, 1.0 - 1e-12))
+    return math.log(u / (1.0 - u))
+
+
+def sigmoid(z: float | np.ndarray) -> float | np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, float)))
+
+
+def to_internal(prior: Prior, value: float) -> float:
+    """z = logit(u): the coordinate pyabc samples in."""
+    return logit(to_unit(prior, value))
+
+
 def to_value(prior: Prior, internal: float) -> float | int:
-    x = 10.0 ** internal if prior.scale == "log-uniform" else float(internal)
-    return prior.sample_to_value(x)
+    return from_unit(prior, float(sigmoid(internal)))
 
 
 def pyabc_prior(priors: Sequence[Prior]) -> pyabc.Distribution:
-    rvs = {}
-    for p in priors:
-        lo, hi = to_internal(p, p.low), to_internal(p, p.high)
-        rvs[p.key] = pyabc.RV("uniform", lo, hi - lo)
-    return pyabc.Distribution(**rvs)
+    """Standard logistic on z = logit(u) for every parameter: uniform u, i.e. the prior."""
+    return pyabc.Distribution(**{p.key: pyabc.RV("logistic", 0.0, 1.0) for p in priors})
+
+
+def transition(priors: Sequence[Prior]) -> pyabc.AggregatedTransition:
+    """One Gaussian kernel per parameter (the proposal is the product of the marginals' kernels):
+    a joint kernel in 70 dimensions needs more particles than dimensions to estimate its
+    covariance, and its density underflows to 0 away from the particles, which breaks the
+    importance weights. Correlations between parameters are still in the posterior (the
+    particles carry them); only the proposal ignores them."""
+    return pyabc.AggregatedTransition({p.key: pyabc.MultivariateNormalTransition() for p in priors})
 
 
 def overrides_of(priors: Sequence[Prior], internal: dict) -> dict[str, float | int]:
@@ -144,23 +179,36 @@ def overrides_of(priors: Sequence[Prior], internal: dict) -> dict[str, float | i
 # the simulated histories of one parameter set
 
 
+UNIT_PREFIX = "u:"  # summary-statistic key of a parameter proposed from its prior: its u in [0, 1]
+
+
 @dataclass
 class HistoryModel:
     """theta -> met share of each target over `replications` histories of the calibration window.
 
-    Called by pyabc with a particle; its seed comes from numpy's global generator, which the
-    sampler seeds per candidate. A parameter set the schema refuses (a combination its
-    validators reject) meets nothing: it is counted in `refused` and rejected by the distance."""
+    `adaptive` parameters come from pyabc's particle (z coordinates); `free` ones are drawn from
+    their prior for every candidate (u uniform on [0, 1]) and returned in the summary statistics
+    under UNIT_PREFIX + key, so the accepted histories carry them: a proposal equal to the prior
+    for those coordinates leaves the importance weights unchanged, and the joint posterior is
+    still sampled exactly (only the proposal does not adapt to them).
+
+    Called by pyabc with a particle; its randomness comes from numpy's global generator, which
+    the sampler seeds per candidate. A parameter set the schema refuses (a combination its
+    validators reject) meets nothing (`refused` = 1) and the distance rejects it."""
 
     config: dict
-    priors: list[Prior]
+    adaptive: list[Prior]
+    free: list[Prior]
     targets: list[CalibrationTarget]
     replications: int
-    refused: int = field(default=0)
 
     def __call__(self, particle) -> dict[str, float]:
         seed = int(np.random.randint(0, 2**31 - 1))
-        return self.met_shares(overrides_of(self.priors, dict(particle)), np.random.SeedSequence(seed))
+        units = np.random.uniform(size=len(self.free))
+        overrides = overrides_of(self.adaptive, dict(particle)) | {
+            p.key: from_unit(p, u) for p, u in zip(self.free, units)}
+        stats = self.met_shares(overrides, np.random.SeedSequence(seed))
+        return stats | {UNIT_PREFIX + p.key: float(u) for p, u in zip(self.free, units)}
 
     def met_shares(self, overrides: dict, seed: np.random.SeedSequence) -> dict[str, float]:
         from .config import ConfigError, load_config
@@ -168,12 +216,11 @@ class HistoryModel:
         try:
             cfg = load_config(self.config, overrides)
         except ConfigError:
-            self.refused += 1
-            return {t.id: 0.0 for t in self.targets}
+            return {t.id: 0.0 for t in self.targets} | {"refused": 1.0}
         met = np.zeros(len(self.targets))
         for child in seed.spawn(self.replications):
             met += history_patterns(cfg, child, self.targets)
-        return dict(zip([t.id for t in self.targets], (met / self.replications).tolist()))
+        return dict(zip([t.id for t in self.targets], (met / self.replications).tolist())) | {"refused": 0.0}
 
 
 def history_patterns(cfg, seed: np.random.SeedSequence, targets: Sequence[CalibrationTarget]) -> np.ndarray:
@@ -183,6 +230,37 @@ def history_patterns(cfg, seed: np.random.SeedSequence, targets: Sequence[Calibr
            "initial_price": {vid: v.api_price_rmb_per_mtok for vid, v in cfg.vendors.items()}}
     return np.array([bool(MEASURES[t.measure](out["vendor_month"], out["events"], ctx, **t.params)[1])
                      for t in targets], float)
+
+
+# --------------------------------------------------------------------------------------
+# screening: which parameters the proposal adapts to
+
+
+SCREEN_SPAWN_KEY = 2**31 - 41  # the pilot's candidates: never a generation's key (t + 1 >= 0, small)
+
+
+def screen_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence(seed, spawn_key=(SCREEN_SPAWN_KEY, index)).generate_state(1)[0])
+
+
+def influence(units: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """|Spearman rank correlation| of each parameter's u (columns) with the distance."""
+    from scipy.stats import rankdata
+
+    ru = np.apply_along_axis(rankdata, 0, units)
+    rd = rankdata(distances)
+    ru, rd = ru - ru.mean(axis=0), rd - rd.mean()
+    denom = np.sqrt((ru ** 2).sum(axis=0) * (rd ** 2).sum())
+    return np.abs((ru * rd[:, None]).sum(axis=0) / np.where(denom > 0, denom, np.inf))
+
+
+def choose_adaptive(influences: np.ndarray, n: int, most: int) -> np.ndarray:
+    """Indices of the parameters whose |rho| with the distance exceeds 3 / sqrt(n) (about the
+    0.3% level of a rank correlation under no association), the `most` strongest at most (and the
+    strongest one if none does)."""
+    order = np.argsort(-influences, kind="stable")
+    keep = [i for i in order if influences[i] > 3.0 / np.sqrt(n)][:most] or list(order[:1])  # pyabc needs one
+    return np.array(sorted(keep), dtype=int)
 
 
 # --------------------------------------------------------------------------------------

@@ -39,34 +39,46 @@ def generations_table(history) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def posterior_table(history, prior_list) -> pd.DataFrame:
-    """The last generation in natural units: particle, weight, one column per key."""
-    df, w = history.get_distribution(m=0, t=history.max_t)
-    out = pd.DataFrame({"particle": np.arange(len(df), dtype=np.int64), "weight": w / w.sum()})
+def posterior_units(history, adaptive, free) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The last generation: u in [0, 1] of every parameter (adaptive ones from the particle's z,
+    prior-proposed ones from its summary statistics), normalised weights, and whether the
+    schema refused the particle's parameter set."""
+    particles = history.get_population(t=history.max_t).particles
+    w = np.array([p.weight for p in particles], float)
+    units = {q.key: [float(abc_method.sigmoid(p.parameter[q.key])) for p in particles] for q in adaptive}
+    units |= {q.key: [p.sum_stat[abc_method.UNIT_PREFIX + q.key] for p in particles] for q in free}
+    refused = np.array([p.sum_stat.get("refused", 0.0) for p in particles], float)
+    return pd.DataFrame(units), w / w.sum(), refused
+
+
+def posterior_table(units: pd.DataFrame, w: np.ndarray, prior_list) -> pd.DataFrame:
+    """The posterior sample in natural units: particle, weight, one column per key."""
+    out = pd.DataFrame({"particle": np.arange(len(units), dtype=np.int64), "weight": w})
     for p in prior_list:
-        vals = [abc_method.to_value(p, x) for x in df[p.key].to_numpy()]
+        vals = [abc_method.from_unit(p, u) for u in units[p.key].to_numpy()]
         out[p.key] = np.array(vals, dtype=np.int64 if p.integer else float)
     return out
 
 
-def narrowing_table(history, prior_list, truth: dict | None = None) -> pd.DataFrame:
-    """Per parameter: prior and posterior 90% intervals; width ratio (posterior / prior, in the
-    prior's coordinates); identified (ratio <= IDENTIFIED_WIDTH_RATIO); for a synthetic test,
-    whether the known value lies in the posterior's 90% interval."""
-    df, w = history.get_distribution(m=0, t=history.max_t)
+def narrowing_table(units: pd.DataFrame, w: np.ndarray, prior_list, adaptive_keys, truth: dict | None = None
+                    ) -> pd.DataFrame:
+    """Per parameter: the posterior's 5/50/95% quantiles; width ratio = the posterior's 90%
+    interval in u over the prior's (0.9); identified (ratio <= IDENTIFIED_WIDTH_RATIO); whether
+    the proposal adapted to it; for a synthetic test, whether the known value lies in the
+    posterior's 90% interval."""
     rows = []
     for p in prior_list:
-        x = df[p.key].to_numpy()
-        q05, q50, q95 = (weighted_quantile(x, weights=w, alpha=a) for a in (0.05, 0.5, 0.95))
-        lo, hi = abc_method.to_internal(p, p.low), abc_method.to_internal(p, p.high)
-        ratio = (q95 - q05) / (0.9 * (hi - lo))
+        u = units[p.key].to_numpy()
+        q05, q50, q95 = (float(weighted_quantile(u, weights=w, alpha=a)) for a in (0.05, 0.5, 0.95))
+        ratio = (q95 - q05) / 0.9
         row = {"key": p.key, "scale": p.scale, "default": p.default, "prior_low": p.low, "prior_high": p.high,
-               "posterior_p05": abc_method.to_value(p, q05), "posterior_median": abc_method.to_value(p, q50),
-               "posterior_p95": abc_method.to_value(p, q95), "width_ratio": float(ratio),
+               "adapted": p.key in adaptive_keys,
+               "posterior_p05": abc_method.from_unit(p, q05), "posterior_median": abc_method.from_unit(p, q50),
+               "posterior_p95": abc_method.from_unit(p, q95), "width_ratio": ratio,
                "identified": bool(ratio <= IDENTIFIED_WIDTH_RATIO)}
         if truth is not None:
-            t = abc_method.to_internal(p, truth[p.key])
-            row |= {"true_value": truth[p.key], "covered_90": bool(q05 <= t <= q95)}
+            t = abc_method.to_unit(p, truth[p.key])
+            row |= {"true_value": truth[p.key], "covered_90": bool(q05 - 1e-9 <= t <= q95 + 1e-9)}
         rows.append(row)
     return pd.DataFrame(rows).sort_values("width_ratio", kind="stable").reset_index(drop=True)
 
@@ -100,36 +112,35 @@ def generations_figure(gens: pd.DataFrame):
     return fig
 
 
-def marginals_figure(history, prior_list, narrowing: pd.DataFrame, truth: dict | None = None):
+def marginals_figure(units: pd.DataFrame, w: np.ndarray, prior_list, narrowing: pd.DataFrame,
+                     truth: dict | None = None):
     """Posterior histogram (weighted) over the prior's range for every parameter, narrowest first."""
-    df, w = history.get_distribution(m=0, t=history.max_t)
     by_key = {p.key: p for p in prior_list}
     keys = list(narrowing["key"])
-    cols = 5
+    cols = 6
     rows = int(np.ceil(len(keys) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 1.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 1.7 * rows), squeeze=False)
     for ax, key in zip(axes.flat, keys):
         p = by_key[key]
-        lo, hi = abc_method.to_internal(p, p.low), abc_method.to_internal(p, p.high)
-        ax.hist(df[key], bins=15, range=(lo, hi), weights=w, density=True, color="#1f77b4", alpha=0.8)
-        ax.axhline(1.0 / (hi - lo), color="grey", ls="--", lw=1)
-        ax.axvline(abc_method.to_internal(p, p.default), color="black", lw=1)
+        ax.hist(units[key], bins=10, range=(0.0, 1.0), weights=w, density=True, color="#1f77b4", alpha=0.8)
+        ax.axhline(1.0, color="grey", ls="--", lw=1)
+        ax.axvline(abc_method.to_unit(p, p.default), color="black", lw=1)
         if truth is not None:
-            ax.axvline(abc_method.to_internal(p, truth[key]), color="#d62728", lw=1.5)
-        ax.set_title(key.split(".")[-1] + (" (log10)" if p.scale == "log-uniform" else ""), fontsize=7)
+            ax.axvline(abc_method.to_unit(p, truth[key]), color="#d62728", lw=1.5)
+        ax.set_xticks([0, 1], [f"{p.low:g}", f"{p.high:g}"])
+        ax.set_title(key.split(".")[-1] + (" (log)" if p.scale == "log-uniform" else ""), fontsize=7)
         ax.tick_params(labelsize=6)
         ax.set_yticks([])
     for ax in list(axes.flat)[len(keys):]:
         ax.axis("off")
-    fig.suptitle("posterior (bars) vs prior (dashed); black: default" + ("; red: true value" if truth else ""),
-                 fontsize=9)
+    fig.suptitle("posterior (bars) vs prior (dashed) over each prior range; black: default"
+                 + ("; red: true value" if truth else ""), fontsize=9)
     fig.tight_layout()
     return fig
 
 
-def pairs_figure(history, keys: list[str]):
-    """Pairwise weighted scatter of the most narrowed parameters (prior coordinates)."""
-    df, w = history.get_distribution(m=0, t=history.max_t)
+def pairs_figure(units: pd.DataFrame, w: np.ndarray, keys: list[str]):
+    """Pairwise weighted scatter of the most narrowed parameters (u: position in the prior range)."""
     n = len(keys)
     fig, axes = plt.subplots(n, n, figsize=(2.0 * n, 2.0 * n), squeeze=False)
     size = 4 + 60 * w / w.max()
@@ -137,9 +148,11 @@ def pairs_figure(history, keys: list[str]):
         for j, kj in enumerate(keys):
             ax = axes[i][j]
             if i == j:
-                ax.hist(df[ki], bins=15, weights=w, color="#1f77b4")
+                ax.hist(units[ki], bins=10, range=(0, 1), weights=w, color="#1f77b4")
             else:
-                ax.scatter(df[kj], df[ki], s=size, alpha=0.4, color="#1f77b4", linewidths=0)
+                ax.scatter(units[kj], units[ki], s=size, alpha=0.4, color="#1f77b4", linewidths=0)
+                ax.set_xlim(0, 1)
+                ax.set_ylim(0, 1)
             ax.tick_params(labelsize=5)
             if i == n - 1:
                 ax.set_xlabel(kj.split(".")[-1], fontsize=6)
@@ -153,23 +166,26 @@ def pairs_figure(history, keys: list[str]):
 # the products
 
 
-def write_products(out: Path, history, prior_list, targets, meta: dict, seconds: float, model) -> dict:
+def write_products(out: Path, history, adaptive, free, targets, meta: dict, seconds: float) -> dict:
     out = Path(out)
+    order = [p["key"] for p in meta["priors"]]
+    prior_list = sorted([*adaptive, *free], key=lambda p: order.index(p.key))
     diag = out / "diagnostics"
     diag.mkdir(exist_ok=True)
     truth = meta.get("truth")
     observed = {t["id"]: t["observed"] for t in meta["targets"]}
     gens = generations_table(history)
-    posterior = posterior_table(history, prior_list)
-    narrowing = narrowing_table(history, prior_list, truth)
+    units, w, refused = posterior_units(history, adaptive, free)
+    posterior = posterior_table(units, w, prior_list)
+    narrowing = narrowing_table(units, w, prior_list, {p.key for p in adaptive}, truth)
     predictive = predictive_table(history, targets, observed)
     _atomic(out / "posterior.parquet", lambda p: posterior.to_parquet(p, index=False))
     gens.to_csv(diag / "generations.csv", index=False)
     narrowing.to_csv(diag / "narrowing.csv", index=False)
     predictive.to_csv(diag / "predictive.csv", index=False)
     figures = {"generations": generations_figure(gens),
-               "marginals": marginals_figure(history, prior_list, narrowing, truth),
-               "pairs": pairs_figure(history, list(narrowing["key"][:5]))}
+               "marginals": marginals_figure(units, w, prior_list, narrowing, truth),
+               "pairs": pairs_figure(units, w, list(narrowing["key"][:5]))}
     for name, fig in figures.items():
         fig.savefig(diag / f"{name}.png", dpi=110)
         plt.close(fig)
@@ -177,7 +193,8 @@ def write_products(out: Path, history, prior_list, targets, meta: dict, seconds:
                "histories_simulated": int(gens["evaluated"].sum()) * meta["settings"]["replications"],
                "final_epsilon": float(gens["epsilon"].iloc[-1]),
                "final_effective_sample_size": float(gens["effective_sample_size"].iloc[-1]),
-               "seconds_this_session": round(seconds, 1), "refused_parameter_sets": model.refused,
+               "seconds_this_session": round(seconds, 1), "refused_in_posterior": int(refused.sum()),
+               "adapted": [p.key for p in adaptive],
                "identification_judgeable": bool(gens["effective_sample_size"].iloc[-1] >= MIN_ESS_TO_JUDGE),
                "identified": list(narrowing.loc[narrowing["identified"], "key"]),
                "not_identified": list(narrowing.loc[~narrowing["identified"], "key"])}
@@ -209,13 +226,20 @@ def report_markdown(meta, gens, narrowing, predictive, summary) -> str:
                  ["generation", "epsilon", "evaluated", "accepted", "acceptance", "ESS"],
                  [(r.generation, f"{r.epsilon:.3f}", r.evaluated, r.accepted, f"{r.acceptance_rate:.2f}",
                    f"{r.effective_sample_size:.0f}") for r in gens.itertuples()]),
+             "\n## Screening\n",
+             f"A pilot of {meta['screening']['candidates']} parameter sets drawn from the prior; the proposal adapts "
+             f"to the parameters whose |Spearman rho| with the distance exceeds "
+             f"{meta['screening']['threshold']:.3f} (3 / sqrt(n)), at most {meta['screening']['adaptive_max']}; the "
+             "others are drawn from their prior for every candidate (their posterior is still exact: the accepted "
+             "histories carry them). Adapted: " + ", ".join(
+                 f"{k} ({meta['screening']['influence'][k]:.2f})" for k in meta["screening"]["adaptive"]) + ".\n",
              "\n## Prior to posterior, narrowest first\n",
              "width ratio: the posterior's 90% interval over the prior's (in the prior's coordinates); "
              f"identified: ratio <= {IDENTIFIED_WIDTH_RATIO}."
              + ("" if summary["identification_judgeable"] else
                 f" **The last generation's effective sample size is under {MIN_ESS_TO_JUDGE}: the intervals are too "
                 "noisy to tell which parameters are identified.**") + "\n"]
-    cols = ["parameter", "prior", "posterior median", "posterior 90%", "width ratio", "identified"]
+    cols = ["parameter", "prior", "posterior median", "posterior 90%", "width ratio", "identified", "adapted"]
     truth = "true_value" in narrowing
     if truth:
         cols += ["true value", "in 90%"]
@@ -223,7 +247,7 @@ def report_markdown(meta, gens, narrowing, predictive, summary) -> str:
     for r in narrowing.itertuples():
         row = [r.key, f"{r.prior_low:g} - {r.prior_high:g}", f"{r.posterior_median:.3g}",
                f"{r.posterior_p05:.3g} - {r.posterior_p95:.3g}", f"{r.width_ratio:.2f}",
-               "yes" if r.identified else "no"]
+               "yes" if r.identified else "no", "yes" if r.adapted else "no"]
         if truth:
             row += [f"{r.true_value:.3g}", "yes" if r.covered_90 else "NO"]
         rows.append(row)

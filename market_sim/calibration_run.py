@@ -37,6 +37,8 @@ class Settings:
     seed: int
     min_acceptance_rate: float
     synthetic: bool
+    screening: int
+    adaptive_max: int
 
 
 def calibration_config(config_path: Path, overrides: dict):
@@ -68,9 +70,7 @@ def calibration_targets(targets_files: list[Path], cfg) -> tuple[list[abc_method
 def synthetic_truth(prior_list: list[Prior], seed: int) -> dict[str, float | int]:
     """A known parameter set drawn from the prior (seeded apart from everything else)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(SYNTHETIC_SPAWN_KEY,)))
-    return {p.key: abc_method.to_value(p, rng.uniform(abc_method.to_internal(p, p.low),
-                                                      abc_method.to_internal(p, p.high)))
-            for p in prior_list}
+    return {p.key: abc_method.from_unit(p, rng.uniform()) for p in prior_list}
 
 
 def check_out(out: Path, settings: Settings, resume: bool) -> bool:
@@ -101,14 +101,14 @@ def run_calibration(config_path: Path, out: Path, *, overrides: dict | None = No
                     targets_files: list[Path] | None = None, population: int = 200, generations: int = 8,
                     replications: int = 3, seed: int = 0, workers: int = 1, dask_address: str | None = None,
                     min_acceptance_rate: float = 0.02, synthetic: bool = False, resume: bool = False,
-                    say: Callable[[str], None] = print) -> dict:
+                    screening: int = 400, adaptive_max: int = 12, say: Callable[[str], None] = print) -> dict:
     """Calibrate, then write the posterior and diagnostics into `out`. Returns the summary."""
     from .validation import TARGETS_FILE
 
     overrides = dict(overrides or {})
     targets_files = [Path(p) for p in (targets_files or [TARGETS_FILE])]
     settings = Settings(str(config_path), overrides, [str(p) for p in targets_files], population, generations,
-                        replications, seed, min_acceptance_rate, synthetic)
+                        replications, seed, min_acceptance_rate, synthetic, screening, adaptive_max)
     cfg = calibration_config(config_path, overrides)
     prior_list = priors(cfg)
     if not prior_list:
@@ -120,29 +120,38 @@ def run_calibration(config_path: Path, out: Path, *, overrides: dict | None = No
     continuing = check_out(out, settings, resume)
     out.mkdir(parents=True, exist_ok=True)
 
-    model = abc_method.HistoryModel(cfg.model_dump(mode="json"), prior_list, targets, replications)
+    config_data = cfg.model_dump(mode="json")
     ids = [t.id for t in targets]
     truth = synthetic_truth(prior_list, seed) if synthetic else None
     if synthetic:
         one_history = np.random.SeedSequence(seed, spawn_key=(SYNTHETIC_SPAWN_KEY, 1))
-        observed = dict(zip(ids, abc_method.history_patterns(load_config(cfg.model_dump(mode="json"), truth),
-                                                             one_history, targets).tolist()))
+        observed = dict(zip(ids, abc_method.history_patterns(load_config(config_data, truth), one_history,
+                                                             targets).tolist()))
     else:
         observed = {i: 1.0 for i in ids}
     weights = abc_method.target_weights([t.noise for t in targets], replications)
     meta = {"settings": asdict(settings), "priors": [asdict(p) for p in prior_list],
             "targets": [asdict(t) | {"weight": float(w), "observed": observed[t.id]} for t, w in zip(targets, weights)],
             "left_out": left_out, "truth": truth}
-    if True:  # on resume too: the stopping rule may have changed
-        (out / SETTINGS_FILE).write_text(json.dumps(meta, indent=1, default=str))
+    before = json.loads((out / SETTINGS_FILE).read_text()) if continuing else {}
 
     logging.getLogger("ABC").setLevel(logging.ERROR)  # its per-proposal warnings would flood the terminal
     np.random.seed(seed % 2**32)
     sampler = abc_method.SeededBatchSampler(seed, workers=workers, dask_client=_dask_client(dask_address),
                                             report=say)
-    abc = abc_method.pyabc.ABCSMC(model, abc_method.pyabc_prior(prior_list),
-                                  abc_method.TargetDistance(ids, weights), population_size=population,
-                                  sampler=sampler)
+    distance = abc_method.TargetDistance(ids, weights)
+    if "screening" in before:
+        meta["screening"] = before["screening"]
+    else:
+        say(f"screening: {screening} parameter sets from the prior, to choose the parameters the proposal adapts to")
+        meta["screening"] = screen(out, config_data, prior_list, targets, replications, screening, adaptive_max,
+                                   seed, sampler, distance, observed)
+    (out / SETTINGS_FILE).write_text(json.dumps(meta, indent=1, default=str))  # on resume too: the stopping rule
+    adaptive = [p for p in prior_list if p.key in meta["screening"]["adaptive"]]
+    free = [p for p in prior_list if p.key not in meta["screening"]["adaptive"]]
+    model = abc_method.HistoryModel(config_data, adaptive, free, targets, replications)
+    abc = abc_method.pyabc.ABCSMC(model, abc_method.pyabc_prior(adaptive), distance, population_size=population,
+                                  transitions=abc_method.transition(adaptive), sampler=sampler)
     db = f"sqlite:///{(out / HISTORY_FILE).resolve()}"
     if continuing:
         abc.load(db, 1)
@@ -154,16 +163,39 @@ def run_calibration(config_path: Path, out: Path, *, overrides: dict | None = No
     started = time.perf_counter()
     remaining = generations - done
     if remaining > 0 and not _stopped_early(abc.history, min_acceptance_rate):
-        say(f"calibrating {len(prior_list)} parameters against {len(targets)} targets: population {population}, "
-            f"up to {generations} generations, {replications} histories per particle, {workers} worker(s)")
+        say(f"calibrating {len(prior_list)} parameters ({len(adaptive)} adapted, {len(free)} proposed from their "
+            f"prior) against {len(targets)} targets: population {population}, up to {generations} generations, "
+            f"{replications} histories per particle, {workers} worker(s)")
         abc.run(max_nr_populations=remaining, min_acceptance_rate=min_acceptance_rate)
     seconds = time.perf_counter() - started
 
     from .calibration_report import write_products
 
-    summary = write_products(out, abc.history, prior_list, targets, meta, seconds, model)
+    summary = write_products(out, abc.history, adaptive, free, targets, meta, seconds)
     _close_dask(sampler.dask_client)
     return summary
+
+
+def screen(out: Path, config_data: dict, prior_list: list[Prior], targets, replications: int, n: int,
+           adaptive_max: int, seed: int, sampler, distance, observed: dict) -> dict:
+    """A pilot from the prior: every parameter drawn from its prior for `n` candidates (seeded by
+    calibration.screen_seed), each parameter's |Spearman rho| with the distance, and the
+    parameters the proposal will adapt to (calibration.choose_adaptive). Writes screening.parquet."""
+    import pandas as pd
+
+    pilot = abc_method.HistoryModel(config_data, [], prior_list, targets, replications)
+    seeds = [abc_method.screen_seed(seed, i) for i in range(n)]
+    with sampler._evaluator(lambda: pilot({})) as evaluate:
+        stats = list(evaluate(seeds))
+    units = np.array([[st[abc_method.UNIT_PREFIX + p.key] for p in prior_list] for st in stats])
+    d = np.array([distance(st, observed) for st in stats])
+    rho = abc_method.influence(units, d)
+    chosen = abc_method.choose_adaptive(rho, n, adaptive_max)
+    table = pd.DataFrame(units, columns=[p.key for p in prior_list]).assign(distance=d)
+    table.to_parquet(out / "screening.parquet", index=False)
+    return {"candidates": n, "threshold": 3.0 / np.sqrt(n), "adaptive_max": adaptive_max,
+            "influence": {p.key: float(r) for p, r in zip(prior_list, rho)},
+            "adaptive": [prior_list[i].key for i in chosen]}
 
 
 def _stopped_early(history, min_acceptance_rate: float) -> bool:

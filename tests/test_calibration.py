@@ -31,7 +31,7 @@ from market_sim.validation import TARGETS_FILE
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "configs" / "baseline_2024.yaml"
 TINY = ["--set", "scale.consumers=300", "--set", "scale.enterprises=60", "--population", "6", "-k", "1",
-        "--seed", "11"]
+        "--screening", "12", "--seed", "11"]
 
 
 # --------------------------------------------------------------------------------------
@@ -95,9 +95,20 @@ def test_within_window_reads_months_lists_and_years():
 def test_log_uniform_and_integer_priors_round_trip():
     log = Prior("a.b", 0.01, 0.002, 0.05, "log-uniform", False, "r")
     whole = Prior("a.c", 3, 1, 6, "uniform", True, "r")
-    assert m.to_internal(log, 0.01) == pytest.approx(-2.0)
+    # 0.01 is at u = (log10 0.01 - log10 0.002) / (log10 0.05 - log10 0.002) on the log scale
+    u = (np.log10(0.01) - np.log10(0.002)) / (np.log10(0.05) - np.log10(0.002))
+    assert m.to_unit(log, 0.01) == pytest.approx(u)
     assert m.to_value(log, m.to_internal(log, 0.02)) == pytest.approx(0.02)
-    assert m.to_value(whole, 3.4) == 3 and isinstance(m.to_value(whole, 3.4), int)
+    assert m.to_value(whole, m.to_internal(whole, 3.4)) == 3
+    assert isinstance(m.to_value(whole, 0.3), int)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-40, 40))
+def test_every_internal_value_maps_inside_the_prior_range(z):
+    for p in (Prior("a.b", 0.01, 0.002, 0.05, "log-uniform", False, "r"), Prior("a.c", 3, 1, 6, "uniform", True, "r"),
+              Prior("a.d", -2.5, -4.0, -1.0, "uniform", False, "r")):
+        assert p.low - 1e-12 <= m.to_value(p, z) <= p.high + 1e-12
 
 
 def test_candidate_seeds_differ_by_generation_and_index():
@@ -147,7 +158,7 @@ def test_toy_posterior_is_the_same_on_one_or_two_workers_and_differs_with_the_se
 
 def _settings(**kw):
     base = dict(config="c.yaml", overrides={}, targets_files=["t.yaml"], population=10, generations=2,
-                replications=1, seed=1, min_acceptance_rate=0.02, synthetic=False)
+                replications=1, seed=1, min_acceptance_rate=0.02, synthetic=False, screening=20, adaptive_max=3)
     return Settings(**(base | kw))
 
 
@@ -167,12 +178,13 @@ def test_out_refuses_other_content_and_resume_with_other_settings(tmp_path):
     assert check_out(done, _settings(generations=5, min_acceptance_rate=0.1), resume=True) is False
 
 
-def test_every_prior_is_sampled_inside_its_range():
+def test_the_logistic_prior_on_z_is_the_uniform_prior_on_u():
+    z = m.pyabc_prior([Prior("a.b", 0.5, 0.0, 1.0, "uniform", False, "r")]).rvs()  # noqa: F841 (samples at all)
+    rng = np.random.default_rng(0)
+    u = m.sigmoid(rng.logistic(0.0, 1.0, 20_000))
+    assert np.histogram(u, bins=10, range=(0, 1))[0] == pytest.approx(np.full(10, 2_000), rel=0.1)
     for p in priors():
-        lo, hi = m.to_internal(p, p.low), m.to_internal(p, p.high)
-        for x in (lo, hi, (lo + hi) / 2):
-            v = m.to_value(p, x)
-            assert p.low - 1e-9 <= v <= p.high + 1e-9
+        assert m.to_value(p, m.to_internal(p, p.default)) == pytest.approx(p.default, abs=1e-9)
 
 
 # --------------------------------------------------------------------------------------
