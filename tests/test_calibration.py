@@ -270,3 +270,25 @@ def test_bad_out_is_refused_with_exit_2_and_nothing_written(tmp_path):
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
     r = _calibrate(tmp_path / "new", "--targets", str(tmp_path / "missing.yaml"))
     assert r.exit_code == 2 and "missing.yaml" in r.output and not (tmp_path / "new").exists()
+
+
+# --------------------------------------------------------------------------------------
+# screening
+
+
+def test_screening_finds_the_parameter_the_distance_depends_on():
+    rng = np.random.default_rng(2)
+    units = rng.uniform(size=(400, 6))
+    distance = 0.8 * units[:, 3] + 0.2 * rng.uniform(size=400)
+    rho = m.influence(units, distance)
+    assert np.argmax(rho) == 3 and rho[3] > 0.8
+    assert m.choose_adaptive(rho, 400, most=4).tolist() == [3]
+    # no association anywhere: still one parameter (pyabc needs one), the strongest
+    flat = m.influence(units, rng.uniform(size=400))
+    assert len(m.choose_adaptive(flat, 400, most=4)) >= 1
+
+
+def test_choose_adaptive_keeps_the_strongest_up_to_the_cap():
+    rho = np.array([0.5, 0.05, 0.4, 0.3, 0.2])
+    assert m.choose_adaptive(rho, 400, most=2).tolist() == [0, 2]   # threshold 3/20 = 0.15
+    assert m.choose_adaptive(rho, 400, most=10).tolist() == [0, 2, 3, 4]
