@@ -35,6 +35,11 @@ def _at(wide: pd.DataFrame, month: str, vendor: str) -> float:
     return float(wide.at[month, vendor])
 
 
+def _ratio(a: float, b: float) -> float:
+    """a / b, NaN where b is 0 or not finite (a vendor with no users or no price yet)."""
+    return float(a) / float(b) if np.isfinite(b) and b != 0 else np.nan
+
+
 def _year(vm: pd.DataFrame, year: int) -> pd.DataFrame:
     p = _present(vm)
     return p[p["month"].str.startswith(str(year))]
@@ -68,7 +73,7 @@ def lead_widens(vm, events, ctx, vendor, early, late, min_widening):
         rivals = mau.loc[month].drop(vendor).max()
         return mau.at[month, vendor] / rivals if rivals > 0 else np.nan
 
-    widening = lead(late) / lead(early)
+    widening = _ratio(lead(late), lead(early))
     return float(widening), bool(np.isfinite(widening) and widening >= min_widening and lead(late) > 1)
 
 
@@ -76,8 +81,8 @@ def flat_against(vm, events, ctx, vendor, reference, start, end, max_growth, min
     """`vendor`'s MAU growth start -> end; met if at most `max_growth` and `reference` grew at
     least `min_gap` times as much."""
     mau = _wide(vm, "mau")
-    g = _at(mau, end, vendor) / _at(mau, start, vendor)
-    g_ref = _at(mau, end, reference) / _at(mau, start, reference)
+    g = _ratio(_at(mau, end, vendor), _at(mau, start, vendor))
+    g_ref = _ratio(_at(mau, end, reference), _at(mau, start, reference))
     return float(g), bool(_in_band(g, None, max_growth) and np.isfinite(g_ref) and g_ref >= min_gap * g)
 
 
@@ -265,7 +270,7 @@ def cuts_with_wave(vm, events, ctx, vendor, cut_to, within_months):
     t0 = price.index.get_loc(hit.idxmax())
     before = price[vendor].iloc[t0 - 1] if t0 > 0 else ctx.get("initial_price", {}).get(vendor, np.nan)
     after = price[vendor].iloc[min(t0 + within_months, len(price) - 1)]
-    ratio = after / before
+    ratio = _ratio(after, before)
     return float(ratio), _in_band(ratio, None, cut_to)
 
 

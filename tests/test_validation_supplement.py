@@ -82,6 +82,16 @@ def test_flat_against():
     assert not measure("flat_against", table(mau={"baidu": ramp(1e7, 3e7), "bytedance": ramp(1e7, 4e7)}), **p)[1]
 
 
+def test_growth_and_lead_measures_fail_instead_of_raising_when_a_vendor_starts_with_no_users():
+    # a small or extreme run (calibration explores the priors' corners) can leave MAU at 0
+    zero = table(mau={"baidu": [0.0] * 12, "bytedance": [0.0] * 12, "moonshot": [0.0] * 12})
+    value, ok = measure("flat_against", zero, vendor="baidu", reference="bytedance", start="2024-01",
+                        end="2024-12", max_growth=1.66, min_gap=2.0)
+    assert np.isnan(value) and not ok
+    value, ok = measure("lead_widens", zero, vendor="bytedance", early="2024-03", late="2024-12", min_widening=1.5)
+    assert np.isnan(value) and not ok
+
+
 def test_rank_in_month_among_named_vendors_present():
     mau = {"bytedance": 5e7, "moonshot": 2e7, "baidu": 1.5e7, "tencent": 1e7}
     vm = table(mau=mau, tail=("tail_01",)).assign(mau=lambda d: np.where(d.vendor == "tail_01", 9e7, d.mau))
