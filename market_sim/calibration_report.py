@@ -89,7 +89,7 @@ def predictive_table(history, targets, observed: dict) -> pd.DataFrame:
     def shares(t):
         w, stats = history.get_weighted_sum_stats(t=t)
         w = np.asarray(w, float) / np.sum(w)
-        return {tg.id: float(np.sum(w * np.array([s[tg.id] for s in stats]))) for tg in targets}
+        return {tg.id: float(np.clip(np.sum(w * np.array([s[tg.id] for s in stats])), 0.0, 1.0)) for tg in targets}
 
     first, last = shares(0), shares(history.max_t)
     return pd.DataFrame([{"target": tg.id, "source": tg.source, "noise": tg.noise, "observed": observed[tg.id],
