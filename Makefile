@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-REPLICATIONS ?= 20
+REPLICATIONS ?= 40
 
 .PHONY: run test test-quick setup lint clean
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/market-sim run configs/baseline_2024.yaml --replications $(REPLICATIONS) --workers 2 --out results/baseline_2024
+	$(BIN)/market-sim run configs/baseline_2024.yaml --replications $(REPLICATIONS) --workers 2 --posterior calibration/baseline_2024 --runs-per-draw 2 --out results/baseline_2024
 
 test: lint
 	$(BIN)/python -m pytest -q
