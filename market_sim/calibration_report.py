@@ -135,7 +135,7 @@ def marginals_figure(units: pd.DataFrame, w: np.ndarray, prior_list, narrowing: 
         ax.axis("off")
     fig.suptitle("posterior (bars) vs prior (dashed) over each prior range; black: default"
                  + ("; red: true value" if truth else ""), fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.985))  # room for the title
     return fig
 
 

@@ -111,10 +111,12 @@ def run(
     named = table[~table["vendor"].str.startswith("tail_")]
     typer.echo(f"\n{results.replications} replications of {config} in {elapsed:.1f} s "
                f"(base seed {results.base_seed}, {workers} worker(s))\n")
+    # with a posterior the interval covers the parameters too (cluster bootstrap over draws)
+    low, high = ("post_ci95_low", "post_ci95_high") if post is not None else ("ci95_low", "ci95_high")
     typer.echo(f"{'vendor':<12} {'P(falls behind)':>16} {'95% interval':>14} {'consumer share':>15} "
                f"{'enterprise share':>17}")
     for _, r in named.iterrows():
-        typer.echo(f"{r['name']:<12} {r['p_falls_behind']:>16.2f} {r['ci95_low']:>8.2f}-{r['ci95_high']:<5.2f} "
+        typer.echo(f"{r['name']:<12} {r['p_falls_behind']:>16.2f} {r[low]:>8.2f}-{r[high]:<5.2f} "
                    f"{r['median_consumer_share']:>15.3f} {r['median_enterprise_share']:>17.3f}")
     tail = table[table["vendor"].str.startswith("tail_")]
     if len(tail):
@@ -147,9 +149,13 @@ def _echo_posterior(named, results) -> None:
         typer.echo(f"{r['name']:<12} {r['p_falls_behind']:>16.2f} "
                    f"{r['post_ci95_low']:>8.2f}-{r['post_ci95_high']:<5.2f} "
                    f"{r['draw_p05']:>9.2f}-{r['draw_p95']:<5.2f} {r['parameter_share']:>16.2f} "
-                   f"{r['dominant'] or '-':>11}")
-    for _, r in named.iterrows():
+                   f"{r['dominant'] if isinstance(r['dominant'], str) and r['dominant'] else '-':>11}")
+    told = named[named["parameter_share"].notna()]
+    for _, r in told.iterrows():
         typer.echo(dominance_sentence(r["name"], r["parameter_share"]))
+    if len(told) < len(named):
+        typer.echo(f"{', '.join(named.loc[named['parameter_share'].isna(), 'name'])}: falls-behind did not vary in "
+                   "these runs, so its split between parameters and randomness cannot be told.")
 
 
 @app.command(epilog=examples("validate"))

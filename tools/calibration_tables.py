@@ -50,7 +50,7 @@ def tables(d: Path) -> str:
             + (", ".join(f"`{r.key}` ({r.width_ratio:.2f})" for r in narrowed.itertuples()) or "none")
             + f". The other {int((~narrowing['identified']).sum())} keep more than 80% of their prior's.\n"]
     out += ["\n### Posterior predictive: share of histories meeting each target\n", markdown_table(
-        ["target", "noise", "first generation", "posterior"],
+        ["target", "noise", "generation 0", "posterior"],
         [(r.target, f"{r.noise:.2f}", f"{r.first_generation:.2f}", f"{r.posterior_predictive:.2f}")
          for r in predictive.itertuples()])]
     return "\n".join(out)
