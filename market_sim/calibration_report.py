@@ -193,7 +193,10 @@ def write_products(out: Path, history, adaptive, free, targets, meta: dict, seco
                "histories_simulated": int(gens["evaluated"].sum()) * meta["settings"]["replications"],
                "final_epsilon": float(gens["epsilon"].iloc[-1]),
                "final_effective_sample_size": float(gens["effective_sample_size"].iloc[-1]),
-               "seconds_this_session": round(seconds, 1), "refused_in_posterior": int(refused.sum()),
+               "seconds_this_session": round(seconds, 1),
+               # wall time from the start (screening included) to the last generation, gaps of a resume included
+               "wall_seconds_to_last_generation": _wall_seconds(meta.get("started_at"), gens),
+               "refused_in_posterior": int(refused.sum()),
                "adapted": [p.key for p in adaptive],
                "identification_judgeable": bool(gens["effective_sample_size"].iloc[-1] >= MIN_ESS_TO_JUDGE),
                "identified": list(narrowing.loc[narrowing["identified"], "key"]),
@@ -205,6 +208,15 @@ def write_products(out: Path, history, adaptive, free, targets, meta: dict, seco
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     (out / "report.md").write_text(report_markdown(meta, gens, narrowing, predictive, summary))
     return summary
+
+
+def _wall_seconds(started_at: str | None, gens: pd.DataFrame) -> float | None:
+    from datetime import datetime
+
+    if not started_at or gens.empty:
+        return None
+    return round((datetime.fromisoformat(str(gens["end_time"].iloc[-1])) - datetime.fromisoformat(started_at))
+                 .total_seconds(), 1)
 
 
 def _atomic(path: Path, write) -> None:

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -133,7 +134,8 @@ def run_calibration(config_path: Path, out: Path, *, overrides: dict | None = No
     meta = {"settings": asdict(settings), "priors": [asdict(p) for p in prior_list],
             "targets": [asdict(t) | {"weight": float(w), "observed": observed[t.id]} for t, w in zip(targets, weights)],
             "left_out": left_out, "truth": truth}
-    before = json.loads((out / SETTINGS_FILE).read_text()) if continuing else {}
+    before = json.loads((out / SETTINGS_FILE).read_text()) if (out / SETTINGS_FILE).is_file() else {}
+    meta["started_at"] = before.get("started_at") or datetime.now().isoformat(timespec="seconds")
 
     logging.getLogger("ABC").setLevel(logging.ERROR)  # its per-proposal warnings would flood the terminal
     np.random.seed(seed % 2**32)
