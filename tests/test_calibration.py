@@ -292,3 +292,12 @@ def test_choose_adaptive_keeps_the_strongest_up_to_the_cap():
     rho = np.array([0.5, 0.05, 0.4, 0.3, 0.2])
     assert m.choose_adaptive(rho, 400, most=2).tolist() == [0, 2]   # threshold 3/20 = 0.15
     assert m.choose_adaptive(rho, 400, most=10).tolist() == [0, 2, 3, 4]
+
+
+@pytest.mark.slow
+@pytest.mark.dask
+def test_same_posterior_on_a_local_dask_cluster(tmp_path, straight):
+    r = _calibrate(tmp_path / "dask", "--generations", "2", "--dask", "local")
+    assert r.exit_code == 0, r.output
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "posterior.parquet"),
+                                  pd.read_parquet(straight / "posterior.parquet"), check_exact=True)
