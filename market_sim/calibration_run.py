@@ -119,6 +119,7 @@ def run_calibration(config_path: Path, out: Path, *, overrides: dict | None = No
         raise ConfigError(f"{', '.join(map(str, targets_files))}: no target inside the calibration window",
                           path="targets")
     continuing = check_out(out, settings, resume)
+    dask_client = _dask_client(dask_address)  # before anything is written: a bad address is refused
     out.mkdir(parents=True, exist_ok=True)
 
     config_data = cfg.model_dump(mode="json")
@@ -139,8 +140,7 @@ def run_calibration(config_path: Path, out: Path, *, overrides: dict | None = No
 
     logging.getLogger("ABC").setLevel(logging.ERROR)  # its per-proposal warnings would flood the terminal
     np.random.seed(seed % 2**32)
-    sampler = abc_method.SeededBatchSampler(seed, workers=workers, dask_client=_dask_client(dask_address),
-                                            report=say)
+    sampler = abc_method.SeededBatchSampler(seed, workers=workers, dask_client=dask_client, report=say)
     distance = abc_method.TargetDistance(ids, weights)
     if "screening" in before:
         meta["screening"] = before["screening"]
@@ -217,7 +217,10 @@ def _dask_client(address: str | None):
 
     if address == "local":
         return Client(LocalCluster(n_workers=2, threads_per_worker=1, processes=True))
-    return Client(address)
+    try:
+        return Client(address, timeout=10)
+    except (OSError, ValueError, TypeError) as e:
+        raise ConfigError(f"--dask {address}: cannot connect to a Dask scheduler there ({e})", path="--dask") from e
 
 
 def _close_dask(client) -> None:

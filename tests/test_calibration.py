@@ -272,6 +272,13 @@ def test_bad_out_is_refused_with_exit_2_and_nothing_written(tmp_path):
     assert r.exit_code == 2 and "missing.yaml" in r.output and not (tmp_path / "new").exists()
 
 
+@pytest.mark.slow
+def test_an_unreachable_dask_scheduler_is_refused_before_anything_is_written(tmp_path):
+    r = _calibrate(tmp_path / "new", "--dask", "tcp://127.0.0.1:9", "--generations", "1")
+    assert r.exit_code == 2 and "--dask" in r.output, r.output
+    assert not (tmp_path / "new").exists()
+
+
 # --------------------------------------------------------------------------------------
 # screening
 
