@@ -35,6 +35,7 @@ import multiprocessing
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,14 +43,14 @@ import numpy as np
 import pyabc
 from pyabc.sampler import Sampler
 
+from .calendar import MONTH_RE
+from .execution import start_worker
 from .priors import Prior
 from .runner import simulate
-from .validation import MEASURES
+from .validation import MEASURES, measure_context
 
 CALIBRATION_MONTHS = 12
 FACT_NOISE = {"sourced": 0.15, "unverified": 0.30}
-# numpy's legacy global generator takes a 32-bit seed
-_SEED_WORDS = 1
 
 
 # --------------------------------------------------------------------------------------
@@ -72,7 +73,7 @@ def months_in(params: Any) -> list[str]:
         return [m for v in params.values() for m in months_in(v)]
     if isinstance(params, list | tuple):
         return [m for v in params for m in months_in(v)]
-    if isinstance(params, str) and len(params) == 7 and params[4] == "-" and params[:4].isdigit():
+    if isinstance(params, str) and MONTH_RE.match(params):
         return [params]
     return []
 
@@ -226,8 +227,7 @@ class HistoryModel:
 def history_patterns(cfg, seed: np.random.SeedSequence, targets: Sequence[CalibrationTarget]) -> np.ndarray:
     """1/0 per target: does the pattern hold in one simulated history?"""
     out = simulate(cfg, seed)
-    ctx = {"start": cfg.run.start, "market": out["market_month"],
-           "initial_price": {vid: v.api_price_rmb_per_mtok for vid, v in cfg.vendors.items()}}
+    ctx = measure_context(cfg, out["market_month"])
     return np.array([bool(MEASURES[t.measure](out["vendor_month"], out["events"], ctx, **t.params)[1])
                      for t in targets], float)
 
@@ -244,14 +244,13 @@ def screen_seed(seed: int, index: int) -> int:
 
 
 def influence(units: np.ndarray, distances: np.ndarray) -> np.ndarray:
-    """|Spearman rank correlation| of each parameter's u (columns) with the distance."""
-    from scipy.stats import rankdata
+    """|Spearman rank correlation| of each parameter's u (columns) with the distance (0 where
+    either does not vary)."""
+    from scipy.stats import spearmanr
 
-    ru = np.apply_along_axis(rankdata, 0, units)
-    rd = rankdata(distances)
-    ru, rd = ru - ru.mean(axis=0), rd - rd.mean()
-    denom = np.sqrt((ru ** 2).sum(axis=0) * (rd ** 2).sum())
-    return np.abs((ru * rd[:, None]).sum(axis=0) / np.where(denom > 0, denom, np.inf))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = spearmanr(np.column_stack([units, distances])).statistic[-1, :-1]
+    return np.abs(np.nan_to_num(rho))
 
 
 def choose_adaptive(influences: np.ndarray, n: int, most: int) -> np.ndarray:
@@ -307,12 +306,6 @@ def progress_line(label: str, accepted: int, n: int, evaluated: int, seconds: fl
     return f"  {label}: {accepted}/{n} accepted of {evaluated} evaluated ({rate:.0%}), {seconds:.0f} s{eta}"
 
 
-def _pin_threads() -> None:
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-
-
 class SeededBatchSampler(Sampler):
     """A pyabc sampler whose populations depend only on the seed (see the module docstring).
 
@@ -334,7 +327,7 @@ class SeededBatchSampler(Sampler):
         label = "prior sample" if t < 0 else f"generation {t} (epsilon {epsilon:.3f})" if epsilon else f"generation {t}"
         sample = self._create_empty_sample()
         accepted, used, next_index = 0, 0, 0
-        with self._evaluator(simulate_one) as evaluate:
+        with self.evaluator(simulate_one) as evaluate:
             while accepted < n and next_index < max_eval:
                 rate = 1.0 if all_accepted else max(self.acceptance_rate, 0.01)
                 size = int(min(max(math.ceil(1.1 * (n - accepted) / rate), self.workers * self.chunk), 4 * n + 64))
@@ -358,42 +351,35 @@ class SeededBatchSampler(Sampler):
             sample.ok = False
         return sample
 
-    def _evaluator(self, simulate_one):
-        sampler = self
+    @contextmanager
+    def evaluator(self, simulate_one):
+        """A function seeds -> the candidates' results, in candidate order, as they come: on the
+        Dask cluster, on forked workers (which inherit `simulate_one`) or in this process."""
+        global _SIMULATE_ONE
+        chunking = self.chunk
 
-        class Evaluator:
-            def __enter__(self):
-                global _SIMULATE_ONE
-                self.pool = None
-                if sampler.dask_client is not None:
-                    import cloudpickle
+        def chunks(seeds):
+            return [seeds[i:i + chunking] for i in range(0, len(seeds), chunking)]
 
-                    self.payload = sampler.dask_client.scatter(cloudpickle.dumps(simulate_one), broadcast=True)
-                elif sampler.workers > 1:
-                    _SIMULATE_ONE = simulate_one  # inherited by the forked workers
-                    self.pool = multiprocessing.get_context("fork").Pool(sampler.workers, initializer=_pin_threads)
-                return self.evaluate
+        def flatten(parts):
+            for part in parts:
+                yield from part
 
-            def evaluate(self, seeds):
-                """The candidates' particles, in candidate order, as they come."""
-                chunks = [seeds[i:i + sampler.chunk] for i in range(0, len(seeds), sampler.chunk)]
-                if sampler.dask_client is not None:
-                    futures = sampler.dask_client.map(_evaluate_pickled, [self.payload] * len(chunks), chunks,
-                                                      pure=False)
-                    parts = (f.result() for f in futures)
-                elif self.pool is not None:
-                    parts = self.pool.imap(_evaluate, chunks)
-                else:
-                    parts = (_evaluate(c, simulate_one) for c in chunks)
-                for part in parts:
-                    yield from part
+        if self.dask_client is not None:
+            import cloudpickle
 
-            def __exit__(self, *exc):
-                global _SIMULATE_ONE
-                if self.pool is not None:
-                    self.pool.terminate()
-                    self.pool.join()
+            client = self.dask_client
+            payload = client.scatter(cloudpickle.dumps(simulate_one), broadcast=True)
+            yield lambda seeds: flatten(f.result() for f in client.map(
+                _evaluate_pickled, [payload] * len(chunks(seeds)), chunks(seeds), pure=False))
+        elif self.workers > 1:
+            _SIMULATE_ONE = simulate_one  # inherited by the forked workers
+            pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=start_worker)
+            try:
+                yield lambda seeds: flatten(pool.imap(_evaluate, chunks(seeds)))
+            finally:
+                pool.terminate()
+                pool.join()
                 _SIMULATE_ONE = None
-                return False
-
-        return Evaluator()
+        else:
+            yield lambda seeds: flatten(_evaluate(c, simulate_one) for c in chunks(seeds))

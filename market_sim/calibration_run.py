@@ -187,7 +187,7 @@ def screen(out: Path, config_data: dict, prior_list: list[Prior], targets, repli
 
     pilot = abc_method.HistoryModel(config_data, [], prior_list, targets, replications)
     seeds = [abc_method.screen_seed(seed, i) for i in range(n)]
-    with sampler._evaluator(lambda: pilot({})) as evaluate:
+    with sampler.evaluator(lambda: pilot({})) as evaluate:
         stats = list(evaluate(seeds))
     units = np.array([[st[abc_method.UNIT_PREFIX + p.key] for p in prior_list] for st in stats])
     d = np.array([distance(st, observed) for st in stats])

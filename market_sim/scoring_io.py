@@ -49,6 +49,7 @@ from . import scoring
 from .calendar import MONTH_RE
 from .config import ConfigError, Strict, read_yaml
 from .config.errors import _describe_allowed, _loc_path
+from .config.sections import Month
 from .config.strict import suggest
 from .config.yamlio import refuse_kind
 from .execution import atomic_directory
@@ -60,7 +61,6 @@ SCORES_MARKER = "scores.csv"  # a directory holding this (and summary.json) is a
 BINS = 10
 NOT_MEASURES = {"replication", "month_index", "long_tail"}  # numeric columns that are not measures
 
-Month = Annotated[str, Field(pattern=MONTH_RE.pattern, description="a calendar month, YYYY-MM")]
 Id = Annotated[str, Field(min_length=1)]
 
 

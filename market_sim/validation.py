@@ -132,15 +132,20 @@ def load_targets(path: Path = TARGETS_FILE, facts_files: dict[str, Path] | None 
     return targets
 
 
+def measure_context(cfg, market: pd.DataFrame) -> dict:
+    """What a measure reads besides one replication's vendor-month and event tables: the start
+    month, the list prices before the run, and that replication's market-month table."""
+    return {"start": cfg.run.start, "market": market,
+            "initial_price": {vid: v.api_price_rmb_per_mtok for vid, v in cfg.vendors.items()}}
+
+
 def validate(results, targets: list[dict] | None = None) -> pd.DataFrame:
     """One row per target: expected, simulated mean and 90% range, share of replications that
     meet it, pass/fail."""
     targets = targets or load_targets()
     cfg = results.config
-    ctx = {"start": cfg.run.start,
-           "initial_price": {vid: v.api_price_rmb_per_mtok for vid, v in cfg.vendors.items()}}
     reps = [(vm, results.events[results.events["replication"] == rep],
-             ctx | {"market": results.market_month[results.market_month["replication"] == rep]})
+             measure_context(cfg, results.market_month[results.market_month["replication"] == rep]))
             for rep, vm in results.vendor_month.groupby("replication")]
     rows = []
     for t in targets:
