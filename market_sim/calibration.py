@@ -319,7 +319,6 @@ class SeededBatchSampler(Sampler):
         self.report = report or (lambda line: None)
         self.report_seconds = 20.0
         self.acceptance_rate = 0.5
-        self.generation_seconds: list[float] = []
 
     def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
         started = last_report = time.perf_counter()
@@ -346,7 +345,6 @@ class SeededBatchSampler(Sampler):
         self.nr_evaluations_ = used
         if not all_accepted and used:
             self.acceptance_rate = accepted / used
-        self.generation_seconds.append(time.perf_counter() - started)
         if accepted < n:
             sample.ok = False
         return sample
