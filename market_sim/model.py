@@ -232,10 +232,8 @@ class MarketModel(TableBackedModel):
         paid = procurement.portfolio_price(b.portfolio, b.weights, v.api_price)
         demand = procurement.token_demand(b.base_demand, ent.demand_growth_per_month, t, paid,
                                           ent.reference_price_rmb_per_mtok, ent.price_elasticity)
-        b.spend[:], v.api_revenue[:], v.enterprise_tokens[:] = procurement.spend_by_vendor(
-            demand, b.portfolio, b.weights, v.api_price, v.size)
-        self.market.sector_revenue = procurement.sector_revenue(demand, b.portfolio, b.weights, v.api_price, b.sector,
-                                                                len(self.sectors), v.size)
+        b.spend[:], v.api_revenue[:], v.enterprise_tokens[:], self.market.sector_revenue = procurement.monthly_spend(
+            demand, b.portfolio, b.weights, v.api_price, b.sector, len(self.sectors), v.size)
         v.last_enterprise_tokens[:] = v.enterprise_tokens
 
     def _buyer_utility(self, fit: np.ndarray, risk: np.ndarray, garden: np.ndarray, rows: np.ndarray,
@@ -254,7 +252,7 @@ class MarketModel(TableBackedModel):
         c, rules, v = self.consumers, self.cfg.consumers, self.vendors
         available = v.active & (v.consumer_launch <= t)
         ads, apps = adoption.discovery_hazards(rules.marketing_effect, v.marketing, self.cfg.scale.consumer_population,
-                                               rules.superapp_effect, c.on_superapp, self.superapp_owners, available)
+                                               rules.superapp_effect, self.superapp_owners, available)
         retention = adoption.assistant_utility(v.capability, [getattr(rules, f"beta_{f}") for f in FEATURES],
                                                self.features.consumer_saturation, np.zeros(v.size), 0.0, v.marketing,
                                                rules.beta_marketing)

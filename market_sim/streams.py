@@ -17,6 +17,9 @@ state; see each mechanism's docstring. Set-up draws use month -1.
 from __future__ import annotations
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
+
+from . import kernels
 
 MECHANISMS = ("vendors", "buyers", "consumers", "catch_up", "procurement", "adoption", "talent", "financing",
               "exit", "entry")
@@ -28,6 +31,10 @@ class RandomStreams:
 
     def __init__(self, seed: np.random.SeedSequence):
         self.seed = seed
+        # the SeedSequence's entropy words before a key's own four (see kernels.seed_sequence_state)
+        run, spawn = _words(seed.entropy), _words(seed.spawn_key)
+        run = np.concatenate([run, np.zeros(max(4 - run.size, 0), np.uint64)])
+        self._prefix = np.concatenate([run, spawn])
 
     @classmethod
     def from_generator(cls, rng: np.random.Generator) -> RandomStreams:
@@ -41,5 +48,38 @@ class RandomStreams:
     def generator(self, mechanism: str, month: int = SETUP, purpose: int = 0, row: int = -1) -> np.random.Generator:
         """The generator of `mechanism` in `month` (SETUP for set-up) for `purpose` (a small
         integer naming one kind of draw) and agent `row` (-1: the whole mechanism)."""
-        key = self.seed.spawn_key + (MECHANISMS.index(mechanism), month + 1, purpose, row + 1)
+        tail = (MECHANISMS.index(mechanism), month + 1, purpose, row + 1)
+        if kernels.enabled() and 0 <= min(tail) and max(tail) < 2**32:
+            # the same state as the SeedSequence below, hashed by a compiled copy of numpy's
+            # algorithm (a SeedSequence costs about 10 us, and a run makes a few hundred)
+            words = kernels.seed_sequence_state(np.concatenate([self._prefix, np.array(tail, np.uint64)]))
+            return np.random.Generator(np.random.PCG64(_SeedState(words)))
+        key = self.seed.spawn_key + tail
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed.entropy, spawn_key=key)))
+
+
+def _words(value) -> np.ndarray:
+    """A non-negative int, or a sequence of them, as SeedSequence reads it: 32-bit words,
+    least significant first (0 is one word)."""
+    if isinstance(value, (tuple, list)):
+        return np.concatenate([_words(v) for v in value]) if value else np.zeros(0, np.uint64)
+    value = int(value)
+    out = [value & 0xFFFFFFFF]
+    while value > 0xFFFFFFFF:
+        value >>= 32
+        out.append(value & 0xFFFFFFFF)
+    return np.array(out, np.uint64)
+
+
+class _SeedState(ISeedSequence):
+    """A seed sequence that only hands PCG64 its four precomputed state words."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: np.ndarray):
+        self.words = words
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        if n_words != 4 or np.dtype(dtype) != np.uint64:
+            raise ValueError("only PCG64's four 64-bit state words are available")
+        return self.words

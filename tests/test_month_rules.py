@@ -32,10 +32,10 @@ def test_discovery_hazards_bring_users_to_the_advertiser_and_the_app_owner_only_
     # catches ads counted market-wide (everyone's adoption rose with anyone's ads) or a
     # hazard for a vendor whose assistant is not available yet
     on = np.array([[False, True], [True, True]])
-    ads, apps = adoption.discovery_hazards(0.5, np.array([2.0e6, 0.0, 4.0e6]), 1.0e6, 0.02, on, np.array([0, 2]),
+    ads, apps = adoption.discovery_hazards(0.5, np.array([2.0e6, 0.0, 4.0e6]), 1.0e6, 0.02, np.array([0, 2]),
                                            np.array([True, True, False]))
     np.testing.assert_allclose(ads, [1.0, 0.0, 0.0])
-    np.testing.assert_allclose(apps, [[0.0, 0.0], [0.02, 0.0]])
+    np.testing.assert_allclose(on * apps[None, :], [[0.0, 0.0], [0.02, 0.0]])
 
 
 def test_assistant_utility_weights_features_caps_saturated_ones_and_counts_hype_and_ads():
@@ -69,7 +69,7 @@ def _use(rng, vendor, contacts, orphaned, utility, available, rules, ads=None, o
     n = vendor.size
     on_app = np.zeros((n, 0), bool) if on_app is None else on_app
     owners = np.zeros(0, int) if owners is None else owners
-    apps = rules.superapp_effect * on_app * available[owners][None, :]
+    apps = rules.superapp_effect * available[owners].astype(float)
     ads = np.zeros(available.size) if ads is None else ads
     return adoption.month_of_use(rng, vendor, contacts, np.ones(n), on_app, owners, orphaned, utility, available,
                                  ads, apps, rules)
@@ -154,9 +154,10 @@ def test_review_drops_vendors_that_left_and_only_due_buyers_review():
     rules = EnterpriseConfig(sectors={}, portfolio_size=2, review_months=6.0)
     asked = []
 
-    def utility_of(rows):
+    def utility_of(rows, vendors):
         asked.extend(rows)
-        return utility[rows]
+        assert not np.isin(vendors, [1]).any()               # only the available vendors are scored
+        return np.take_along_axis(utility[rows], vendors, axis=1)
     new, when = procurement.review_portfolios(rng, 0, utility_of, portfolio, next_review, available, rules)
     assert sorted(asked) == [0, 1]                             # only reviewing buyers score every vendor
     assert not np.isin(new, [1]).any()                         # the vendor that left is gone everywhere

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..numerics import softmax
 
 
@@ -52,8 +53,19 @@ def adoption_probability(p: np.ndarray | float, q: float, adopted_share: np.ndar
 
 def neighbour_adopted_share(vendor: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
     """Share of each agent's contacts who use some assistant."""
+    if kernels.enabled():
+        return kernels.neighbour_adopted_share(vendor, neighbours)
     adopted = vendor >= 0
     return np.count_nonzero(adopted[neighbours], axis=1) / neighbours.shape[1]
+
+
+def adopters(uniform: np.ndarray, candidate: np.ndarray, p: np.ndarray, q: float,
+             adopted_share: np.ndarray) -> np.ndarray:
+    """Who adopts this month: the candidates whose uniform falls below
+    `adoption_probability(p, q, adopted_share)`."""
+    if kernels.enabled():
+        return kernels.adopts(p, q, adopted_share, -np.expm1(-(p + q)), uniform, candidate)
+    return candidate & (uniform < adoption_probability(p, q, adopted_share))
 
 
 def population_adopted_share(vendor: np.ndarray, weight: np.ndarray) -> float:
@@ -89,6 +101,8 @@ def logit_shares(utility: np.ndarray, available: np.ndarray) -> np.ndarray:
 
 def weighted_counts(vendor: np.ndarray, weight: np.ndarray, n_vendors: int) -> np.ndarray:
     """People using each vendor."""
+    if kernels.enabled():
+        return kernels.weighted_counts(vendor, weight, n_vendors)
     used = vendor >= 0
     return np.bincount(vendor[used], weights=weight[used], minlength=n_vendors)
 
@@ -104,15 +118,16 @@ def random_contacts(rng: np.random.Generator, n: int, degree: int) -> np.ndarray
 
 
 def discovery_hazards(marketing_effect: float, marketing_rmb: np.ndarray, population: float,
-                      superapp_effect: float, on_superapp: np.ndarray, superapp_owner: np.ndarray,
+                      superapp_effect: float, superapp_owner: np.ndarray,
                       available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Monthly hazards of trying a vendor's assistant because of that vendor's own reach:
     its ads, marketing_effect x (its marketing RMB per person) (vendors), which reach
-    everyone; and its super-apps, superapp_effect for each person on one (people x apps,
-    `on_superapp`; `superapp_owner` gives each app's vendor row). Zero for a vendor whose
-    assistant is not available. Returns (ads, super-apps)."""
+    everyone; and its super-apps, superapp_effect for a person on one (apps;
+    `superapp_owner` gives each app's vendor row; person i's hazards are
+    on_superapp[i] x apps). Zero for a vendor whose assistant is not available. Returns
+    (ads, super-apps)."""
     ads = marketing_effect * np.asarray(marketing_rmb, float) / population * available
-    apps = superapp_effect * on_superapp * available[superapp_owner][None, :]
+    apps = superapp_effect * available[superapp_owner].astype(float)
     return ads, apps
 
 
@@ -180,8 +195,11 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
         adopted_share = neighbour_adopted_share(vendor, neighbours)
     else:
         adopted_share = np.full(n, population_adopted_share(vendor, weight))
-    innovation = rules.bass_p + ads.sum() + apps.sum(axis=1)
-    new = ~adopted & ~orphaned & (adopt_u < adoption_probability(innovation, rules.bass_q, adopted_share))
+    if kernels.enabled():
+        innovation = rules.bass_p + ads.sum() + kernels.superapp_hazard(on_superapp, apps)
+    else:
+        innovation = rules.bass_p + ads.sum() + (on_superapp * apps[None, :]).sum(axis=1)
+    new = adopters(adopt_u, ~adopted & ~orphaned, innovation, rules.bass_q, adopted_share)
     switching = (vendor >= 0) & (switch_u < rules.switch_rate)
     before = vendor.copy()
     newcomers = np.flatnonzero(new)
@@ -189,8 +207,13 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     if newcomers.size and available.any():
         # only advertisers' columns: a zero hazard can never be drawn (the same picks, fewer columns)
         advertisers = np.flatnonzero(ads > 0)
-        source = discovery_source(source_u[newcomers], rules.bass_p + rules.bass_q * adopted_share[newcomers],
-                                  ads[advertisers], apps[newcomers])
+        organic_hazard = rules.bass_p + rules.bass_q * adopted_share[newcomers]
+        if kernels.enabled():
+            source = kernels.discovery_source(source_u[newcomers], organic_hazard, ads[advertisers], on_superapp,
+                                              newcomers, apps)
+        else:
+            source = discovery_source(source_u[newcomers], organic_hazard, ads[advertisers],
+                                      on_superapp[newcomers] * apps[None, :])
         by_ad = (source >= 1) & (source <= advertisers.size)
         by_app = source > advertisers.size
         vendor[newcomers[by_ad]] = advertisers[source[by_ad] - 1]
@@ -204,12 +227,20 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
         col_of = np.full(available.size + 1, -1)
         col_of[cols] = np.arange(cols.size)
         apps_on = available[superapp_owner]
-        contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)[:, cols]
-        u = chooser_utility(vendor_utility[cols], on_superapp[choosers][:, apps_on], col_of[superapp_owner[apps_on]],
-                            contacts, col_of[vendor[choosers]], rules.beta_superapp, rules.beta_word_of_mouth,
-                            rules.beta_incumbent)
-        if hype_bonus is not None:
-            u[:organic.size] += hype_bonus[cols][None, :]     # the first rows are the newcomers
-        vendor[choosers] = cols[logit_choice(choice_u[choosers], u, np.ones(cols.size, bool))]
+        if kernels.enabled():  # the same utilities and draw, compiled (kernels.py)
+            exponent = kernels.chooser_logit_arguments(
+                choosers, vendor, neighbours, cols, col_of, vendor_utility, on_superapp, np.flatnonzero(apps_on),
+                col_of[superapp_owner[apps_on]], rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent,
+                np.zeros(cols.size) if hype_bonus is None else hype_bonus[cols], 0 if hype_bonus is None else organic.size)
+            picked = kernels.inverse_cdf_pick(np.exp(exponent), choice_u[choosers], cols.size - 1)
+        else:
+            contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)[:, cols]
+            u = chooser_utility(vendor_utility[cols], on_superapp[choosers][:, apps_on],
+                                col_of[superapp_owner[apps_on]], contacts, col_of[vendor[choosers]],
+                                rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent)
+            if hype_bonus is not None:
+                u[:organic.size] += hype_bonus[cols][None, :]     # the first rows are the newcomers
+            picked = logit_choice(choice_u[choosers], u, np.ones(cols.size, bool))
+        vendor[choosers] = cols[picked]
     moved = np.flatnonzero(vendor != before)
     return vendor, moved[vendor[moved] >= 0]

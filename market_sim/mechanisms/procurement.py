@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..numerics import softmax
 
 FREE_PRICE_FLOOR = 0.1  # RMB per million tokens: keeps log(price) finite for free tiers
@@ -28,6 +29,10 @@ def buyer_utility(sector: np.ndarray, home_cloud: np.ndarray, risk_aversion: np.
     each buyer, e.g. its garden; by default every vendor, giving (buyers x vendors). Each
     entry is the same number whichever set is asked for (a -1 slot gets a meaningless value:
     mask it)."""
+    if vendors is not None and kernels.enabled():
+        return kernels.buyer_utility(sector, home_cloud, risk_aversion, current_portfolio,
+                                     -b_price * np.log(price + FREE_PRICE_FLOOR), capability_fit, focus_sector,
+                                     failure_risk, b_cap, b_cloud, b_focus, b_risk, switching_cost, vendors)
     if vendors is not None:   # the same terms, gathered for each buyer's own vendors
         u = (-b_price * np.log(price + FREE_PRICE_FLOOR))[vendors] + b_cap * capability_fit[sector[:, None], vendors]
         u = u + b_cloud * (home_cloud[:, None] == vendors)
@@ -54,6 +59,8 @@ def choose_portfolio(uniform: np.ndarray, utility: np.ndarray, available: np.nda
     garden are `garden_weights`."""
     gumbel = -np.log(-np.log(np.clip(uniform, 1e-300, 1.0 - 1e-16)))
     noisy = np.where(available[None, :], utility, -np.inf) + gumbel
+    if kernels.enabled():
+        return kernels.top_k_columns(noisy, size)
     k = min(size, utility.shape[1])
     top = _top_k(noisy, k)
     portfolio = np.where(np.isfinite(np.take_along_axis(noisy, top, axis=1)), top, -1).astype(np.int32)
@@ -74,6 +81,8 @@ def _top_k(score: np.ndarray, k: int) -> np.ndarray:
 
 def portfolio_price(portfolio: np.ndarray, weights: np.ndarray, price: np.ndarray) -> np.ndarray:
     """Token-weighted price each buyer pays (RMB per million tokens)."""
+    if kernels.enabled():
+        return kernels.portfolio_price(portfolio, weights, price)
     p = np.where(portfolio >= 0, price[np.maximum(portfolio, 0)], 0.0)
     return (p * weights).sum(axis=1)
 
@@ -96,6 +105,8 @@ def _slot_spend(demand, portfolio, weights, price):
 def sector_revenue(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarray, price: np.ndarray,
                    sector: np.ndarray, n_sectors: int, n_vendors: int) -> np.ndarray:
     """(sectors x vendors) RMB each sector's buyers spend with each vendor."""
+    if kernels.enabled():
+        return kernels.spend_tables(demand, portfolio, weights, price, sector, n_sectors, n_vendors)[3]
     held, rows, _, spend = _slot_spend(demand, portfolio, weights, price)
     key = (sector[:, None] * n_vendors + rows)[held]
     return np.bincount(key, weights=spend[held], minlength=n_sectors * n_vendors).reshape(n_sectors, n_vendors)
@@ -105,16 +116,31 @@ def spend_by_vendor(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarr
                     price: np.ndarray, n_vendors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split each buyer's tokens over its portfolio. Returns (spend per buyer in RMB, revenue
     per vendor in RMB, tokens per vendor in million tokens)."""
+    if kernels.enabled():
+        return kernels.spend_tables(demand, portfolio, weights, price, np.zeros(demand.size, np.int64), 1, n_vendors)[:3]
     held, rows, tokens, spend = _slot_spend(demand, portfolio, weights, price)
     revenue = np.bincount(rows[held], weights=spend[held], minlength=n_vendors)
     vendor_tokens = np.bincount(rows[held], weights=tokens[held], minlength=n_vendors)
     return spend.sum(axis=1), revenue, vendor_tokens
 
 
+def monthly_spend(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarray, price: np.ndarray,
+                  sector: np.ndarray, n_sectors: int, n_vendors: int) -> tuple[np.ndarray, ...]:
+    """`spend_by_vendor` and `sector_revenue` together: (spend per buyer, revenue per vendor,
+    tokens per vendor, sectors x vendors revenue)."""
+    if kernels.enabled():
+        return kernels.spend_tables(demand, portfolio, weights, price, sector, n_sectors, n_vendors)
+    return (*spend_by_vendor(demand, portfolio, weights, price, n_vendors),
+            sector_revenue(demand, portfolio, weights, price, sector, n_sectors, n_vendors))
+
+
 def garden_weights(slot_utility: np.ndarray, portfolio: np.ndarray, softmax_scale: float) -> np.ndarray:
     """(buyers x slots) share of each buyer's tokens per portfolio slot: a softmax of the held
     vendors' utilities (`slot_utility`, buyers x slots) with temperature `softmax_scale`;
     empty slots get nothing."""
+    if kernels.enabled():
+        return kernels.garden_shares(np.exp(kernels.garden_softmax_arguments(slot_utility, portfolio, softmax_scale)),
+                                     portfolio)
     held = portfolio >= 0
     u = np.where(held, slot_utility, -np.inf)
     # centred before scaling, so that the weights do not depend on the utilities' level
@@ -134,8 +160,8 @@ def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfoli
                       next_review: np.ndarray, available: np.ndarray, rules) -> tuple[np.ndarray, np.ndarray]:
     """Portfolios lose vendors that left the market; buyers whose review is due, or who lost a
     vendor, choose a new garden (`choose_portfolio`) and draw their next review month.
-    `utility_of(rows)` gives those buyers' (rows x vendors) utilities: only reviewing buyers
-    score every vendor. `rules` is the enterprises config section. Every buyer draws the same
+    `utility_of(rows, vendors)` gives those buyers' utilities of the given vendors (rows x
+    k vendor rows): only reviewing buyers score every available vendor. `rules` is the enterprises config section. Every buyer draws the same
     count of uniforms each month (one per vendor for the choice, one for the next review),
     reviewing or not, so who reviews never shifts another buyer's draws. Returns (portfolio,
     next review month)."""
@@ -149,7 +175,8 @@ def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfoli
         # the choice over the available vendors' columns only (an unavailable one is never
         # drawn: the same gardens from the same uniforms, fewer columns)
         cols = np.flatnonzero(available)
-        garden = choose_portfolio(choice_u[review][:, cols], utility_of(review)[:, cols], np.ones(cols.size, bool),
+        scored = np.broadcast_to(cols, (review.size, cols.size))
+        garden = choose_portfolio(choice_u[review][:, cols], utility_of(review, scored), np.ones(cols.size, bool),
                                   rules.portfolio_size)
         portfolio[review] = np.where(garden >= 0, cols[np.maximum(garden, 0)], -1)
         next_review[review] = month + review_months(review_u[review], rules.review_months)

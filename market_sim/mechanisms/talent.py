@@ -45,7 +45,11 @@ def talent_moves(rng: np.random.Generator, headcount: np.ndarray, active: np.nda
     looking = rng.binomial(np.where(active, headcount, 0).astype(np.int64),
                            np.clip(mobility * (1.0 - friction), 0.0, 1.0))
     probs = destination_probabilities(log_attr, open_to_hire)
-    moves = rng.multinomial(looking, probs)
+    # rows with nobody looking draw no random numbers (numpy's multinomial of 0), so drawing
+    # only the others takes the same numbers in the same order
+    moves = np.zeros((n, n), np.int64)
+    rows = np.flatnonzero(looking > 0)
+    moves[rows] = rng.multinomial(looking[rows], probs[rows])
     moves[np.arange(n), np.arange(n)] = 0
     return moves
 
@@ -73,7 +77,12 @@ def key_hires(rng: np.random.Generator, moves: np.ndarray, skill: np.ndarray,
               key_hire_rate: float) -> np.ndarray:
     """(source x destination) number of key hires among the movers."""
     p = np.clip(key_hire_rate * skill, 0.0, 1.0)[:, None]
-    return rng.binomial(moves, np.broadcast_to(p, moves.shape))
+    # a binomial of 0 draws no random numbers: drawing the movers' cells only, in the same
+    # (row-major) order, takes the same numbers
+    key = np.zeros(moves.shape, np.int64)
+    cells = moves > 0
+    key[cells] = rng.binomial(moves[cells], np.broadcast_to(p, moves.shape)[cells])
+    return key
 
 
 def knowhow_transfer(capability: np.ndarray, key: np.ndarray, transfer: float) -> np.ndarray:

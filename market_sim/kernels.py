@@ -1,0 +1,456 @@
+"""Compiled twins (numba) of the consumers' and buyers' array expressions.
+
+The mechanisms in mechanisms/ are written as numpy expressions, one per equation, and stay
+the reference. Where many agents do the same thing each month (20,000 consumers, 2,000
+buyers), those expressions spend most of their time on temporaries and fancy indexing; the
+functions here compute the same numbers in one pass per agent. Each reproduces its numpy
+reference bit for bit: the same IEEE operations in the same order (numba does not fuse a
+multiply and an add unless told to), numpy's pairwise summation where numpy sums a row
+(`_pairwise`), and no transcendental function at all: exp and log stay in numpy, so the
+kernels only prepare their arguments and use their results. tests/test_kernels.py checks
+every kernel against its reference on varied inputs, and the model's tables with the
+kernels against the tables without them.
+
+`enabled()` says whether the mechanisms use them: yes, unless the environment variable
+MARKET_SIM_KERNELS is "numpy" (the reference path, for checking and debugging). The first
+call compiles a kernel (a few seconds in all); compiled code is cached on disk
+(numba's `cache=True`) so that worker processes load it instead.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+import numpy as np
+from numba import njit
+
+_ENABLED = os.environ.get("MARKET_SIM_KERNELS", "numba").strip().lower() != "numpy"
+
+
+def enabled() -> bool:
+    """Whether the mechanisms use the compiled kernels (see the module docstring)."""
+    return _ENABLED
+
+
+@contextmanager
+def use(on: bool):
+    """Run a block with the kernels on or off (tests compare the two paths)."""
+    global _ENABLED
+    before, _ENABLED = _ENABLED, bool(on)
+    try:
+        yield
+    finally:
+        _ENABLED = before
+
+
+# ------------------------------------------------------------------ shared pieces
+@njit(cache=True, nogil=True, inline="always")
+def _pairwise_block(a, lo, n):
+    """sum(a[lo:lo+n]) for n <= 128 as numpy adds it: in order below 8 entries, else eight
+    running sums combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    end = n - n % 8
+    while i < end:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pairwise(a, lo, n):
+    """sum(a[lo:lo+n]) exactly as numpy adds a contiguous run of float64 (its pairwise
+    summation): blocks of up to 128 (`_pairwise_block`); a longer run is split at half its
+    length rounded down to a multiple of 8 and the two halves' sums added (`_pairwise_long`)."""
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    return _pairwise_long(a, lo, n)
+
+
+@njit(cache=True, nogil=True)
+def _pairwise_long(a, lo, n):
+    """`_pairwise` of a run longer than 128, its halving walked with an explicit stack
+    (numba's on-disk cache does not take recursive functions)."""
+    seg_lo = np.empty(64, np.int64)
+    seg_n = np.empty(64, np.int64)
+    stage = np.zeros(64, np.int64)
+    values = np.empty(64)
+    seg_lo[0], seg_n[0], stage[0] = lo, n, 0
+    depth, filled = 1, 0
+    while depth > 0:
+        top = depth - 1
+        start, size = seg_lo[top], seg_n[top]
+        if size <= 128:
+            values[filled] = _pairwise_block(a, start, size)
+            filled += 1
+            depth -= 1
+            continue
+        half = size // 2
+        half -= half % 8
+        if stage[top] == 0:       # first the left half
+            stage[top] = 1
+            seg_lo[depth], seg_n[depth], stage[depth] = start, half, 0
+            depth += 1
+        elif stage[top] == 1:     # then the right half
+            stage[top] = 2
+            seg_lo[depth], seg_n[depth], stage[depth] = start + half, size - half, 0
+            depth += 1
+        else:                     # both done: left + right
+            values[filled - 2] = values[filled - 2] + values[filled - 1]
+            filled -= 1
+            depth -= 1
+    return values[0]
+
+
+# ------------------------------------------------------------------ consumers (adoption.py)
+@njit(cache=True, nogil=True)
+def neighbour_adopted_share(vendor, neighbours):
+    """adoption.neighbour_adopted_share: share of each agent's contacts who use an assistant."""
+    n, degree = neighbours.shape
+    out = np.empty(n)
+    for i in range(n):
+        count = 0
+        for d in range(degree):
+            if vendor[neighbours[i, d]] >= 0:
+                count += 1
+        out[i] = count / degree
+    return out
+
+
+@njit(cache=True, nogil=True)
+def superapp_hazard(on_superapp, app_hazard):
+    """(on_superapp * app_hazard).sum(axis=1): each person's hazard from the super-apps it is on."""
+    n, apps = on_superapp.shape
+    row = np.empty(apps)
+    out = np.empty(n)
+    for i in range(n):
+        for a in range(apps):
+            row[a] = (1.0 if on_superapp[i, a] else 0.0) * app_hazard[a]
+        out[i] = _pairwise(row, 0, apps)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def discovery_source(uniform, organic, ads, on_superapp, newcomers, app_hazard):
+    """adoption.discovery_source with the newcomers' super-app hazards
+    on_superapp[newcomers] * app_hazard."""
+    m, n_ads, apps = newcomers.size, ads.size, app_hazard.size
+    width = 1 + n_ads + apps
+    hazards = np.empty(width)
+    out = np.empty(m, np.int64)
+    for r in range(m):
+        i = newcomers[r]
+        hazards[0] = organic[r]
+        for a in range(n_ads):
+            hazards[1 + a] = ads[a]
+        for a in range(apps):
+            hazards[1 + n_ads + a] = (1.0 if on_superapp[i, a] else 0.0) * app_hazard[a]
+        total = _pairwise(hazards, 0, width)
+        divisor = total if total > 0 else 1.0
+        cumulative = 0.0
+        pick = 0
+        for c in range(width):
+            cumulative += hazards[c] / divisor
+            if cumulative < uniform[r]:
+                pick += 1
+        out[r] = min(pick, width - 1)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def adopts(p, q, adopted_share, one_minus_e, uniform, candidate):
+    """candidate & (uniform < adoption.adoption_probability(p, q, adopted_share)), given
+    one_minus_e = -expm1(-(p + q)) computed by numpy."""
+    n = p.size
+    out = np.zeros(n, np.bool_)
+    for i in range(n):
+        if not candidate[i]:
+            continue
+        hazard = p[i] + q * adopted_share[i]
+        den = hazard + q * (1.0 - adopted_share[i]) * (1.0 - one_minus_e[i])
+        prob = hazard * one_minus_e[i] / den if den > 0 else 0.0
+        prob = min(max(prob, 0.0), 1.0)
+        out[i] = uniform[i] < prob
+    return out
+
+
+@njit(cache=True, nogil=True)
+def chooser_logit_arguments(choosers, vendor, neighbours, cols, col_of, vendor_utility, on_superapp, app_columns,
+                            app_owner_column, beta_superapp, beta_word_of_mouth, beta_incumbent, hype, hyped_rows):
+    """The choosers' logit utilities minus each row's maximum (the argument of exp in the
+    softmax): adoption.chooser_utility over adoption.neighbour_vendor_share's contact shares,
+    with `hype` (per column) added to the first `hyped_rows` rows, as month_of_use builds them.
+    `cols` are the available vendors' rows, `col_of` maps a vendor row to its column (-1 none;
+    one extra entry for -1 itself); `app_columns` are the super-apps whose owner is available
+    and `app_owner_column` their owners' columns."""
+    m, k = choosers.size, cols.size
+    degree = neighbours.shape[1]
+    out = np.empty((m, k))
+    counts = np.zeros(k)
+    for r in range(m):
+        i = choosers[r]
+        counts[:] = 0.0
+        for d in range(degree):
+            c = col_of[vendor[neighbours[i, d]]]
+            if c >= 0:
+                counts[c] += 1.0
+        row = out[r]
+        for c in range(k):
+            row[c] = vendor_utility[cols[c]]
+        for a in range(app_columns.size):
+            row[app_owner_column[a]] += beta_superapp * (1.0 if on_superapp[i, app_columns[a]] else 0.0)
+        current = col_of[vendor[i]]
+        for c in range(k):
+            row[c] += beta_word_of_mouth * (counts[c] / degree)
+        for c in range(k):
+            row[c] += beta_incumbent * (1.0 if current == c else 0.0)
+        if r < hyped_rows:
+            for c in range(k):
+                row[c] += hype[c]
+        top = row[0]
+        for c in range(1, k):
+            if row[c] > top:
+                top = row[c]
+        for c in range(k):
+            row[c] = row[c] - top
+    return out
+
+
+@njit(cache=True, nogil=True)
+def inverse_cdf_pick(exp_values, uniform, last):
+    """adoption.logit_choice's pick given exp_values = exp(utility - row max) from numpy:
+    shares = exp / row sum, the count of cumulative shares below the row's uniform, at most
+    `last`."""
+    m, k = exp_values.shape
+    flat = exp_values.reshape(-1)
+    out = np.empty(m, np.int32)
+    for r in range(m):
+        total = _pairwise(flat, r * k, k)
+        cumulative = 0.0
+        pick = 0
+        for c in range(k):
+            cumulative += exp_values[r, c] / total
+            if cumulative < uniform[r]:
+                pick += 1
+        out[r] = min(pick, last)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def weighted_counts(vendor, weight, n_vendors):
+    """adoption.weighted_counts: people using each vendor (np.bincount's order of additions)."""
+    out = np.zeros(n_vendors)
+    for i in range(vendor.size):
+        if vendor[i] >= 0:
+            out[vendor[i]] += weight[i]
+    return out
+
+
+# ------------------------------------------------------------------ buyers (procurement.py)
+@njit(cache=True, nogil=True)
+def buyer_utility(sector, home_cloud, risk_aversion, current_portfolio, price_term, capability_fit, focus_sector,
+                  failure_risk, b_cap, b_cloud, b_focus, b_risk, switching_cost, vendors):
+    """procurement.buyer_utility for the given `vendors` (rows x k vendor rows, -1 allowed),
+    with price_term = -b_price * log(price + floor) from numpy."""
+    m, k = vendors.shape
+    slots = current_portfolio.shape[1]
+    out = np.empty((m, k))
+    for i in range(m):
+        s = sector[i]
+        risk_weight = b_risk * risk_aversion[i]
+        for c in range(k):
+            j = vendors[i, c]
+            u = price_term[j] + b_cap * capability_fit[s, j]
+            u = u + b_cloud * (1.0 if home_cloud[i] == j else 0.0)
+            u = u + b_focus * (1.0 if focus_sector[j] == s else 0.0)
+            u = u - risk_weight * failure_risk[j]
+            held = False
+            if j >= 0:
+                for h in range(slots):
+                    if current_portfolio[i, h] == j:
+                        held = True
+            out[i, c] = u + switching_cost * (1.0 if held else 0.0)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def top_k_columns(score, k):
+    """procurement._top_k then choose_portfolio's mask: the columns of the k highest scores
+    per row, best first (ties to the lower column, as a stable sort), -1 where the score is
+    not finite or the row has fewer than k columns."""
+    m, n = score.shape
+    out = np.full((m, k), -1, np.int32)
+    best = np.empty(k)
+    for r in range(m):
+        filled = 0
+        for c in range(n):
+            x = score[r, c]
+            if filled == k and not x > best[k - 1]:
+                continue
+            pos = filled if filled < k else k - 1
+            while pos > 0 and x > best[pos - 1]:
+                if pos < k:
+                    best[pos] = best[pos - 1]
+                    out[r, pos] = out[r, pos - 1]
+                pos -= 1
+            best[pos] = x
+            out[r, pos] = c
+            if filled < k:
+                filled += 1
+        for s in range(filled):
+            if not np.isfinite(best[s]):
+                out[r, s] = -1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def garden_softmax_arguments(slot_utility, portfolio, softmax_scale):
+    """procurement.garden_weights up to its exp: for held slots (u - max u) / scale minus the
+    row's largest such value (the softmax's own centring), 0 for empty slots."""
+    m, k = slot_utility.shape
+    out = np.zeros((m, k))
+    for r in range(m):
+        top_u = -1e300
+        for c in range(k):
+            if portfolio[r, c] >= 0 and slot_utility[r, c] > top_u:
+                top_u = slot_utility[r, c]
+        top = -np.inf
+        for c in range(k):
+            if portfolio[r, c] >= 0:
+                x = (slot_utility[r, c] - top_u) / softmax_scale
+                out[r, c] = x
+                if x > top:
+                    top = x
+        shift = top if np.isfinite(top) else 0.0
+        for c in range(k):
+            if portfolio[r, c] >= 0:
+                out[r, c] = out[r, c] - shift
+    return out
+
+
+@njit(cache=True, nogil=True)
+def garden_shares(exp_values, portfolio):
+    """procurement.garden_weights after its exp: exp over the held slots divided by their
+    row sum (0 for empty slots, and for a row with none)."""
+    m, k = exp_values.shape
+    z = np.zeros((m, k))
+    flat = z.reshape(-1)
+    for r in range(m):
+        for c in range(k):
+            if portfolio[r, c] >= 0:
+                z[r, c] = exp_values[r, c]
+        total = _pairwise(flat, r * k, k)
+        for c in range(k):
+            z[r, c] = z[r, c] / total if total > 0 else 0.0
+    return z
+
+
+@njit(cache=True, nogil=True)
+def portfolio_price(portfolio, weights, price):
+    """procurement.portfolio_price: the token-weighted price each buyer pays."""
+    m, k = portfolio.shape
+    paid = np.empty((m, k))
+    flat = paid.reshape(-1)
+    out = np.empty(m)
+    for r in range(m):
+        for c in range(k):
+            j = portfolio[r, c]
+            paid[r, c] = (price[j] if j >= 0 else 0.0) * weights[r, c]
+        out[r] = _pairwise(flat, r * k, k)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def spend_tables(demand, portfolio, weights, price, sector, n_sectors, n_vendors):
+    """procurement.spend_by_vendor and procurement.sector_revenue in one pass: (spend per
+    buyer, revenue per vendor, tokens per vendor, sectors x vendors revenue), the bincounts'
+    additions in their order (buyer by buyer, slot by slot)."""
+    m, k = portfolio.shape
+    spend = np.empty((m, k))
+    flat = spend.reshape(-1)
+    per_buyer = np.empty(m)
+    revenue = np.zeros(n_vendors)
+    tokens_out = np.zeros(n_vendors)
+    by_sector = np.zeros((n_sectors, n_vendors))
+    for r in range(m):
+        for c in range(k):
+            j = portfolio[r, c]
+            held = 1.0 if j >= 0 else 0.0
+            row = j if j >= 0 else 0
+            tokens = demand[r] * weights[r, c] * held
+            spend[r, c] = tokens * price[row] * held
+            if j >= 0:
+                revenue[j] += spend[r, c]
+                tokens_out[j] += tokens
+                by_sector[sector[r], j] += spend[r, c]
+        per_buyer[r] = _pairwise(flat, r * k, k)
+    return per_buyer, revenue, tokens_out, by_sector
+
+
+# ------------------------------------------------------------------ random streams (streams.py)
+@njit(cache=True, nogil=True)
+def _hashmix(value, hash_const):
+    """numpy's SeedSequence hashmix on 32-bit words held in uint64: (hashed value, next constant)."""
+    mask, shift = np.uint64(0xFFFFFFFF), np.uint64(16)
+    value = value ^ hash_const
+    hash_const = (hash_const * np.uint64(0x931E8875)) & mask
+    value = (value * hash_const) & mask
+    return value ^ (value >> shift), hash_const
+
+
+@njit(cache=True, nogil=True)
+def _mix(x, y):
+    mask, shift = np.uint64(0xFFFFFFFF), np.uint64(16)
+    result = (np.uint64(0xCA01F9DD) * x - np.uint64(0x4973F715) * y) & mask
+    return result ^ (result >> shift)
+
+
+@njit(cache=True, nogil=True)
+def seed_sequence_state(entropy):
+    """numpy.random.SeedSequence(...).generate_state(4, np.uint64) (what PCG64 is seeded
+    with), given the SeedSequence's assembled entropy as 32-bit words (run entropy padded to
+    the pool size of 4, then the spawn key's words; `streams.py` assembles them)."""
+    mask, shift = np.uint64(0xFFFFFFFF), np.uint64(16)
+    pool = np.zeros(4, np.uint64)
+    hash_const = np.uint64(0x43B0D7E5)
+    n = entropy.size
+    for i in range(4):
+        pool[i], hash_const = _hashmix(entropy[i] if i < n else np.uint64(0), hash_const)
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                hashed, hash_const = _hashmix(pool[src], hash_const)
+                pool[dst] = _mix(pool[dst], hashed)
+    for src in range(4, n):
+        for dst in range(4):
+            hashed, hash_const = _hashmix(entropy[src], hash_const)
+            pool[dst] = _mix(pool[dst], hashed)
+    words = np.empty(8, np.uint64)
+    hash_const = np.uint64(0x8B51F9DD)
+    for i in range(8):
+        value = pool[i % 4] ^ hash_const
+        hash_const = (hash_const * np.uint64(0x58F38DED)) & mask
+        value = (value * hash_const) & mask
+        words[i] = value ^ (value >> shift)
+    out = np.empty(4, np.uint64)
+    for i in range(4):
+        out[i] = words[2 * i] | (words[2 * i + 1] << np.uint64(32))
+    return out
