@@ -207,11 +207,7 @@ def chooser_logit_arguments(choosers, vendor, neighbours, cols, col_of, vendor_u
     counts = np.zeros(k)
     for r in range(m):
         i = choosers[r]
-        counts[:] = 0.0
-        for d in range(degree):
-            c = col_of[vendor[neighbours[i, d]]]
-            if c >= 0:
-                counts[c] += 1.0
+        _contact_counts(counts, vendor, neighbours[i], col_of)
         row = out[r]
         for c in range(k):
             row[c] = vendor_utility[cols[c]]
@@ -225,13 +221,20 @@ def chooser_logit_arguments(choosers, vendor, neighbours, cols, col_of, vendor_u
         if r < hyped_rows:
             for c in range(k):
                 row[c] += hype[c]
-        top = row[0]
-        for c in range(1, k):
-            if row[c] > top:
-                top = row[c]
+        top = np.max(row)
         for c in range(k):
             row[c] = row[c] - top
     return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _contact_counts(counts, vendor, contacts, col_of):
+    """counts[c]: how many of `contacts` use the vendor in column c (as floats)."""
+    counts[:] = 0.0
+    for d in range(contacts.size):
+        c = col_of[vendor[contacts[d]]]
+        if c >= 0:
+            counts[c] += 1.0
 
 
 @njit(cache=True, nogil=True)

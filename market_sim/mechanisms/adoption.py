@@ -228,10 +228,11 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
         col_of[cols] = np.arange(cols.size)
         apps_on = available[superapp_owner]
         if kernels.enabled():  # the same utilities and draw, compiled (kernels.py)
+            hype, hyped = (np.zeros(cols.size), 0) if hype_bonus is None else (hype_bonus[cols], organic.size)
             exponent = kernels.chooser_logit_arguments(
                 choosers, vendor, neighbours, cols, col_of, vendor_utility, on_superapp, np.flatnonzero(apps_on),
                 col_of[superapp_owner[apps_on]], rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent,
-                np.zeros(cols.size) if hype_bonus is None else hype_bonus[cols], 0 if hype_bonus is None else organic.size)
+                hype, hyped)
             picked = kernels.inverse_cdf_pick(np.exp(exponent), choice_u[choosers], cols.size - 1)
         else:
             contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)[:, cols]

@@ -117,7 +117,8 @@ def spend_by_vendor(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarr
     """Split each buyer's tokens over its portfolio. Returns (spend per buyer in RMB, revenue
     per vendor in RMB, tokens per vendor in million tokens)."""
     if kernels.enabled():
-        return kernels.spend_tables(demand, portfolio, weights, price, np.zeros(demand.size, np.int64), 1, n_vendors)[:3]
+        one_sector = np.zeros(demand.size, np.int64)
+        return kernels.spend_tables(demand, portfolio, weights, price, one_sector, 1, n_vendors)[:3]
     held, rows, tokens, spend = _slot_spend(demand, portfolio, weights, price)
     revenue = np.bincount(rows[held], weights=spend[held], minlength=n_vendors)
     vendor_tokens = np.bincount(rows[held], weights=tokens[held], minlength=n_vendors)
@@ -161,10 +162,10 @@ def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfoli
     """Portfolios lose vendors that left the market; buyers whose review is due, or who lost a
     vendor, choose a new garden (`choose_portfolio`) and draw their next review month.
     `utility_of(rows, vendors)` gives those buyers' utilities of the given vendors (rows x
-    k vendor rows): only reviewing buyers score every available vendor. `rules` is the enterprises config section. Every buyer draws the same
-    count of uniforms each month (one per vendor for the choice, one for the next review),
-    reviewing or not, so who reviews never shifts another buyer's draws. Returns (portfolio,
-    next review month)."""
+    k vendor rows): only reviewing buyers score every available vendor. `rules` is the
+    enterprises config section. Every buyer draws the same count of uniforms each month (one
+    per vendor for the choice, one for the next review), reviewing or not, so who reviews
+    never shifts another buyer's draws. Returns (portfolio, next review month)."""
     choice_u = rng.random((portfolio.shape[0], available.size))
     review_u = rng.random(portfolio.shape[0])
     portfolio, next_review = portfolio.copy(), next_review.copy()
