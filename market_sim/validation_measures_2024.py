@@ -21,12 +21,28 @@ def _present(vm: pd.DataFrame) -> pd.DataFrame:
     return vm[vm["status"] != NOT_ENTERED]
 
 
-def _wide(vm: pd.DataFrame, col: str, named_only: bool = False) -> pd.DataFrame:
-    """month x vendor table of `col` over the vendors present (NaN where a vendor has no row)."""
-    v = _present(vm)
-    if named_only:
-        v = v[~v["long_tail"].astype(bool)]
-    return v.pivot(index="month", columns="vendor", values=col).sort_index()
+def _cached(ctx: dict | None, vm: pd.DataFrame, key: tuple, build):
+    """`build()`, kept in the replication's `ctx` (several measures read the same wide table;
+    the calibration measures every history) for as long as it is asked about the same `vm`.
+    The measures only read what it returns."""
+    if ctx is None:
+        return build()
+    tables = ctx.setdefault("_tables", {})
+    hit = tables.get(key)
+    if hit is None or hit[0] is not vm:
+        hit = tables[key] = (vm, build())
+    return hit[1]
+
+
+def _wide(vm: pd.DataFrame, col: str, named_only: bool = False, ctx: dict | None = None) -> pd.DataFrame:
+    """month x vendor table of `col` over the vendors present (NaN where a vendor has no row);
+    with the replication's `ctx`, built once per table."""
+    def build():
+        v = _present(vm)
+        if named_only:
+            v = v[~v["long_tail"].astype(bool)]
+        return v.pivot(index="month", columns="vendor", values=col).sort_index()
+    return _cached(ctx, vm, ("wide", col, named_only), build)
 
 
 def _at(wide: pd.DataFrame, month: str, vendor: str) -> float:
@@ -54,7 +70,7 @@ def _in_band(x: float, low: float | None, high: float | None) -> bool:
 
 def mau_leader_months(vm, events, ctx, vendor, start, end, min_share):
     """Share of the months start..end in which `vendor` has the most MAU of all vendors."""
-    mau = _wide(vm, "mau")
+    mau = _wide(vm, "mau", ctx=ctx)
     mau = mau[(mau.index >= start) & (mau.index <= end)]
     if mau.empty or vendor not in mau:
         return NAN_FAIL
@@ -65,7 +81,7 @@ def mau_leader_months(vm, events, ctx, vendor, start, end, min_share):
 def lead_widens(vm, events, ctx, vendor, early, late, min_widening):
     """How much `vendor`'s lead (its MAU over the largest rival's) grows from `early` to `late`;
     met if it grows by at least `min_widening` and `vendor` leads at `late`."""
-    mau = _wide(vm, "mau")
+    mau = _wide(vm, "mau", ctx=ctx)
 
     def lead(month):
         if month not in mau.index or vendor not in mau:
@@ -80,7 +96,7 @@ def lead_widens(vm, events, ctx, vendor, early, late, min_widening):
 def flat_against(vm, events, ctx, vendor, reference, start, end, max_growth, min_gap):
     """`vendor`'s MAU growth start -> end; met if at most `max_growth` and `reference` grew at
     least `min_gap` times as much."""
-    mau = _wide(vm, "mau")
+    mau = _wide(vm, "mau", ctx=ctx)
     g = _ratio(_at(mau, end, vendor), _at(mau, start, vendor))
     g_ref = _ratio(_at(mau, end, reference), _at(mau, start, reference))
     return float(g), bool(_in_band(g, None, max_growth) and np.isfinite(g_ref) and g_ref >= min_gap * g)
@@ -88,7 +104,7 @@ def flat_against(vm, events, ctx, vendor, reference, start, end, max_growth, min
 
 def rank_in_month(vm, events, ctx, vendor, month, column="mau", min_rank=1, max_rank=None):
     """`vendor`'s rank (1 = largest) by `column` among the named vendors present in `month`."""
-    wide = _wide(vm, column, named_only=True)
+    wide = _wide(vm, column, named_only=True, ctx=ctx)
     if month not in wide.index or not np.isfinite(_at(wide, month, vendor)):
         return NAN_FAIL
     row = wide.loc[month].dropna()
@@ -98,7 +114,7 @@ def rank_in_month(vm, events, ctx, vendor, month, column="mau", min_rank=1, max_
 
 def growth(vm, events, ctx, vendor, column, start, end, min_growth, max_growth=None, lag_months=0):
     """`vendor`'s `column` at `end` (or its best over the `lag_months` after) over its value at `start`."""
-    wide = _wide(vm, column)
+    wide = _wide(vm, column, ctx=ctx)
     if vendor not in wide or start not in wide.index or end not in wide.index:
         return NAN_FAIL
     i = wide.index.get_loc(end)
@@ -111,7 +127,7 @@ def gain_ranking(vm, events, ctx, order, start, end, exact_top, within_top):
     """Rank the named vendors by MAU gained start -> end (a vendor absent at `start` gained all
     its MAU). Value: how many of `order` hold their exact rank. Met if the first `exact_top`
     hold their exact ranks and all of `order` are within the top `within_top`."""
-    mau = _wide(vm, "mau", named_only=True)
+    mau = _wide(vm, "mau", named_only=True, ctx=ctx)
     if end not in mau.index or start not in mau.index:
         return NAN_FAIL
     gain = (mau.loc[end] - mau.loc[start].fillna(0.0)).dropna().sort_values(ascending=False, kind="stable")
@@ -253,10 +269,12 @@ def leads_sum(vm, events, ctx, vendor, column, start, end):
 
 
 def _relative_prices(vm, ctx):
-    price = _wide(vm, "api_price")
-    before = pd.Series(ctx.get("initial_price", {}), dtype=float).reindex(price.columns)
-    first = price.apply(lambda s: s.dropna().iloc[0] if s.notna().any() else np.nan)
-    return price, price / before.fillna(first)
+    def build():
+        price = _wide(vm, "api_price", ctx=ctx)
+        before = pd.Series(ctx.get("initial_price", {}), dtype=float).reindex(price.columns)
+        first = price.bfill().iloc[0]  # each vendor's first price (NaN if it never had one)
+        return price, price / before.fillna(first)
+    return _cached(ctx, vm, ("relative_prices",), build)
 
 
 def cuts_with_wave(vm, events, ctx, vendor, cut_to, within_months):

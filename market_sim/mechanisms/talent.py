@@ -26,14 +26,16 @@ def log_attractiveness(salary: np.ndarray, gpus: np.ndarray, headcount: np.ndarr
             + momentum_weight * momentum)
 
 
-def destination_probabilities(log_attr: np.ndarray, open_to_hire: np.ndarray) -> np.ndarray:
-    """(vendors x vendors): row i is where a researcher of i who looks around ends up (the
-    diagonal is staying). Only vendors open to hiring are destinations; staying is always
-    possible for an active source."""
+def destination_probabilities(log_attr: np.ndarray, open_to_hire: np.ndarray,
+                              sources: np.ndarray | None = None) -> np.ndarray:
+    """(sources x vendors): row i is where a researcher of source i who looks around ends up
+    (its own column is staying). Only vendors open to hiring are destinations; staying is
+    always possible for an active source. `sources`: vendor rows (default: every vendor)."""
     n = log_attr.shape[0]
+    sources = np.arange(n) if sources is None else np.asarray(sources)
     u = np.where(open_to_hire[None, :], log_attr[None, :], -np.inf)
-    u = np.broadcast_to(u, (n, n)).copy()
-    u[np.arange(n), np.arange(n)] = log_attr
+    u = np.broadcast_to(u, (sources.size, n)).copy()
+    u[np.arange(sources.size), sources] = log_attr[sources]
     return softmax(u, axis=1)
 
 
@@ -44,12 +46,11 @@ def talent_moves(rng: np.random.Generator, headcount: np.ndarray, active: np.nda
     n = headcount.shape[0]
     looking = rng.binomial(np.where(active, headcount, 0).astype(np.int64),
                            np.clip(mobility * (1.0 - friction), 0.0, 1.0))
-    probs = destination_probabilities(log_attr, open_to_hire)
     # rows with nobody looking draw no random numbers (numpy's multinomial of 0), so drawing
     # only the others takes the same numbers in the same order
     moves = np.zeros((n, n), np.int64)
     rows = np.flatnonzero(looking > 0)
-    moves[rows] = rng.multinomial(looking[rows], probs[rows])
+    moves[rows] = rng.multinomial(looking[rows], destination_probabilities(log_attr, open_to_hire, rows))
     moves[np.arange(n), np.arange(n)] = 0
     return moves
 
