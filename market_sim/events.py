@@ -20,11 +20,13 @@ class EventLog:
         self.start = start
         self.ids = vendor_ids
         self.names = vendor_names
-        self._facts: list[tuple] = []        # (t, row, event, word, args, value)
+        self._facts: list = []               # (t, row, event, word, args, value), or a _Releases of many
+        self._count = 0                      # events recorded
+        self._read = 0                       # facts worded so far
         self._worded: list[dict] = []
 
     def __len__(self) -> int:
-        return len(self._facts)
+        return self._count
 
     def __iter__(self):
         return iter(self.records)
@@ -35,16 +37,19 @@ class EventLog:
     def add(self, t: int, row: int, event: str, word, args: tuple, value: float = np.nan) -> None:
         """Record an event of vendor `row` (-1: the market) in month t, worded by word(*args)."""
         self._facts.append((t, row, event, word, args, value))
+        self._count += 1
 
     @property
     def records(self) -> list[dict]:
         """One dict per event with COLUMNS as keys, oldest first (a new list each call)."""
-        for t, row, event, word, args, value in self._facts[len(self._worded):]:
-            self._worded.append({
-                "month_index": t, "month": month_label(self.start, t),
-                "vendor": self.ids[row] if row >= 0 else "", "event": event,
-                "detail": word(*args), "value": float(value),
-            })
+        for fact in self._facts[self._read:]:
+            for t, row, event, word, args, value in (fact.facts() if isinstance(fact, _Releases) else (fact,)):
+                self._worded.append({
+                    "month_index": t, "month": month_label(self.start, t),
+                    "vendor": self.ids[row] if row >= 0 else "", "event": event,
+                    "detail": word(*args), "value": float(value),
+                })
+        self._read = len(self._facts)
         return list(self._worded)
 
     def frame(self) -> pd.DataFrame:
@@ -60,11 +65,10 @@ class EventLog:
         """One event per (vendor, feature) in `reported`: a headline sets a new domestic best,
         the others match it. `features` is the run's FeatureSpace."""
         rows, cols = np.nonzero(reported)
-        levels = capability[rows, cols]
-        values = np.where(features.log_scale[cols], 10.0 ** levels, levels)  # in the features' own units
-        facts = zip(rows.tolist(), cols.tolist(), headline[rows, cols].tolist(), levels.tolist(), values.tolist())
-        for row, f, head, level, value in facts:
-            self._facts.append((t, row, "release", _word_release, (self.names[row], head, features, f, level), value))
+        if rows.size:  # kept as arrays: a run whose events nobody reads never makes one tuple per release
+            self._facts.append(_Releases(t, rows, cols, headline[rows, cols], capability[rows, cols], features,
+                                         self.names))
+            self._count += rows.size
 
     def price_cuts(self, t: int, cut: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
         for row in np.flatnonzero(cut):
@@ -104,6 +108,22 @@ class EventLog:
 
     def shutdown(self, t: int, row: int) -> None:
         self.add(t, row, "exit", _word_shutdown, (self.names[row],))
+
+
+class _Releases:
+    """One month's releases, as arrays until they are read."""
+
+    __slots__ = ("t", "rows", "cols", "headline", "levels", "features", "names")
+
+    def __init__(self, t, rows, cols, headline, levels, features, names):
+        self.t, self.rows, self.cols, self.headline, self.levels = t, rows, cols, headline, levels
+        self.features, self.names = features, names
+
+    def facts(self):
+        values = np.where(self.features.log_scale[self.cols], 10.0 ** self.levels, self.levels)  # the features' units
+        for row, f, head, level, value in zip(self.rows.tolist(), self.cols.tolist(), self.headline.tolist(),
+                                              self.levels.tolist(), values.tolist()):
+            yield (self.t, row, "release", _word_release, (self.names[row], head, self.features, f, level), value)
 
 
 # ---- wording
