@@ -33,7 +33,8 @@ CASES = [
     ("small_0", SMALL, {}, 0),
     ("small_1", SMALL, {}, 1),
     ("baseline_3000", BASELINE, {"scale.consumers": 3000, "scale.enterprises": 300}, 3),
-    ("mixed_2000", BASELINE, {"scale.consumers": 2000, "scale.enterprises": 200, "consumers.word_of_mouth": "mixed"}, 4),
+    ("mixed_2000", BASELINE,
+     {"scale.consumers": 2000, "scale.enterprises": 200, "consumers.word_of_mouth": "mixed"}, 4),
     ("funding_winter_2000", ROOT / "configs" / "scenarios" / "funding_winter.yaml",
      {"scale.consumers": 2000, "scale.enterprises": 200}, 5),
 ]
