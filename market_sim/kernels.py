@@ -139,8 +139,15 @@ def neighbour_adopted_share(vendor, neighbours):
 def superapp_hazard(on_superapp, app_hazard):
     """(on_superapp * app_hazard).sum(axis=1): each person's hazard from the super-apps it is on."""
     n, apps = on_superapp.shape
-    row = np.empty(apps)
     out = np.empty(n)
+    if apps < 8:  # numpy adds fewer than 8 in order
+        for i in range(n):
+            total = 0.0
+            for a in range(apps):
+                total += (1.0 if on_superapp[i, a] else 0.0) * app_hazard[a]
+            out[i] = total
+        return out
+    row = np.empty(apps)
     for i in range(n):
         for a in range(apps):
             row[a] = (1.0 if on_superapp[i, a] else 0.0) * app_hazard[a]

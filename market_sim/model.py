@@ -227,7 +227,7 @@ class MarketModel(TableBackedModel):
         b.portfolio[:], b.next_review[:] = procurement.review_portfolios(
             draws, t, utility, b.portfolio, b.next_review, v.active, ent)
         # tokens are re-split within the garden every month at current prices and capabilities
-        everyone = np.arange(b.size)
+        everyone = slice(None)  # every buyer (a view: no copies of their columns)
         b.weights[:] = procurement.garden_weights(utility(everyone, b.portfolio), b.portfolio, ent.spend_softmax_scale)
         paid = procurement.portfolio_price(b.portfolio, b.weights, v.api_price)
         demand = procurement.token_demand(b.base_demand, ent.demand_growth_per_month, t, paid,
@@ -236,7 +236,7 @@ class MarketModel(TableBackedModel):
             demand, b.portfolio, b.weights, v.api_price, b.sector, len(self.sectors), v.size)
         v.last_enterprise_tokens[:] = v.enterprise_tokens
 
-    def _buyer_utility(self, fit: np.ndarray, risk: np.ndarray, garden: np.ndarray, rows: np.ndarray,
+    def _buyer_utility(self, fit: np.ndarray, risk: np.ndarray, garden: np.ndarray, rows: np.ndarray | slice,
                        vendors: np.ndarray | None = None) -> np.ndarray:
         """Utility to buyers `rows` of every vendor, or of `vendors` (rows x k), given the
         sectors' capability fit and the vendors' failure risk; `garden` is what each buyer held

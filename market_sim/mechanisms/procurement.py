@@ -58,7 +58,7 @@ def choose_portfolio(uniform: np.ndarray, utility: np.ndarray, available: np.nda
     -ln(-ln u) of the given uniforms (one per buyer and vendor). Token weights within the
     garden are `garden_weights`."""
     gumbel = -np.log(-np.log(np.clip(uniform, 1e-300, 1.0 - 1e-16)))
-    noisy = np.where(available[None, :], utility, -np.inf) + gumbel
+    noisy = (utility if available.all() else np.where(available[None, :], utility, -np.inf)) + gumbel
     if kernels.enabled():
         return kernels.top_k_columns(noisy, size)
     k = min(size, utility.shape[1])
