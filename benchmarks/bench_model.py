@@ -193,6 +193,57 @@ def profile_top(n: int = 15) -> str:
     return buf.getvalue()
 
 
+STAGES = ("follow_exogenous_paths", "enter_market", "release_features", "set_api_prices", "buy_tokens",
+          "use_assistants", "move_talent", "settle_accounts", "finance", "take_stock")
+
+
+def stage_times(consumers: int, runs: int) -> dict[str, float]:
+    """Milliseconds per run in each stage of the month (MarketModel's methods), the set-up
+    (with its opening purchases), the records and the output tables of the fast path (market
+    table and outcomes): sums over a run, medians over `runs` runs after a warm-up, in this
+    process."""
+    from market_sim import MarketModel, load_config
+    from market_sim.records import Recorder
+    from market_sim.runner import release_model
+
+    cfg = load_config(BASELINE, {"scale.consumers": consumers, "scale.enterprises": consumers // 10})
+    spent: dict[str, float] = {}
+    originals = {name: getattr(MarketModel, name) for name in STAGES} | {"record": Recorder.record}
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            out = fn(*args, **kwargs)
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
+            return out
+        return wrapper
+
+    per_run: list[dict[str, float]] = []
+    try:
+        for name in STAGES:
+            setattr(MarketModel, name, timed(name, originals[name]))
+        Recorder.record = timed("record", originals["record"])
+        for i in range(runs + 1):
+            spent.clear()
+            t0 = time.perf_counter()
+            model = MarketModel(cfg, rng=np.random.default_rng(np.random.SeedSequence(i)))
+            set_up = time.perf_counter() - t0
+            spent.clear()  # the set-up's own stages (its opening purchases) count as set-up
+            while model.running:
+                model.step()
+            t1 = time.perf_counter()
+            model.market_table(), model.outcomes()
+            t2 = time.perf_counter()
+            release_model(model)
+            if i:  # the first is the warm-up
+                per_run.append(spent | {"set-up": set_up, "output tables": t2 - t1, "total": t2 - t0})
+    finally:
+        for name in STAGES:
+            setattr(MarketModel, name, originals[name])
+        Recorder.record = originals["record"]
+    return {k: 1000 * statistics.median(r.get(k, 0.0) for r in per_run) for k in per_run[0]}
+
+
 def plot(rows: list[dict], ref: dict | None, path: Path) -> None:
     from matplotlib.figure import Figure
 
@@ -202,7 +253,7 @@ def plot(rows: list[dict], ref: dict | None, path: Path) -> None:
     a.loglog(n, [r["wall_s"] for r in rows], "o-", label="market-sim run (24 months)")
     a.set_xlabel("consumer agents (enterprises 1:10)")
     a.set_ylabel("wall time, s (median)")
-    a.axhline(15, color="grey", ls=":", label="target at 200k: 15 s")
+    a.axhline(1.5, color="grey", ls=":", label="target at 200k: 1.5 s")
     a.legend(fontsize=8)
     b.semilogx(n, [r["us_per_consumer_month"] for r in rows], "o-", label="market-sim per consumer-month")
     if ref:
@@ -222,6 +273,9 @@ def main() -> None:
     ap.add_argument("--scale-runs", type=int, default=3, help="fresh processes per scaling size (median)")
     ap.add_argument("--memory-runs", type=int, default=0, help="sequential runs for the memory measurement (0: skip)")
     ap.add_argument("--profile", action="store_true", help="print the cProfile top entries of one baseline run")
+    ap.add_argument("--stages", action="store_true",
+                    help="ms per run in each stage of the month at 5,000 and 20,000 consumers, with the compiled "
+                         "kernels and with the numpy reference path (MARKET_SIM_KERNELS=numpy) side by side")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_model.json")
     ap.add_argument("--plot", type=Path, default=ROOT / "benchmarks" / "results" / "scaling.png")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
@@ -265,6 +319,22 @@ def main() -> None:
         marks = [0, 49, 99, 149, 199]
         pts = ", ".join(f"run {i + 1}: {flat['rss_mb'][i]:.0f}" for i in marks if i < flat["runs"])
         print(f"  runner.release_model, {flat['runs']} runs  : {pts} ({flat['mb_per_run_second_half']:.3f} MB per run)")
+
+    if args.stages:
+        from market_sim import kernels
+
+        result["stages"] = {}
+        for consumers in (5_000, 20_000):
+            with kernels.use(True):
+                fast = stage_times(consumers, args.runs)
+            with kernels.use(False):
+                reference = stage_times(consumers, args.runs)
+            result["stages"][consumers] = {"kernels": fast, "numpy": reference}
+            print(f"\nWhere a run goes, {consumers:,} consumers (ms per run, medians of {args.runs})")
+            print(f"  {'stage':<32} {'kernels':>8} {'numpy':>8} {'ratio':>6}")
+            for stage in fast:
+                ratio = fast[stage] / reference[stage] if reference[stage] else float("nan")
+                print(f"  {stage:<32} {fast[stage]:>8.1f} {reference[stage]:>8.1f} {ratio:>6.2f}")
 
     if args.profile:
         top = profile_top()
