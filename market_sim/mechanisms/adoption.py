@@ -104,7 +104,7 @@ def weighted_counts(vendor: np.ndarray, weight: np.ndarray, n_vendors: int) -> n
     if kernels.enabled():
         return kernels.weighted_counts(vendor, weight, n_vendors)
     used = vendor >= 0
-    return np.bincount(vendor[used], weights=weight[used], minlength=n_vendors)
+    return np.bincount(vendor[used], weights=weight[used], minlength=n_vendors).astype(float, copy=False)
 
 
 def random_contacts(rng: np.random.Generator, n: int, degree: int) -> np.ndarray:
@@ -136,7 +136,9 @@ def discovery_source(uniform: np.ndarray, organic: np.ndarray, ads: np.ndarray, 
     month (inverse CDF of one uniform each): 0 word of mouth or own initiative (`organic`,
     per adopter), 1..V the ads of vendor 0..V-1, V+1.. the super-app columns of `apps`
     (adopters x apps)."""
-    hazards = np.column_stack([organic, np.broadcast_to(ads, (organic.size, ads.size)), apps])
+    # C order whatever the shapes (np.column_stack returns an F-ordered array for some, and
+    # numpy sums an F-ordered row in order, not pairwise): one summation order for every case
+    hazards = np.ascontiguousarray(np.column_stack([organic, np.broadcast_to(ads, (organic.size, ads.size)), apps]))
     total = hazards.sum(axis=1, keepdims=True)
     cumulative = np.cumsum(hazards / np.where(total > 0, total, 1.0), axis=1)
     return np.minimum((cumulative < uniform[:, None]).sum(axis=1), hazards.shape[1] - 1)

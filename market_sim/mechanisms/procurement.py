@@ -109,7 +109,9 @@ def sector_revenue(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarra
         return kernels.spend_tables(demand, portfolio, weights, price, sector, n_sectors, n_vendors)[3]
     held, rows, _, spend = _slot_spend(demand, portfolio, weights, price)
     key = (sector[:, None] * n_vendors + rows)[held]
-    return np.bincount(key, weights=spend[held], minlength=n_sectors * n_vendors).reshape(n_sectors, n_vendors)
+    # float even when nothing was bought (np.bincount of nothing is int)
+    revenue = np.bincount(key, weights=spend[held], minlength=n_sectors * n_vendors).astype(float, copy=False)
+    return revenue.reshape(n_sectors, n_vendors)
 
 
 def spend_by_vendor(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarray,
@@ -120,8 +122,8 @@ def spend_by_vendor(demand: np.ndarray, portfolio: np.ndarray, weights: np.ndarr
         one_sector = np.zeros(demand.size, np.int64)
         return kernels.spend_tables(demand, portfolio, weights, price, one_sector, 1, n_vendors)[:3]
     held, rows, tokens, spend = _slot_spend(demand, portfolio, weights, price)
-    revenue = np.bincount(rows[held], weights=spend[held], minlength=n_vendors)
-    vendor_tokens = np.bincount(rows[held], weights=tokens[held], minlength=n_vendors)
+    revenue = np.bincount(rows[held], weights=spend[held], minlength=n_vendors).astype(float, copy=False)
+    vendor_tokens = np.bincount(rows[held], weights=tokens[held], minlength=n_vendors).astype(float, copy=False)
     return spend.sum(axis=1), revenue, vendor_tokens
 
 

@@ -1,0 +1,539 @@
+"""The compiled kernels (market_sim/kernels.py) give their numpy references' numbers bit for bit.
+
+Each kernel is compared with the numpy expression it stands for on varied inputs, mostly through
+the public mechanism functions run with `kernels.use(False)` (the reference) and
+`kernels.use(True)`, with exact equality (same dtype, shape, values and sign of zero); then whole
+consumer and buyer months, and the model's four tables over a few seeds, a fully mixed
+population and scenarios.
+
+A difference of one ulp rarely changes a draw, so the tests of kernels that return only picks
+(discovery source, adoption, logit choice) put most uniforms exactly on the reference's
+cumulative shares or probabilities, or one ulp either side: there any difference in the sums
+flips a pick. Values of mixed signs and magnitudes make every sum depend on the order of its
+additions (`mixed_floats`).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from market_sim import kernels, load_config, streams
+from market_sim.mechanisms import adoption, procurement
+from market_sim.runner import simulate
+
+from .conftest import ROOT, SMALL
+
+SEEDS = st.integers(0, 2**32 - 1)
+WIDE = st.one_of(st.integers(1, 10), st.integers(120, 300))   # row lengths: blocks of 8, and > 128 (halved)
+
+
+# ------------------------------------------------------------------ helpers
+def assert_identical(got, ref) -> None:
+    """Same dtype, shape and values (NaN where NaN), and the same sign of every zero."""
+    got, ref = np.asarray(got), np.asarray(ref)
+    np.testing.assert_array_equal(got, ref, strict=True)
+    if ref.dtype.kind == "f":
+        numbers = ~np.isnan(ref)
+        np.testing.assert_array_equal(np.signbit(got[numbers]), np.signbit(ref[numbers]))
+
+
+def counted(ref):
+    """A bincount result of the reference: float64 even when nothing was counted (np.bincount
+    of no entries returns int64 zeros; the reference casts)."""
+    ref = np.asarray(ref)
+    assert ref.dtype == np.float64
+    return ref
+
+
+def both_paths(fn, *args, **kwargs):
+    """fn's result on the numpy reference path and on the compiled path: (reference, compiled)."""
+    with kernels.use(False):
+        ref = fn(*args, **kwargs)
+    with kernels.use(True):
+        got = fn(*args, **kwargs)
+    return ref, got
+
+
+def mixed_floats(rng: np.random.Generator, shape, spread: int = 6) -> np.ndarray:
+    """Both signs, magnitudes 10^-spread .. 10^spread: their sums depend on the order of additions."""
+    return rng.standard_normal(shape) * 10.0 ** rng.integers(-spread, spread + 1, shape)
+
+
+def rates(rng: np.random.Generator, shape, zeros: float = 0.2) -> np.ndarray:
+    """Non-negative rates over six orders of magnitude, a share of them exactly 0."""
+    x = rng.random(shape) * 10.0 ** rng.integers(-6, 1, shape)
+    return np.where(rng.random(shape) < zeros, 0.0, x)
+
+
+def on_boundaries(rng: np.random.Generator, uniform: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
+    """`uniform` with about 80% of its rows moved onto one of the reference's cumulative values
+    in that row (exactly, or one ulp below or above): where a kernel's value differs from the
+    reference by an ulp either way, `cumulative < u` differs and so does the pick."""
+    m, k = cumulative.shape
+    if m == 0 or k == 0:
+        return uniform
+    edge = cumulative[np.arange(m), rng.integers(0, k, m)]
+    nudge = rng.integers(-1, 2, m)
+    edge = np.where(nudge < 0, np.nextafter(edge, -np.inf), np.where(nudge > 0, np.nextafter(edge, np.inf), edge))
+    return np.where(rng.random(m) < 0.8, edge, uniform)
+
+
+def gardens(rng: np.random.Generator, m: int, n_vendors: int, slots: int, empty: float = 0.3) -> np.ndarray:
+    """(m x slots) int32 portfolios of distinct vendor rows; -1 in a share `empty` of the slots
+    (anywhere), in every slot past n_vendors, and in every slot of about a tenth of the rows."""
+    order = np.argsort(rng.random((m, n_vendors)), axis=1)[:, :slots]
+    portfolio = np.full((m, slots), -1, np.int32)
+    portfolio[:, :order.shape[1]] = order
+    portfolio[rng.random((m, slots)) < empty] = -1
+    portfolio[rng.random(m) < 0.1] = -1
+    return portfolio
+
+
+def buyers(rng: np.random.Generator, m: int, n_vendors: int, n_sectors: int, slots: int) -> SimpleNamespace:
+    """Random buyer and vendor arrays with the model's dtypes, and procurement coefficients."""
+    return SimpleNamespace(
+        sector=rng.integers(0, n_sectors, m).astype(np.int16),
+        home_cloud=rng.integers(-1, n_vendors, m).astype(np.int32),
+        risk_aversion=rng.random(m) * 3.0,
+        portfolio=gardens(rng, m, n_vendors, slots),
+        price=np.where(rng.random(n_vendors) < 0.2, 0.0, rates(rng, n_vendors, 0.0) * 100.0),
+        fit=mixed_floats(rng, (n_sectors, n_vendors), 2),
+        focus_sector=rng.integers(-1, n_sectors, n_vendors).astype(np.int16),
+        failure_risk=rng.random(n_vendors),
+        betas=tuple(mixed_floats(rng, 6, 1)),
+    )
+
+
+def utility_of(b: SimpleNamespace, garden: np.ndarray):
+    """The model's `utility_of(rows, vendors)` (MarketModel._buyer_utility) over buyers `b`."""
+    def utility(rows, vendors=None):
+        return procurement.buyer_utility(b.sector[rows], b.home_cloud[rows], b.risk_aversion[rows], garden[rows],
+                                         b.price, b.fit, b.focus_sector, b.failure_risk, *b.betas, vendors=vendors)
+    return utility
+
+
+# ------------------------------------------------------------------ numpy's pairwise summation
+def test_pairwise_sums_every_row_length_0_to_300_as_numpy_does():
+    rng = np.random.default_rng(0)
+    for n in range(301):
+        x = mixed_floats(rng, (4, n))
+        flat = x.reshape(-1)
+        got = np.array([kernels._pairwise(flat, r * n, n) for r in range(4)])
+        assert_identical(got, x.sum(axis=1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 5), st.integers(0, 17), SEEDS)
+@example(n=0, rows=1, lo=3, seed=0)
+@example(n=129, rows=2, lo=5, seed=1)
+@example(n=257, rows=2, lo=1, seed=2)
+def test_pairwise_sum_of_any_run_equals_numpys(n, rows, lo, seed):
+    rng = np.random.default_rng(seed)
+    x = mixed_floats(rng, (rows, n))
+    flat = x.reshape(-1)
+    assert_identical(np.array([kernels._pairwise(flat, r * n, n) for r in range(rows)]), x.sum(axis=1))
+    a = mixed_floats(rng, lo + n + 5)                      # a run that starts and ends inside the array
+    assert_identical(np.float64(kernels._pairwise(a, lo, n)), a[lo:lo + n].sum())
+
+
+# ------------------------------------------------------------------ consumers (adoption.py)
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 30), st.integers(0, 300), SEEDS)
+@example(n=3, apps=0, seed=0)
+@example(n=4, apps=300, seed=1)
+def test_superapp_hazard_is_numpys_row_sum(n, apps, seed):
+    rng = np.random.default_rng(seed)
+    on = rng.random((n, apps)) < rng.random()
+    hazard = mixed_floats(rng, apps)
+    assert_identical(kernels.superapp_hazard(on, hazard), (on * hazard[None, :]).sum(axis=1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 12), st.integers(1, 9), SEEDS)
+def test_neighbour_adopted_share(n, degree, n_vendors, seed):
+    rng = np.random.default_rng(seed)
+    vendor = rng.integers(-1, n_vendors, n).astype(np.int32)
+    vendor[rng.random(n) < rng.random()] = -1
+    neighbours = adoption.random_contacts(rng, n, degree).astype(np.int32)
+    ref, got = both_paths(adoption.neighbour_adopted_share, vendor, neighbours)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 150), st.integers(0, 150), SEEDS)
+@example(n=5, n_ads=0, n_apps=0, seed=0)
+@example(n=5, n_ads=140, n_apps=140, seed=1)
+def test_discovery_source(n, n_ads, n_apps, seed):
+    rng = np.random.default_rng(seed)
+    on_superapp = rng.random((n, n_apps)) < rng.random()
+    app_hazard = rates(rng, n_apps)
+    ads = rates(rng, n_ads, zeros=0.05)
+    newcomers = np.flatnonzero(rng.random(n) < 0.7)
+    organic = rates(rng, newcomers.size)
+    apps = on_superapp[newcomers] * app_hazard[None, :]
+    # where the uniforms go: on the reference's cumulative shares (its own arithmetic)
+    table = np.ascontiguousarray(np.column_stack([organic, np.broadcast_to(ads, (newcomers.size, n_ads)), apps]))
+    total = table.sum(axis=1, keepdims=True)
+    uniform = on_boundaries(rng, rng.random(newcomers.size), np.cumsum(table / np.where(total > 0, total, 1.0), axis=1))
+    assert_identical(kernels.discovery_source(uniform, organic, ads, on_superapp, newcomers, app_hazard),
+                     adoption.discovery_source(uniform, organic, ads, apps))
+
+
+def test_discovery_source_with_one_super_app():
+    """Two newcomers, six advertisers, one super-app: np.column_stack of (m x 1), a broadcast
+    (m x 6) and (m x 1) comes out Fortran-ordered, and numpy adds an F-ordered row in order
+    (total 1.0 here), not pairwise (1.0000000000000007); the reference makes its table C-ordered,
+    so both paths add pairwise and draw the uniform between the two sums alike. (Found by this
+    file: the reference used to depend on the layout.)"""
+    organic, ads, app_hazard = np.array([1.0, 1.0]), np.full(6, 1e-16), np.array([1e-16])
+    on_superapp, newcomers, uniform = np.ones((2, 1), bool), np.array([0, 1]), np.array([1 - 2**-53, 0.5])
+    assert_identical(kernels.discovery_source(uniform, organic, ads, on_superapp, newcomers, app_hazard),
+                     adoption.discovery_source(uniform, organic, ads, on_superapp[newcomers] * app_hazard[None, :]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 300), st.floats(0.0, 2.0), SEEDS)
+@example(n=10, q=0.0, seed=0)
+@example(n=10, q=5e-324, seed=1)
+def test_adopters(n, q, seed):
+    rng = np.random.default_rng(seed)
+    p = rates(rng, n)
+    share = np.where(rng.random(n) < 0.1, rng.integers(0, 2, n).astype(float), rng.random(n))  # some exactly 0, 1
+    candidate = rng.random(n) < 0.7
+    prob = adoption.adoption_probability(p, q, share)
+    uniform = on_boundaries(rng, rng.random(n), prob[:, None])
+    reference = candidate & (uniform < prob)
+    ref, got = both_paths(adoption.adopters, uniform, candidate, p, q, share)
+    assert_identical(ref, reference)
+    assert_identical(got, reference)
+
+
+def consumers(rng: np.random.Generator, n: int, n_vendors: int, n_apps: int, degree: int) -> SimpleNamespace:
+    """Random consumer arrays with the model's dtypes; at least one vendor available."""
+    available = rng.random(n_vendors) < 0.7
+    available[rng.integers(n_vendors)] = True
+    vendor = rng.integers(-1, n_vendors, n).astype(np.int32)
+    vendor[rng.random(n) < 0.3] = -1
+    return SimpleNamespace(
+        vendor=vendor, neighbours=adoption.random_contacts(rng, n, degree).astype(np.int32),
+        on_superapp=rng.random((n, n_apps)) < rng.random(n_apps),
+        superapp_owner=rng.integers(0, n_vendors, n_apps),    # repeated owners too
+        available=available, vendor_utility=mixed_floats(rng, n_vendors, 1),
+        betas=tuple(rng.normal(0.0, 2.0, 3)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 200), st.integers(1, 12), st.integers(0, 5), st.integers(1, 10), st.booleans(), SEEDS)
+def test_chooser_logit_arguments_and_pick_equal_month_of_uses_numpy_path(n, n_vendors, n_apps, degree, hyped, seed):
+    rng = np.random.default_rng(seed)
+    c = consumers(rng, n, n_vendors, n_apps, degree)
+    cols = np.flatnonzero(c.available)
+    col_of = np.full(n_vendors + 1, -1)
+    col_of[cols] = np.arange(cols.size)
+    apps_on = c.available[c.superapp_owner]
+    choosers = rng.permutation(n)[:rng.integers(1, n + 1)]
+    hype = mixed_floats(rng, n_vendors, 1)[cols] if hyped else np.zeros(cols.size)
+    n_hyped = int(rng.integers(0, choosers.size + 1)) if hyped else 0
+    # month_of_use's numpy path
+    contacts = adoption.neighbour_vendor_share(c.vendor, c.neighbours, choosers, n_vendors)[:, cols]
+    u = adoption.chooser_utility(c.vendor_utility[cols], c.on_superapp[choosers][:, apps_on],
+                                 col_of[c.superapp_owner[apps_on]], contacts, col_of[c.vendor[choosers]], *c.betas)
+    if hyped:
+        u[:n_hyped] += hype[None, :]
+    exponent = kernels.chooser_logit_arguments(choosers, c.vendor, c.neighbours, cols, col_of, c.vendor_utility,
+                                               c.on_superapp, np.flatnonzero(apps_on),
+                                               col_of[c.superapp_owner[apps_on]], *c.betas, hype, n_hyped)
+    assert_identical(exponent, u - u.max(axis=1, keepdims=True))     # the softmax's argument of exp
+    everything = np.ones(cols.size, bool)
+    uniform = on_boundaries(rng, rng.random(choosers.size), np.cumsum(adoption.logit_shares(u, everything), axis=1))
+    assert_identical(kernels.inverse_cdf_pick(np.exp(exponent), uniform, cols.size - 1),
+                     adoption.logit_choice(uniform, u, everything))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), WIDE, SEEDS)
+@example(m=3, k=300, seed=0)
+def test_inverse_cdf_pick_over_wide_rows(m, k, seed):
+    rng = np.random.default_rng(seed)
+    u = mixed_floats(rng, (m, k), 1)
+    everything = np.ones(k, bool)
+    uniform = on_boundaries(rng, rng.random(m), np.cumsum(adoption.logit_shares(u, everything), axis=1))
+    assert_identical(kernels.inverse_cdf_pick(np.exp(u - u.max(axis=1, keepdims=True)), uniform, k - 1),
+                     adoption.logit_choice(uniform, u, everything))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 500), st.integers(1, 20), SEEDS)
+def test_weighted_counts(n, n_vendors, seed):
+    rng = np.random.default_rng(seed)
+    vendor = rng.integers(-1, n_vendors, n).astype(np.int32)
+    weight = np.abs(mixed_floats(rng, n))
+    ref, got = both_paths(adoption.weighted_counts, vendor, weight, n_vendors)
+    assert_identical(got, counted(ref))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 400), st.integers(1, 10), st.integers(0, 4), st.integers(1, 8),
+       st.sampled_from(["network", "mixed"]), st.booleans(), SEEDS)
+def test_month_of_use_is_the_same_on_both_paths(n, n_vendors, n_apps, degree, word_of_mouth, hyped, seed):
+    rng = np.random.default_rng(seed)
+    c = consumers(rng, n, n_vendors, n_apps, degree)
+    orphaned = (c.vendor >= 0) & ~c.available[np.maximum(c.vendor, 0)] & (rng.random(n) < 0.8)
+    weight = rng.uniform(0.5, 2.0, n)
+    ads, apps = rates(rng, n_vendors, 0.4) * 0.05 * c.available, rates(rng, n_apps) * 0.2
+    rules = SimpleNamespace(churn=rng.uniform(0, 0.2), switch_rate=rng.uniform(0, 0.4), bass_p=rng.uniform(0, 0.05),
+                            bass_q=rng.uniform(0, 0.8), word_of_mouth=word_of_mouth, beta_superapp=c.betas[0],
+                            beta_word_of_mouth=c.betas[1], beta_incumbent=c.betas[2])
+    hype = mixed_floats(rng, n_vendors, 1) if hyped else None
+    out = {}
+    for on in (False, True):
+        with kernels.use(on):
+            vendor, moved = adoption.month_of_use(np.random.default_rng(seed + 1), c.vendor, c.neighbours, weight,
+                                                  c.on_superapp, c.superapp_owner, orphaned, c.vendor_utility,
+                                                  c.available, ads, apps, rules, hype)
+            out[on] = vendor, moved, counted(adoption.weighted_counts(vendor, weight, n_vendors))
+    for got, ref in zip(out[True], out[False]):
+        assert_identical(got, ref)
+
+
+# ------------------------------------------------------------------ buyers (procurement.py)
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 60), st.integers(1, 15), st.integers(1, 5), st.integers(1, 6), st.integers(1, 15),
+       st.booleans(), SEEDS)
+def test_buyer_utility_of_given_vendors(m, n_vendors, n_sectors, slots, k, broadcast, seed):
+    rng = np.random.default_rng(seed)
+    b = buyers(rng, m, n_vendors, n_sectors, slots)
+    if broadcast:   # as review_portfolios asks: every available vendor's row (int64), the same for each buyer
+        cols = np.flatnonzero(rng.random(n_vendors) < 0.7)
+        vendors = np.broadcast_to(cols, (m, cols.size))
+    else:           # as garden_weights' caller asks: each buyer's garden, -1 allowed
+        vendors = rng.integers(-1, n_vendors, (m, k)).astype(np.int32)
+    utility = utility_of(b, b.portfolio)
+    rows = np.arange(m)
+    ref, got = both_paths(utility, rows, vendors)
+    assert_identical(got, ref)
+    # each entry is the full matrix's (the -1 entries are meaningless; masked)
+    full = utility(rows)
+    scored = vendors >= 0
+    gathered = np.take_along_axis(full, np.maximum(vendors, 0), axis=1)
+    assert_identical(got[scored], gathered[scored])
+    assert_identical(ref[scored], gathered[scored])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 40), st.integers(0, 14), st.integers(1, 10), SEEDS)
+@example(m=3, n=0, size=3, seed=0)
+@example(m=3, n=2, size=5, seed=1)
+def test_choose_portfolio(m, n, size, seed):
+    rng = np.random.default_rng(seed)
+    utility = mixed_floats(rng, (m, n), 1)
+    utility[rng.random((m, n)) < 0.1] = -np.inf
+    available = rng.random(n) < 0.7
+    uniform = rng.random((m, n))
+    uniform[rng.random((m, n)) < 0.05] = rng.choice([0.0, 1.0])       # clipped: Gumbel noise stays finite
+    ref, got = both_paths(procurement.choose_portfolio, uniform, utility, available, size)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 30), st.integers(0, 12), st.integers(1, 12), SEEDS)
+def test_top_k_columns_with_ties_and_infinities(m, n, k, seed):
+    """Ties go to the lower column, infinite scores to -1, as choose_portfolio's numpy path when
+    it sorts whole rows (k >= columns); with fewer wanted than columns numpy's argpartition
+    orders tied scores arbitrarily, so those get distinct scores (and -inf, masked anyway)."""
+    rng = np.random.default_rng(seed)
+    if k >= n:
+        score = rng.integers(-2, 3, (m, n)).astype(float)
+        score[rng.random((m, n)) < 0.15] = np.inf
+    else:
+        score = mixed_floats(rng, (m, n), 1)
+    score[rng.random((m, n)) < 0.15] = -np.inf
+    top = procurement._top_k(score, min(k, n))
+    reference = np.where(np.isfinite(np.take_along_axis(score, top, axis=1)), top, -1).astype(np.int32)
+    reference = np.pad(reference, ((0, 0), (0, k - reference.shape[1])), constant_values=-1)
+    assert_identical(kernels.top_k_columns(score, k), reference)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 60), WIDE, st.floats(1e-3, 1e3), SEEDS)
+@example(m=4, slots=3, scale=1.0, seed=0)
+def test_garden_weights(m, slots, scale, seed):
+    rng = np.random.default_rng(seed)
+    utility = mixed_floats(rng, (m, slots), 3)
+    odd = rng.random((m, slots))
+    utility[odd < 0.03] = -np.inf
+    utility[(odd >= 0.03) & (odd < 0.06)] = -1e305        # below numpy's initial max of -1e300
+    portfolio = gardens(rng, m, slots + 2, slots)
+    ref, got = both_paths(procurement.garden_weights, utility, portfolio, scale)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 60), WIDE, st.booleans(), SEEDS)
+@example(m=5, slots=9, softmax_weights=False, seed=0)
+@example(m=5, slots=300, softmax_weights=True, seed=1)
+def test_portfolio_price(m, slots, softmax_weights, seed):
+    rng = np.random.default_rng(seed)
+    n_vendors = int(rng.integers(1, 2 * slots + 8))       # wide rows mostly held, narrow ones often not
+    portfolio = gardens(rng, m, n_vendors, slots)
+    weights = (procurement.garden_weights(mixed_floats(rng, (m, slots), 1), portfolio, 1.0) if softmax_weights
+               else np.abs(mixed_floats(rng, (m, slots))))
+    price = np.where(rng.random(n_vendors) < 0.2, 0.0, np.abs(mixed_floats(rng, n_vendors, 3)))
+    ref, got = both_paths(procurement.portfolio_price, portfolio, weights, price)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 60), st.integers(1, 5), WIDE, SEEDS)
+@example(m=5, n_sectors=2, slots=9, seed=0)
+@example(m=5, n_sectors=2, slots=300, seed=1)
+def test_spend_tables(m, n_sectors, slots, seed):
+    rng = np.random.default_rng(seed)
+    n_vendors = int(rng.integers(1, 2 * slots + 8))
+    portfolio = gardens(rng, m, n_vendors, slots)
+    weights = np.abs(mixed_floats(rng, (m, slots), 2))
+    price = np.where(rng.random(n_vendors) < 0.2, 0.0, np.abs(mixed_floats(rng, n_vendors, 3)))
+    demand = np.abs(mixed_floats(rng, m, 4))
+    sector = rng.integers(0, n_sectors, m).astype(np.int16)
+    ref, got = both_paths(procurement.spend_by_vendor, demand, portfolio, weights, price, n_vendors)
+    ref = (ref[0], counted(ref[1]), counted(ref[2]))
+    for g, r in zip(got, ref, strict=True):
+        assert_identical(g, r)
+    ref_sector, got_sector = both_paths(procurement.sector_revenue, demand, portfolio, weights, price, sector,
+                                        n_sectors, n_vendors)
+    ref_sector = counted(ref_sector)
+    assert_identical(got_sector, ref_sector)
+    ref_month, got_month = both_paths(procurement.monthly_spend, demand, portfolio, weights, price, sector,
+                                      n_sectors, n_vendors)
+    for g, r in zip(got_month, (*ref, ref_sector), strict=True):
+        assert_identical(g, r)
+    for r, expected in zip(ref_month, (*ref, ref_sector), strict=True):
+        assert_identical(counted(r), expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 80), st.integers(1, 12), st.integers(1, 4), st.integers(1, 5), st.integers(0, 24), SEEDS)
+def test_buyers_month_is_the_same_on_both_paths(m, n_vendors, n_sectors, size, month, seed):
+    """MarketModel.buy_tokens' arrays: review_portfolios (buyer_utility, top_k_columns),
+    garden_weights, portfolio_price, token_demand and monthly_spend."""
+    rng = np.random.default_rng(seed)
+    b = buyers(rng, m, n_vendors, n_sectors, size)
+    available = rng.random(n_vendors) < 0.75
+    available[rng.integers(n_vendors)] = True      # the model always has an active vendor (review_portfolios needs one)
+    next_review = rng.integers(0, 30, m).astype(np.int32)
+    rules = SimpleNamespace(portfolio_size=size, review_months=rng.uniform(1.0, 24.0))
+    base_demand, scale = np.abs(mixed_floats(rng, m, 3)), rng.uniform(0.05, 5.0)
+
+    def buy_tokens():
+        utility = utility_of(b, b.portfolio)
+        portfolio, next_month = procurement.review_portfolios(np.random.default_rng(seed + 1), month, utility,
+                                                              b.portfolio, next_review, available, rules)
+        weights = procurement.garden_weights(utility(np.arange(m), portfolio), portfolio, scale)
+        paid = procurement.portfolio_price(portfolio, weights, b.price)
+        demand = procurement.token_demand(base_demand, 0.05, month, paid, 20.0, 0.8)
+        spend, revenue, tokens, by_sector = procurement.monthly_spend(demand, portfolio, weights, b.price, b.sector,
+                                                                      n_sectors, n_vendors)
+        return (portfolio, next_month, weights, paid, demand, spend, counted(revenue), counted(tokens),
+                counted(by_sector))
+
+    ref, got = both_paths(buy_tokens)
+    for g, r in zip(got, ref, strict=True):
+        assert_identical(g, r)
+
+
+# ------------------------------------------------------------------ random streams (streams.py)
+ENTROPY = st.one_of(st.just(0), st.integers(1, 2**32 - 1), st.integers(2**32, 2**64 - 1), st.integers(2**64, 2**70),
+                    st.integers(2**96, 2**128 - 1), st.integers(2**128, 2**200))
+KEY = st.lists(st.integers(0, 2**32 - 1), max_size=6)
+
+
+def assembled_words(entropy: int, spawn_key) -> np.ndarray:
+    """The SeedSequence's entropy words as RandomStreams assembles them (streams._words, run
+    entropy padded to the pool size of 4, then the spawn key's words)."""
+    run = streams._words(entropy)
+    run = np.concatenate([run, np.zeros(max(4 - run.size, 0), np.uint64)])
+    return np.concatenate([run, streams._words(list(spawn_key))])
+
+
+@settings(max_examples=100, deadline=None)
+@given(ENTROPY, KEY)
+@example(entropy=0, key=[])
+@example(entropy=2**128 - 1, key=[2**32 - 1] * 6)
+@example(entropy=2**64, key=[0, 0, 0, 0])
+def test_seed_sequence_state(entropy, key):
+    reference = np.random.SeedSequence(entropy, spawn_key=tuple(key)).generate_state(4, np.uint64)
+    assert_identical(kernels.seed_sequence_state(assembled_words(entropy, key)), reference)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ENTROPY, st.lists(st.integers(0, 2**32 - 1), max_size=2), st.sampled_from(streams.MECHANISMS),
+       st.integers(-1, 2**32 - 2), st.integers(0, 2**32 - 1), st.integers(-1, 2**32 - 2))
+@example(entropy=7, key=[], mechanism="adoption", month=-1, purpose=0, row=-1)
+def test_random_streams_draw_the_same_numbers(entropy, key, mechanism, month, purpose, row):
+    s = streams.RandomStreams(np.random.SeedSequence(entropy, spawn_key=tuple(key)))
+    ref, got = both_paths(s.generator, mechanism, month, purpose, row)
+    assert isinstance(got.bit_generator.seed_seq, streams._SeedState)         # the compiled hash was used
+    assert isinstance(ref.bit_generator.seed_seq, np.random.SeedSequence)
+    assert got.bit_generator.state == ref.bit_generator.state
+    assert_identical(got.random(5), ref.random(5))
+    assert_identical(got.integers(0, 2**63, 3), ref.integers(0, 2**63, 3))
+
+
+# ------------------------------------------------------------------ the model's tables
+TABLES = ("vendor_month", "market_month", "events", "outcomes")
+SCALE = {"scale.consumers": 1500, "scale.enterprises": 150}
+
+
+def assert_same_tables(cfg, seed) -> None:
+    ref, got = both_paths(simulate, cfg, seed)
+    assert set(ref) == set(got) == set(TABLES)
+    for name in TABLES:
+        assert len(ref[name]), name
+        pd.testing.assert_frame_equal(got[name], ref[name], check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("key", range(3))
+def test_model_tables_are_the_same_with_and_without_kernels(small_config, key):
+    assert_same_tables(small_config, np.random.SeedSequence(7, spawn_key=(key,)))
+
+
+def test_model_tables_fully_mixed():
+    assert_same_tables(load_config(SMALL, {"consumers.word_of_mouth": "mixed"}), np.random.SeedSequence(11))
+
+
+@pytest.mark.parametrize("scenario", ["funding_winter", "price_war_deepens"])
+def test_model_tables_of_a_scenario(scenario):
+    cfg = load_config(ROOT / "configs" / "scenarios" / f"{scenario}.yaml", SCALE)
+    assert_same_tables(cfg, np.random.SeedSequence(20240101, spawn_key=(1,)))
+
+
+KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "adopts", "chooser_logit_arguments",
+           "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
+           "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state")
+
+
+def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
+    """The table comparisons above compare something: a run with the kernels on calls each of them."""
+    calls = dict.fromkeys(KERNELS, 0)
+
+    def counting(name, fn):
+        def wrapper(*args):
+            calls[name] += 1
+            return fn(*args)
+        return wrapper
+
+    for name in KERNELS:
+        monkeypatch.setattr(kernels, name, counting(name, getattr(kernels, name)))
+    seed = np.random.SeedSequence(7, spawn_key=(0,))
+    with kernels.use(False):
+        simulate(small_config, seed)
+    assert not any(calls.values()), calls
+    with kernels.use(True):
+        simulate(small_config, seed)
+    assert all(calls.values()), calls
