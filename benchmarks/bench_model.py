@@ -2,10 +2,11 @@
 memory. Run from the project's venv:
 
     .venv/bin/python benchmarks/bench_model.py                 # reference ratio + scaling (about 1 min)
+    .venv/bin/python benchmarks/bench_model.py --stages        # + where a run goes, kernels vs numpy path
     .venv/bin/python benchmarks/bench_model.py --memory-runs 200 --profile
 
-Prints small tables and writes benchmarks/results/bench_model.json (and, with matplotlib,
-docs/img/scaling.png). Method and figures: docs/performance.md.
+Prints small tables and writes benchmarks/results/bench_model.json and, with matplotlib,
+benchmarks/results/scaling.png (both untracked). Method and figures: docs/performance.md.
 """
 
 from __future__ import annotations
