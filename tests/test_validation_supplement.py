@@ -302,3 +302,16 @@ def test_the_real_targets_name_real_facts():
     assert used <= {f["id"] for f in supplement if f["use"] == "target"}
     assert all({"id", "fact", "what", "measure", "params", "pass_share", "why"} <= set(t) for t in targets
                if t["source"] == "supplement")
+
+
+def test_a_replications_wide_tables_are_reused_only_for_that_replications_table():
+    # catches a cache keyed by column alone: a second replication measured with the first's
+    # table (validate and the calibration keep one ctx per replication, but a ctx reused for
+    # another table must rebuild)
+    ctx = dict(CTX)
+    leads = table(mau={"bytedance": 5e6})
+    trails = table(mau={"bytedance": 1e5})
+    params = {"vendor": "bytedance", "start": "2024-01", "end": "2024-12", "min_share": 1.0}
+    assert MEASURES["mau_leader_months"](leads, [], ctx, **params)[1]
+    assert MEASURES["mau_leader_months"](leads, [], ctx, **params)[1]      # from the kept table
+    assert not MEASURES["mau_leader_months"](trails, [], ctx, **params)[1]
