@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -14,6 +15,7 @@ def month_index(month: str, start: str) -> int:
     return (year - start_year) * 12 + (mon - start_mon)
 
 
+@lru_cache(maxsize=4096)
 def month_label(start: str, offset: int) -> str:
     """The YYYY-MM label `offset` months after `start`."""
     start_year, start_mon = map(int, start.split("-"))
