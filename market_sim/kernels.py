@@ -23,7 +23,9 @@ import os
 from contextlib import contextmanager
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 _ENABLED = os.environ.get("MARKET_SIM_KERNELS", "numba").strip().lower() != "numpy"
 
@@ -464,3 +466,89 @@ def seed_sequence_state(entropy):
     for i in range(4):
         out[i] = words[2 * i] | (words[2 * i + 1] << np.uint64(32))
     return out
+
+
+# ------------------------------------------------------------------ PCG64 read where needed (streams.py)
+# numpy's PCG64 (the generator behind every stream) is a 128-bit LCG, s <- A s + inc (mod 2^128),
+# whose k-th double is the XSL-RR output of the state after k + 1 steps, (out >> 11) * 2^-53.
+# After j steps from s the state is A^j s + inc S(j), S(j) = 1 + A + ... + A^(j-1): one
+# 128-bit multiply-add reaches any draw, so a mechanism that reads a few of the uniforms a
+# month's `rng.random(shape)` would give pays for those alone. 128-bit numbers are held as
+# (high, low) uint64 pairs.
+@intrinsic
+def _high_word(typingctx, a, b):
+    """The high 64 bits of the 128-bit product of two uint64 (one machine multiply)."""
+    if a != types.uint64 or b != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+        return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+    return types.uint64(types.uint64, types.uint64), codegen
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mul128(ahi, alo, bhi, blo):
+    """(a * b) mod 2^128."""
+    return _high_word(alo, blo) + alo * bhi + ahi * blo, alo * blo
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add128(ahi, alo, bhi, blo):
+    """(a + b) mod 2^128."""
+    lo = alo + blo
+    return ahi + bhi + (np.uint64(1) if lo < alo else np.uint64(0)), lo
+
+
+@njit(cache=True, nogil=True)
+def _pcg64_jump(hi, lo, inc_hi, inc_lo, steps, pow_mult, pow_sum):
+    """The state `steps` steps after (hi, lo): per set bit k of `steps`,
+    s <- A^(2^k) s + inc S(2^k) (tables `pow_mult`, `pow_sum`: 128 x (high, low))."""
+    k = 0
+    while steps > 0:
+        if steps & 1:
+            hi, lo = _mul128(pow_mult[k, 0], pow_mult[k, 1], hi, lo)
+            c_hi, c_lo = _mul128(inc_hi, inc_lo, pow_sum[k, 0], pow_sum[k, 1])
+            hi, lo = _add128(hi, lo, c_hi, c_lo)
+        steps >>= 1
+        k += 1
+    return hi, lo
+
+
+@njit(cache=True, nogil=True)
+def pcg64_uniforms_at(state, drawn, size, offset, positions, jump_mult, jump_sum, pow_mult, pow_sum):
+    """The doubles at `offset` + `positions` of the stream of a PCG64 whose `state` (uint64[4]:
+    state high, low, increment high, low; updated in place) has had `drawn` doubles taken:
+    what `rng.random(size)[offset + positions]` gives. `jump_mult`, `jump_sum` ((T + 1) x 2):
+    A^j and S(j) for j <= T; longer jumps by powers of two. Returns (values, doubles taken
+    after the last one read), or (empty, -1) with `state` untouched if the positions are not
+    ascending within [drawn, size)."""
+    n = positions.size
+    last = drawn - 1
+    for i in range(n):
+        if offset + positions[i] <= last or offset + positions[i] >= size:
+            return np.empty(0), -1
+        last = offset + positions[i]
+    hi, lo, inc_hi, inc_lo = state[0], state[1], state[2], state[3]
+    table = jump_mult.shape[0] - 1
+    plus = np.empty((table + 1, 2), np.uint64)          # inc S(j) for this stream
+    for j in range(1, table + 1):
+        plus[j, 0], plus[j, 1] = _mul128(inc_hi, inc_lo, jump_sum[j, 0], jump_sum[j, 1])
+    out = np.empty(n)
+    s58, s11 = np.uint64(58), np.uint64(11)
+    for i in range(n):
+        steps = offset + positions[i] + 1 - drawn
+        if steps > table:                                 # far ahead: by powers of two, then the rest
+            hi, lo = _pcg64_jump(hi, lo, inc_hi, inc_lo, steps - table, pow_mult, pow_sum)
+            steps = table
+        hi, lo = _mul128(jump_mult[steps, 0], jump_mult[steps, 1], hi, lo)
+        hi, lo = _add128(hi, lo, plus[steps, 0], plus[steps, 1])
+        value = hi ^ lo                                   # XSL-RR output
+        rot = hi >> s58
+        value = (value >> rot) | (value << ((np.uint64(64) - rot) & np.uint64(63)))
+        out[i] = np.float64(value >> s11) * (1.0 / 9007199254740992.0)
+        drawn = offset + positions[i] + 1
+    state[0], state[1] = hi, lo
+    return out, drawn

@@ -71,6 +71,114 @@ def _words(value) -> np.ndarray:
     return np.array(out, np.uint64)
 
 
+class SparseUniforms:
+    """The doubles `rng.random(shape)` would give, drawn only where a mechanism reads them.
+
+    Used as `with SparseUniforms(rng, shape) as u:` (or ended by `u.close()`) and read by
+    `u.at(...)` in increasing stream order (row by row); once ended, the generator is where
+    `rng.random(shape)` would have left it, so later draws are unchanged. The compiled path (kernels.py) reaches
+    each value read by one jump of the PCG64 state, so a month in which 300 of 2,000 buyers
+    review costs the uniforms of 300 rows; the numpy path (MARKET_SIM_KERNELS=numpy), or a
+    generator that is not a PCG64, draws the whole array and indexes it. Both give the same
+    numbers (tests/test_kernels.py)."""
+
+    def __init__(self, rng: np.random.Generator, shape: int | tuple[int, ...]):
+        self._rng = rng
+        self.shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        self._size = int(np.prod(self.shape))
+        self._dense: np.ndarray | None = None
+        bits = rng.bit_generator
+        if kernels.enabled() and type(bits) is np.random.PCG64:
+            self._start = bits.state
+            state, inc = self._start["state"]["state"], self._start["state"]["inc"]
+            self._words = np.array([state >> 64, state & _LOW64, inc >> 64, inc & _LOW64], np.uint64)
+            self._drawn, self._closed = 0, False
+        else:
+            self._dense = rng.random(self.shape)
+
+    def __enter__(self) -> SparseUniforms:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Leave the generator where `rng.random(shape)` would have left it (once)."""
+        if self._dense is None and not self._closed:
+            self._closed = True
+            bits = self._rng.bit_generator          # untouched so far: the reads worked on a copy
+            bits.advance(self._size)                # numpy's own jump, as if the doubles were drawn
+            if self._start["has_uint32"]:           # advance() drops a buffered 32-bit half: keep it
+                bits.state = bits.state | {k: self._start[k] for k in ("has_uint32", "uinteger")}
+
+    def at(self, index, columns: np.ndarray | None = None) -> np.ndarray:
+        """Values at `index` (1-D shape: int array), at row `index` and `columns` (2-D:
+        an int and an int array), or at the rows x columns block (2-D: two int arrays).
+        Reads must come in stream order: a later call may not go back to earlier rows."""
+        if self._dense is not None:
+            if columns is None:
+                return self._dense[index]
+            if np.ndim(index) == 0:
+                return self._dense[index, columns]
+            return self._dense[np.ix_(index, columns)]
+        if self._closed:
+            raise RuntimeError("SparseUniforms read after its block ended")
+        if columns is None:
+            offset, flat = 0, np.asarray(index, np.int64)
+        elif np.ndim(index) == 0:
+            offset, flat = int(index) * self.shape[1], np.asarray(columns, np.int64)
+        else:
+            rows, columns = np.asarray(index, np.int64), np.asarray(columns, np.int64)
+            offset, flat = 0, (rows[:, None] * self.shape[1] + columns[None, :]).ravel()
+        out_shape = flat.shape if columns is None or np.ndim(index) == 0 else (np.size(index), np.size(columns))
+        values, drawn = kernels.pcg64_uniforms_at(self._words, self._drawn, self._size, offset, flat.ravel(),
+                                                  *_JUMPS, *_POWERS)
+        if drawn < 0:   # not in stream order: read in order and put back in place (or refuse)
+            order = np.argsort(flat.ravel(), kind="stable")
+            values, drawn = kernels.pcg64_uniforms_at(self._words, self._drawn, self._size, offset,
+                                                      flat.ravel()[order], *_JUMPS, *_POWERS)
+            if drawn < 0:
+                raise IndexError(f"uniforms {offset} + {flat.ravel()[order]} of {self._size}: out of range, "
+                                 "repeated, or already passed")
+            values[order] = values.copy()
+        if values.size:
+            self._drawn = drawn
+        return values.reshape(out_shape)
+
+    def row(self, index: int, where: np.ndarray) -> np.ndarray:
+        """Row `index` in full, with the values at the `where` entries (a boolean mask or
+        int array) and NaN elsewhere on the compiled path (the whole row on the numpy path)."""
+        if self._dense is not None:
+            return self._dense[index]
+        out = np.full(self.shape[1], np.nan)
+        where = np.flatnonzero(where) if np.asarray(where).dtype == bool else where
+        out[where] = self.at(index, where)
+        return out
+
+
+def _pcg64_tables(jumps: int = 256) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """numpy PCG64's multiplier A: A^j and S(j) = 1 + A + ... + A^(j-1) (mod 2^128) for
+    j = 0..`jumps`, and for j = 2^k, k = 0..127, as (high, low) uint64 pairs."""
+    mult, full = 0x2360ED051FC65DA44385DF649FCCF645, (1 << 128) - 1
+
+    def pairs(values):
+        return np.array([[v >> 64, v & _LOW64] for v in values], np.uint64)
+
+    powers, sums = [1], [0]
+    for _ in range(jumps):
+        sums.append((sums[-1] + powers[-1]) & full)
+        powers.append((powers[-1] * mult) & full)
+    pow_mult, pow_sum = [mult], [1]
+    for _ in range(127):
+        pow_sum.append((pow_sum[-1] * (1 + pow_mult[-1])) & full)
+        pow_mult.append((pow_mult[-1] * pow_mult[-1]) & full)
+    return (pairs(powers), pairs(sums)), (pairs(pow_mult), pairs(pow_sum))
+
+
+_LOW64 = (1 << 64) - 1
+_JUMPS, _POWERS = _pcg64_tables()
+
+
 class _SeedState(ISeedSequence):
     """A seed sequence that only hands PCG64 its four precomputed state words."""
 

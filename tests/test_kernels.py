@@ -485,6 +485,85 @@ def test_random_streams_draw_the_same_numbers(entropy, key, mechanism, month, pu
     assert_identical(got.integers(0, 2**63, 3), ref.integers(0, 2**63, 3))
 
 
+# ------------------------------------------------------------------ uniforms read where needed
+def sparse_reads(seed, shape, densities, before, rows_at_once=False):
+    """Read rows of `rng.random(shape)` through SparseUniforms at random positions (each row's
+    density from `densities`), after `before` draws ("none", "doubles": 7 doubles, "half": a
+    float32, which leaves half of a 64-bit word buffered); return the values read, the
+    positions, and the generator's state and next draws after the block."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    if before == "doubles":
+        rng.random(7)
+    elif before == "half":
+        rng.random(dtype=np.float32)
+    pick = np.random.default_rng(seed + 1)
+    values, where = [], []
+    with streams.SparseUniforms(rng, shape) as u:
+        if rows_at_once:                                       # a rows x columns block
+            rows = np.flatnonzero(pick.random(shape[0]) < densities[0])
+            cols = np.flatnonzero(pick.random(shape[1]) < densities[-1])
+            values.append(u.at(rows, cols))
+            where.append(np.ix_(rows, cols))
+        else:
+            for r in range(shape[0]):
+                cols = np.flatnonzero(pick.random(shape[1]) < densities[r % len(densities)])
+                values.append(u.at(r, cols))
+                where.append((r, cols))
+    return values, where, rng.bit_generator.state, rng.random(3), rng.random(dtype=np.float32)
+
+
+@settings(max_examples=80, deadline=None)
+@given(SEEDS, st.integers(1, 5), st.one_of(st.integers(1, 40), st.integers(200, 3000)),
+       st.lists(st.sampled_from([0.0, 0.001, 0.02, 0.3, 0.7, 1.0]), min_size=1, max_size=5),
+       st.sampled_from(["none", "doubles", "half"]), st.booleans())
+@example(seed=1, rows=2, cols=2000, densities=[0.0], before="none", rows_at_once=False)
+@example(seed=2, rows=5, cols=2000, densities=[1.0], before="half", rows_at_once=True)
+def test_sparse_uniforms_read_what_the_whole_draw_gives(seed, rows, cols, densities, before, rows_at_once):
+    """The values read are the dense draw's at those places, and the generator ends where the
+    dense draw leaves it (later draws the same, a buffered 32-bit half kept), on both paths.
+    Catches a wrong multiplier, jump table or output function (values), a wrong end state
+    (later draws), and a dropped buffered half (the float32 draw after the block)."""
+    shape = (rows, cols)
+    dense_rng = np.random.Generator(np.random.PCG64(seed))
+    if before == "doubles":
+        dense_rng.random(7)
+    elif before == "half":
+        dense_rng.random(dtype=np.float32)
+    dense = dense_rng.random(shape)
+    after = dense_rng.bit_generator.state, dense_rng.random(3), dense_rng.random(dtype=np.float32)
+    for on in (True, False):
+        with kernels.use(on):
+            values, where, *end = sparse_reads(seed, shape, densities, before, rows_at_once)
+        for got, at in zip(values, where):
+            assert_identical(got, dense[at])
+        assert end[0] == after[0]
+        assert_identical(end[1], after[1])
+        assert_identical(end[2], after[2])
+
+
+def test_sparse_uniforms_far_jumps_and_order():
+    """Reads far apart (jumps by powers of two, beyond the table of short jumps) and a read
+    out of order (values put back in place); reading backwards, out of range or after the
+    block is refused rather than answered wrong."""
+    n = 3_000_000
+    dense = np.random.Generator(np.random.PCG64(5)).random(n)
+    rng = np.random.Generator(np.random.PCG64(5))
+    with kernels.use(True), streams.SparseUniforms(rng, n) as u:
+        assert_identical(u.at(np.array([0, 257, 258, 100_000, 2_999_998])), dense[[0, 257, 258, 100_000, 2_999_998]])
+        with pytest.raises(IndexError):
+            u.at(np.array([5]))                                 # already passed
+        with pytest.raises(IndexError):
+            u.at(np.array([n]))                                 # beyond the draw
+        assert_identical(u.at(np.array([2_999_999])), dense[[2_999_999]])
+    assert_identical(rng.random(2), np.random.Generator(np.random.PCG64(5)).random(n + 2)[n:])
+    with pytest.raises(RuntimeError):
+        u.at(np.array([0]))
+    rng = np.random.Generator(np.random.PCG64(6))
+    dense = np.random.Generator(np.random.PCG64(6)).random((3, 50))
+    with kernels.use(True), streams.SparseUniforms(rng, (3, 50)) as u:
+        assert_identical(u.at(1, np.array([40, 3, 17])), dense[1, [40, 3, 17]])
+
+
 # ------------------------------------------------------------------ the model's tables
 TABLES = ("vendor_month", "market_month", "events", "outcomes")
 SCALE = {"scale.consumers": 1500, "scale.enterprises": 150}
@@ -515,7 +594,7 @@ def test_model_tables_of_a_scenario(scenario):
 
 KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "adopts", "chooser_logit_arguments",
            "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
-           "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state")
+           "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "pcg64_uniforms_at")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):

@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import kernels
 from ..numerics import softmax
+from ..streams import SparseUniforms
 
 
 def bass_closed_form(p: float, q: float, t: np.ndarray | float) -> np.ndarray:
@@ -186,13 +187,16 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     over `vendor_utility` (features and quality), habit and contacts: hype is for newcomers.
     Every consumer draws exactly five uniforms a month (churn, adoption, source, switch,
     choice) whatever its state, so a change elsewhere in the model never shifts whose random
-    numbers are whose. Returns (vendor row used after the month, -1 none; rows that now use
-    a different vendor)."""
+    numbers are whose; each is read only where it decides something (`SparseUniforms`).
+    Returns (vendor row used after the month, -1 none; rows that now use a different vendor)."""
     vendor = vendor.copy()
     n = vendor.size
-    churn_u, adopt_u, source_u, switch_u, choice_u = rng.random((5, n))
+    # the five uniforms, read only where they decide something (SparseUniforms), in their order
+    draws = SparseUniforms(rng, (5, n))
+    churn, adoption, source, switch, choice = range(5)
     adopted = vendor >= 0
-    vendor[adopted & (churn_u < rules.churn)] = -1
+    users = np.flatnonzero(adopted)
+    vendor[users[draws.at(churn, users) < rules.churn]] = -1
     if rules.word_of_mouth == "network":
         adopted_share = neighbour_adopted_share(vendor, neighbours)
     else:
@@ -201,8 +205,9 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
         innovation = rules.bass_p + ads.sum() + kernels.superapp_hazard(on_superapp, apps)
     else:
         innovation = rules.bass_p + ads.sum() + (on_superapp * apps[None, :]).sum(axis=1)
-    new = adopters(adopt_u, ~adopted & ~orphaned, innovation, rules.bass_q, adopted_share)
-    switching = (vendor >= 0) & (switch_u < rules.switch_rate)
+    candidate = ~adopted & ~orphaned
+    new = adopters(draws.row(adoption, candidate), candidate, innovation, rules.bass_q, adopted_share)
+    users = np.flatnonzero(vendor >= 0)                   # who may switch: users after churn
     before = vendor.copy()
     newcomers = np.flatnonzero(new)
     organic = newcomers[:0]
@@ -211,16 +216,18 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
         advertisers = np.flatnonzero(ads > 0)
         organic_hazard = rules.bass_p + rules.bass_q * adopted_share[newcomers]
         if kernels.enabled():
-            source = kernels.discovery_source(source_u[newcomers], organic_hazard, ads[advertisers], on_superapp,
-                                              newcomers, apps)
+            where = kernels.discovery_source(draws.at(source, newcomers), organic_hazard, ads[advertisers],
+                                             on_superapp, newcomers, apps)
         else:
-            source = discovery_source(source_u[newcomers], organic_hazard, ads[advertisers],
-                                      on_superapp[newcomers] * apps[None, :])
-        by_ad = (source >= 1) & (source <= advertisers.size)
-        by_app = source > advertisers.size
-        vendor[newcomers[by_ad]] = advertisers[source[by_ad] - 1]
-        vendor[newcomers[by_app]] = superapp_owner[source[by_app] - 1 - advertisers.size]
-        organic = newcomers[source == 0]
+            where = discovery_source(draws.at(source, newcomers), organic_hazard, ads[advertisers],
+                                     on_superapp[newcomers] * apps[None, :])
+        by_ad = (where >= 1) & (where <= advertisers.size)
+        by_app = where > advertisers.size
+        vendor[newcomers[by_ad]] = advertisers[where[by_ad] - 1]
+        vendor[newcomers[by_app]] = superapp_owner[where[by_app] - 1 - advertisers.size]
+        organic = newcomers[where == 0]
+    switching = np.zeros(n, bool)
+    switching[users[draws.at(switch, users) < rules.switch_rate]] = True
     choosers = np.concatenate([organic, np.flatnonzero((switching | orphaned) & ~new)])
     if choosers.size and available.any():
         # the logit over the available vendors' columns only (an unavailable one has probability 0:
@@ -235,7 +242,7 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
                 choosers, vendor, neighbours, cols, col_of, vendor_utility, on_superapp, np.flatnonzero(apps_on),
                 col_of[superapp_owner[apps_on]], rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent,
                 hype, hyped)
-            picked = kernels.inverse_cdf_pick(np.exp(exponent), choice_u[choosers], cols.size - 1)
+            picked = kernels.inverse_cdf_pick(np.exp(exponent), draws.at(choice, choosers), cols.size - 1)
         else:
             contacts = neighbour_vendor_share(vendor, neighbours, choosers, available.size)[:, cols]
             u = chooser_utility(vendor_utility[cols], on_superapp[choosers][:, apps_on],
@@ -243,7 +250,8 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
                                 rules.beta_superapp, rules.beta_word_of_mouth, rules.beta_incumbent)
             if hype_bonus is not None:
                 u[:organic.size] += hype_bonus[cols][None, :]     # the first rows are the newcomers
-            picked = logit_choice(choice_u[choosers], u, np.ones(cols.size, bool))
+            picked = logit_choice(draws.at(choice, choosers), u, np.ones(cols.size, bool))
         vendor[choosers] = cols[picked]
+    draws.close()
     moved = np.flatnonzero(vendor != before)
     return vendor, moved[vendor[moved] >= 0]

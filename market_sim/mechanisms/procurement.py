@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import kernels
 from ..numerics import softmax
+from ..streams import SparseUniforms
 
 FREE_PRICE_FLOOR = 0.1  # RMB per million tokens: keeps log(price) finite for free tiers
 
@@ -167,20 +168,22 @@ def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfoli
     k vendor rows): only reviewing buyers score every available vendor. `rules` is the
     enterprises config section. Every buyer draws the same count of uniforms each month (one
     per vendor for the choice, one for the next review), reviewing or not, so who reviews
-    never shifts another buyer's draws. Returns (portfolio, next review month)."""
-    choice_u = rng.random((portfolio.shape[0], available.size))
-    review_u = rng.random(portfolio.shape[0])
+    never shifts another buyer's draws; they are read only for the reviewing buyers and the
+    available vendors (`SparseUniforms`). Returns (portfolio, next review month)."""
     portfolio, next_review = portfolio.copy(), next_review.copy()
     gone = (portfolio >= 0) & ~available[np.maximum(portfolio, 0)]
     portfolio[gone] = -1
     review = np.flatnonzero((next_review <= month) | gone.any(axis=1))
+    # the choice over the available vendors' columns only (an unavailable one is never
+    # drawn: the same gardens from the same uniforms, fewer columns)
+    cols = np.flatnonzero(available)
+    with SparseUniforms(rng, (portfolio.shape[0], available.size)) as choice_u:
+        choice = choice_u.at(review, cols)
+    with SparseUniforms(rng, portfolio.shape[0]) as review_u:
+        review_draw = review_u.at(review)
     if review.size:
-        # the choice over the available vendors' columns only (an unavailable one is never
-        # drawn: the same gardens from the same uniforms, fewer columns)
-        cols = np.flatnonzero(available)
         scored = np.broadcast_to(cols, (review.size, cols.size))
-        garden = choose_portfolio(choice_u[review][:, cols], utility_of(review, scored), np.ones(cols.size, bool),
-                                  rules.portfolio_size)
+        garden = choose_portfolio(choice, utility_of(review, scored), np.ones(cols.size, bool), rules.portfolio_size)
         portfolio[review] = np.where(garden >= 0, cols[np.maximum(garden, 0)], -1)
-        next_review[review] = month + review_months(review_u[review], rules.review_months)
+        next_review[review] = month + review_months(review_draw, rules.review_months)
     return portfolio, next_review
