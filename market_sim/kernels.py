@@ -124,36 +124,40 @@ def _pairwise_long(a, lo, n):
 
 # ------------------------------------------------------------------ consumers (adoption.py)
 @njit(cache=True, nogil=True)
-def neighbour_adopted_share(vendor, neighbours):
-    """adoption.neighbour_adopted_share: share of each agent's contacts who use an assistant."""
-    n, degree = neighbours.shape
-    out = np.empty(n)
-    for i in range(n):
+def neighbour_adopted_share(vendor, neighbours, rows):
+    """adoption.neighbour_adopted_share: share of the contacts of each of `rows` who use an assistant."""
+    degree = neighbours.shape[1]
+    out = np.empty(rows.size)
+    for r in range(rows.size):
+        i = rows[r]
         count = 0
         for d in range(degree):
             if vendor[neighbours[i, d]] >= 0:
                 count += 1
-        out[i] = count / degree
+        out[r] = count / degree
     return out
 
 
 @njit(cache=True, nogil=True)
-def superapp_hazard(on_superapp, app_hazard):
-    """(on_superapp * app_hazard).sum(axis=1): each person's hazard from the super-apps it is on."""
-    n, apps = on_superapp.shape
-    out = np.empty(n)
+def superapp_hazard(on_superapp, app_hazard, rows):
+    """(on_superapp[rows] * app_hazard).sum(axis=1): each listed person's hazard from the
+    super-apps it is on."""
+    apps = on_superapp.shape[1]
+    out = np.empty(rows.size)
     if apps < 8:  # numpy adds fewer than 8 in order
-        for i in range(n):
+        for r in range(rows.size):
+            i = rows[r]
             total = 0.0
             for a in range(apps):
                 total += (1.0 if on_superapp[i, a] else 0.0) * app_hazard[a]
-            out[i] = total
+            out[r] = total
         return out
     row = np.empty(apps)
-    for i in range(n):
+    for r in range(rows.size):
+        i = rows[r]
         for a in range(apps):
             row[a] = (1.0 if on_superapp[i, a] else 0.0) * app_hazard[a]
-        out[i] = _pairwise(row, 0, apps)
+        out[r] = _pairwise(row, 0, apps)
     return out
 
 

@@ -16,6 +16,8 @@ state; see each mechanism's docstring. Set-up draws use month -1.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
@@ -85,7 +87,7 @@ class SparseUniforms:
     def __init__(self, rng: np.random.Generator, shape: int | tuple[int, ...]):
         self._rng = rng
         self.shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-        self._size = int(np.prod(self.shape))
+        self._size = math.prod(self.shape)
         self._dense: np.ndarray | None = None
         bits = rng.bit_generator
         if kernels.enabled() and type(bits) is np.random.PCG64:

@@ -151,7 +151,9 @@ def test_superapp_hazard_is_numpys_row_sum(n, apps, seed):
     rng = np.random.default_rng(seed)
     on = rng.random((n, apps)) < rng.random()
     hazard = mixed_floats(rng, apps)
-    assert_identical(kernels.superapp_hazard(on, hazard), (on * hazard[None, :]).sum(axis=1))
+    assert_identical(kernels.superapp_hazard(on, hazard, np.arange(n)), (on * hazard[None, :]).sum(axis=1))
+    rows = np.flatnonzero(rng.random(n) < 0.5)
+    assert_identical(kernels.superapp_hazard(on, hazard, rows), (on[rows] * hazard[None, :]).sum(axis=1))
 
 
 @settings(max_examples=60, deadline=None)
@@ -163,6 +165,10 @@ def test_neighbour_adopted_share(n, degree, n_vendors, seed):
     neighbours = adoption.random_contacts(rng, n, degree).astype(np.int32)
     ref, got = both_paths(adoption.neighbour_adopted_share, vendor, neighbours)
     assert_identical(got, ref)
+    rows = np.flatnonzero(rng.random(n) < 0.5)
+    ref_rows, got_rows = both_paths(adoption.neighbour_adopted_share, vendor, neighbours, rows)
+    assert_identical(got_rows, ref_rows)
+    assert_identical(got_rows, got[rows])
 
 
 @settings(max_examples=80, deadline=None)

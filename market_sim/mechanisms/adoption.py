@@ -52,12 +52,12 @@ def adoption_probability(p: np.ndarray | float, q: float, adopted_share: np.ndar
     return np.clip(prob, 0.0, 1.0)
 
 
-def neighbour_adopted_share(vendor: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
-    """Share of each agent's contacts who use some assistant."""
+def neighbour_adopted_share(vendor: np.ndarray, neighbours: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Share of each agent's contacts who use some assistant (of the agents `rows`, or all)."""
     if kernels.enabled():
-        return kernels.neighbour_adopted_share(vendor, neighbours)
+        return kernels.neighbour_adopted_share(vendor, neighbours, np.arange(vendor.size) if rows is None else rows)
     adopted = vendor >= 0
-    return np.count_nonzero(adopted[neighbours], axis=1) / neighbours.shape[1]
+    return np.count_nonzero(adopted[neighbours if rows is None else neighbours[rows]], axis=1) / neighbours.shape[1]
 
 
 def adopters(uniform: np.ndarray, candidate: np.ndarray, p: np.ndarray, q: float,
@@ -197,24 +197,28 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     adopted = vendor >= 0
     users = np.flatnonzero(adopted)
     vendor[users[draws.at(churn, users) < rules.churn]] = -1
+    # adoption: only people with no assistant at the start of the month (and not orphaned)
+    candidates = np.flatnonzero(~adopted & ~orphaned)
     if rules.word_of_mouth == "network":
-        adopted_share = neighbour_adopted_share(vendor, neighbours)
+        adopted_share = neighbour_adopted_share(vendor, neighbours, candidates)
     else:
-        adopted_share = np.full(n, population_adopted_share(vendor, weight))
+        adopted_share = np.full(candidates.size, population_adopted_share(vendor, weight))
     if kernels.enabled():
-        innovation = rules.bass_p + ads.sum() + kernels.superapp_hazard(on_superapp, apps)
+        innovation = rules.bass_p + ads.sum() + kernels.superapp_hazard(on_superapp, apps, candidates)
     else:
-        innovation = rules.bass_p + ads.sum() + (on_superapp * apps[None, :]).sum(axis=1)
-    candidate = ~adopted & ~orphaned
-    new = adopters(draws.row(adoption, candidate), candidate, innovation, rules.bass_q, adopted_share)
+        innovation = rules.bass_p + ads.sum() + (on_superapp[candidates] * apps[None, :]).sum(axis=1)
+    adopting = adopters(draws.at(adoption, candidates), np.ones(candidates.size, bool), innovation, rules.bass_q,
+                        adopted_share)
+    newcomers = candidates[adopting]
+    new = np.zeros(n, bool)
+    new[newcomers] = True
     users = np.flatnonzero(vendor >= 0)                   # who may switch: users after churn
     before = vendor.copy()
-    newcomers = np.flatnonzero(new)
     organic = newcomers[:0]
     if newcomers.size and available.any():
         # only advertisers' columns: a zero hazard can never be drawn (the same picks, fewer columns)
         advertisers = np.flatnonzero(ads > 0)
-        organic_hazard = rules.bass_p + rules.bass_q * adopted_share[newcomers]
+        organic_hazard = rules.bass_p + rules.bass_q * adopted_share[adopting]   # newcomers' shares
         if kernels.enabled():
             where = kernels.discovery_source(draws.at(source, newcomers), organic_hazard, ads[advertisers],
                                              on_superapp, newcomers, apps)
