@@ -271,7 +271,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="timed runs per model for the ratio (median)")
     ap.add_argument("--sizes", type=int, nargs="+", default=[2_000, 20_000, 200_000])
-    ap.add_argument("--scale-runs", type=int, default=3, help="fresh processes per scaling size (median)")
+    ap.add_argument("--scale-runs", type=int, default=3,
+                    help="fresh processes per scaling size (median; 0: skip the scaling runs)")
     ap.add_argument("--memory-runs", type=int, default=0, help="sequential runs for the memory measurement (0: skip)")
     ap.add_argument("--profile", action="store_true", help="print the cProfile top entries of one baseline run")
     ap.add_argument("--stages", action="store_true",
@@ -301,13 +302,14 @@ def main() -> None:
     print(f"  ratio (market-sim run / bare numpy consumer months)      : {ref['ratio_to_numpy_month']:.1f}  "
           "(target <= 3)")
 
-    rows = scaling(args.sizes, args.scale_runs)
-    result["scaling"] = rows
-    print(f"\nScaling (each run in a fresh process; median wall of {args.scale_runs}, max peak RSS)")
-    print(f"  {'consumers':>10} {'enterprises':>11} {'wall s':>8} {'us/consumer-month':>18} {'peak RSS MB':>12}")
-    for r in rows:
-        print(f"  {r['consumers']:>10,} {r['enterprises']:>11,} {r['wall_s']:>8.2f} "
-              f"{r['us_per_consumer_month']:>18.3f} {r['peak_rss_mb']:>12.0f}")
+    rows = scaling(args.sizes, args.scale_runs) if args.scale_runs > 0 else []
+    if rows:
+        result["scaling"] = rows
+        print(f"\nScaling (each run in a fresh process; median wall of {args.scale_runs}, max peak RSS)")
+        print(f"  {'consumers':>10} {'enterprises':>11} {'wall s':>8} {'us/consumer-month':>18} {'peak RSS MB':>12}")
+        for r in rows:
+            print(f"  {r['consumers']:>10,} {r['enterprises']:>11,} {r['wall_s']:>8.2f} "
+                  f"{r['us_per_consumer_month']:>18.3f} {r['peak_rss_mb']:>12.0f}")
 
     if args.memory_runs:
         flat = memory_across_runs(args.memory_runs, release=True)   # first: the leak would inflate it
@@ -344,11 +346,14 @@ def main() -> None:
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
-    try:
-        plot(rows, ref, args.plot)
-        print(f"wrote {args.out} and {args.plot}")
-    except ImportError:
-        print(f"wrote {args.out}")
+    wrote = [args.out]
+    if rows:  # the plot is of the scaling runs
+        try:
+            plot(rows, ref, args.plot)
+            wrote.append(args.plot)
+        except ImportError:
+            pass
+    print("wrote " + " and ".join(map(str, wrote)))
 
 
 if __name__ == "__main__":
