@@ -51,12 +51,16 @@ class EventLog:
         return list(self._worded)
 
     def frame(self) -> pd.DataFrame:
+        """The events as a DataFrame of COLUMNS, oldest first (month_index as int32)."""
         columns = self._word_new()
-        # built column by column (the same dtypes as from the records, in a third of the time)
-        events = (pd.DataFrame({c: columns[c] for c in COLUMNS}) if self._count
-                  else pd.DataFrame([], columns=COLUMNS))
-        events["month_index"] = events["month_index"].astype(np.int32)
-        return events
+        if not self._count:
+            events = pd.DataFrame([], columns=COLUMNS)
+            events["month_index"] = events["month_index"].astype(np.int32)
+            return events
+        # built column by column (the same dtypes as from the records), month_index made int32
+        # before the frame rather than converted in it
+        return pd.DataFrame({c: np.array(columns[c]).astype(np.int32) if c == "month_index" else columns[c]
+                             for c in COLUMNS})
 
     def _word_new(self) -> dict[str, list]:
         """Word the facts recorded since the last read onto the worded columns; returns them."""
