@@ -56,7 +56,8 @@ class FeatureSpace:
                          for points, growth in zip(self._frontier_points, self.growth_per_month)])
 
     def describe(self, f: int, internal: float) -> str:
-        """'context 2.0M tokens', 'quality 71.3 index points'."""
+        """'context 2.0M tokens', 'quality 71.3 index points'. `describe_many` says the same of
+        many levels at once (tests/test_event_wording.py holds the two to the same strings)."""
         level = float(self.to_unit(f, np.array(internal)))
         name, unit = self.names[f], self.units[f]
         if unit == "tokens":
