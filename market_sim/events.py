@@ -14,7 +14,8 @@ class EventLog:
     """Events of one run, in the order they happened. An event is stored as its facts and
     worded only when read (`records`, `frame`): a run whose events nobody reads (a sweep, a
     calibration) never formats a sentence. The `_word_*` functions below are the only places
-    that word an event."""
+    that word an event (`_release_details` words many releases at once as `_word_release`
+    words one)."""
 
     def __init__(self, start: str, vendor_ids: list[str], vendor_names: list[str]):
         self.start = start
@@ -23,7 +24,8 @@ class EventLog:
         self._facts: list = []               # (t, row, event, word, args, value), or a _Releases of many
         self._count = 0                      # events recorded
         self._read = 0                       # facts worded so far
-        self._worded: list[dict] = []
+        self._columns: dict[str, list] = {c: [] for c in COLUMNS}  # the worded events, column by column
+        self._worded: list[dict] = []        # the first len(_worded) worded events as dicts (`records`)
 
     def __len__(self) -> int:
         return self._count
@@ -42,23 +44,50 @@ class EventLog:
     @property
     def records(self) -> list[dict]:
         """One dict per event with COLUMNS as keys, oldest first (a new list each call)."""
-        for fact in self._facts[self._read:]:
-            for t, row, event, word, args, value in (fact.facts() if isinstance(fact, _Releases) else (fact,)):
-                self._worded.append({
-                    "month_index": t, "month": month_label(self.start, t),
-                    "vendor": self.ids[row] if row >= 0 else "", "event": event,
-                    "detail": word(*args), "value": float(value),
-                })
-        self._read = len(self._facts)
+        columns = self._word_new()
+        done = len(self._worded)
+        self._worded.extend(dict(zip(COLUMNS, values))
+                            for values in zip(*(columns[c][done:] for c in COLUMNS)))
         return list(self._worded)
 
     def frame(self) -> pd.DataFrame:
-        records = self.records
-        # built column by column (the same dtypes as from the records, in a third of the time)
-        events = (pd.DataFrame({c: [r[c] for r in records] for c in COLUMNS}) if records
-                  else pd.DataFrame(records, columns=COLUMNS))
-        events["month_index"] = events["month_index"].astype(np.int32)
-        return events
+        """The events as a DataFrame of COLUMNS, oldest first (month_index as int32)."""
+        columns = self._word_new()
+        if not self._count:
+            events = pd.DataFrame([], columns=COLUMNS)
+            events["month_index"] = events["month_index"].astype(np.int32)
+            return events
+        # built column by column (the same dtypes as from the records), month_index made int32
+        # before the frame rather than converted in it
+        return pd.DataFrame({c: np.array(columns[c]).astype(np.int32) if c == "month_index" else columns[c]
+                             for c in COLUMNS})
+
+    def _word_new(self) -> dict[str, list]:
+        """Word the facts recorded since the last read onto the worded columns; returns them."""
+        columns = self._columns
+        month_index, month, vendor, event, detail, value = (columns[c] for c in COLUMNS)
+        new = self._facts[self._read:]
+        releases = [fact for fact in new if isinstance(fact, _Releases)]
+        release_details = iter(_release_details(releases))  # all months' releases worded in one go
+        for fact in new:
+            if isinstance(fact, _Releases):
+                n = fact.rows.size
+                month_index.extend([fact.t] * n)
+                month.extend([month_label(self.start, fact.t)] * n)
+                vendor.extend([self.ids[row] for row in fact.rows.tolist()])
+                event.extend(["release"] * n)
+                detail.extend(next(release_details))
+                value.extend(fact.values().tolist())
+                continue
+            t, row, name, word, args, v = fact
+            month_index.append(t)
+            month.append(month_label(self.start, t))
+            vendor.append(self.ids[row] if row >= 0 else "")
+            event.append(name)
+            detail.append(word(*args))
+            value.append(float(v))
+        self._read = len(self._facts)
+        return columns
 
     # ---- the events
     def change(self, t: int, why: str, settings: dict) -> None:
@@ -122,11 +151,35 @@ class _Releases:
         self.t, self.rows, self.cols, self.headline, self.levels = t, rows, cols, headline, levels
         self.features, self.names = features, names
 
-    def facts(self):
-        values = np.where(self.features.log_scale[self.cols], 10.0 ** self.levels, self.levels)  # the features' units
-        for row, f, head, level, value in zip(self.rows.tolist(), self.cols.tolist(), self.headline.tolist(),
-                                              self.levels.tolist(), values.tolist()):
-            yield (self.t, row, "release", _word_release, (self.names[row], head, self.features, f, level), value)
+    def values(self) -> np.ndarray:
+        """The released levels in the features' own units (the events' `value`)."""
+        return np.where(self.features.log_scale[self.cols], 10.0 ** self.levels, self.levels)
+
+
+def _release_details(batches: list[_Releases]) -> list[list[str]]:
+    """Each batch's release details, as `_word_release` words them (one list per batch). The
+    levels are described one feature at a time over all batches with the same FeatureSpace
+    (`FeatureSpace.describe_many`), rather than one release at a time."""
+    details: list = [None] * len(batches)
+    by_space: dict = {}
+    for i, batch in enumerate(batches):
+        by_space.setdefault(batch.features, []).append(i)
+    for features, which in by_space.items():
+        cols = np.concatenate([batches[i].cols for i in which])
+        levels = np.concatenate([batches[i].levels for i in which])
+        described = np.empty(cols.size, dtype=object)
+        for f in np.unique(cols).tolist():
+            at = cols == f
+            described[at] = features.describe_many(f, levels[at])
+        described = described.tolist()
+        start = 0
+        for i in which:
+            batch = batches[i]
+            end = start + batch.rows.size
+            details[i] = [_release_detail(batch.names[row], head, text) for row, head, text
+                          in zip(batch.rows.tolist(), batch.headline.tolist(), described[start:end])]
+            start = end
+    return details
 
 
 # ---- wording
@@ -135,8 +188,13 @@ def _word_change(why: str, settings: dict) -> str:
 
 
 def _word_release(name: str, headline: bool, features, f: int, level: float) -> str:
+    return _release_detail(name, headline, features.describe(f, level))
+
+
+def _release_detail(name: str, headline: bool, described: str) -> str:
+    """A release's sentence around its described level (`FeatureSpace.describe`)."""
     verb = "sets a new domestic best" if headline else "matches the domestic best"
-    return f"{name} {verb}: {features.describe(f, level)}"
+    return f"{name} {verb}: {described}"
 
 
 def _word_price_cut(name: str, old: float, new: float) -> str:

@@ -56,9 +56,21 @@ class FeatureSpace:
                          for points, growth in zip(self._frontier_points, self.growth_per_month)])
 
     def describe(self, f: int, internal: float) -> str:
-        """'context 2.0M tokens', 'quality 71.3 index points'."""
+        """'context 2.0M tokens', 'quality 71.3 index points'. `describe_many` says the same of
+        many levels at once (tests/test_event_wording.py holds the two to the same strings)."""
         level = float(self.to_unit(f, np.array(internal)))
         name, unit = self.names[f], self.units[f]
         if unit == "tokens":
             return f"{name} {level / 1e6:.1f}M tokens" if level >= 1e6 else f"{name} {level / 1e3:.0f}k tokens"
         return f"{name} {level:.1f} {unit}"
+
+    def describe_many(self, f: int, internal: np.ndarray) -> list[str]:
+        """[describe(f, x) for x in internal], the same strings: the unit conversion is done on
+        the whole array (numpy's elementwise power gives each value the bits it gives the value
+        alone), the formatting by Python's format, per value."""
+        levels = self.to_unit(f, np.asarray(internal, dtype=float)).tolist()
+        name, unit = self.names[f], self.units[f]
+        if unit == "tokens":
+            return [f"{name} {level / 1e6:.1f}M tokens" if level >= 1e6 else f"{name} {level / 1e3:.0f}k tokens"
+                    for level in levels]
+        return [f"{name} {level:.1f} {unit}" for level in levels]

@@ -97,14 +97,15 @@ class Recorder:
         of columns); `features` is the run's FeatureSpace (capabilities in their own units)."""
         T, n = self.months_done, vendors.size
         labels = [month_label(start, t) for t in range(T)]
+        month_of_row, vendor_of_row = np.repeat(np.arange(T), n), np.tile(np.arange(n), T)
         columns = {
-            "month_index": np.repeat(np.arange(T), n).astype(np.int32),
-            "month": np.repeat(labels, n),
-            "vendor": np.tile(vendors.ids, T),
-            "name": np.tile(vendors.names, T),
-            "kind": np.tile([KIND_NAMES[k] for k in vendors.kind], T),
+            "month_index": month_of_row.astype(np.int32),
+            "month": _text_column(np.asarray(labels), month_of_row),
+            "vendor": _text_column(np.asarray(vendors.ids), vendor_of_row),
+            "name": _text_column(np.asarray(vendors.names), vendor_of_row),
+            "kind": _text_column(np.asarray([KIND_NAMES[k] for k in vendors.kind]), vendor_of_row),
             "long_tail": np.tile(vendors.long_tail, T),
-            "status": np.asarray(STATUS_NAMES, dtype=object)[self.status[:T].ravel()],
+            "status": _text_column(np.asarray(STATUS_NAMES, dtype=object), self.status[:T].ravel()),
         }
         for c, arr in self.v.items():
             columns[c] = arr[:T].ravel()
@@ -139,3 +140,12 @@ class Recorder:
                                      np.asarray(STATUS_NAMES)[self.status[:T]], v["consumer_share"],
                                      v["enterprise_share"], v["gap_quality_months"], v["runway_months"],
                                      v["cash_rmb"], rule)
+
+
+def _text_column(values: np.ndarray, index: np.ndarray):
+    """values[index] as a DataFrame column: the same strings and dtype, but the distinct
+    strings are converted to pandas' string type once and then picked, rather than converted
+    one per row. An empty column is values[index] itself (its dtype is numpy's)."""
+    if index.size == 0:
+        return values[index]
+    return pd.Series(values).array.take(index)
