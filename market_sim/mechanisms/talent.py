@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..numerics import softmax
 
 
@@ -39,13 +40,19 @@ def destination_probabilities(log_attr: np.ndarray, open_to_hire: np.ndarray,
     return softmax(u, axis=1)
 
 
+def _lookers(rng: np.random.Generator, headcount: np.ndarray, active: np.ndarray, mobility: float,
+             friction: float) -> np.ndarray:
+    """Researchers of each vendor who look around this month: Binomial(headcount if active
+    else 0, mobility x (1 - friction))."""
+    return rng.binomial(np.where(active, headcount, 0).astype(np.int64), np.clip(mobility * (1.0 - friction), 0.0, 1.0))
+
+
 def talent_moves(rng: np.random.Generator, headcount: np.ndarray, active: np.ndarray,
                  log_attr: np.ndarray, open_to_hire: np.ndarray, mobility: float,
                  friction: float) -> np.ndarray:
     """Integer (source x destination) moves this month; the diagonal is zero."""
     n = headcount.shape[0]
-    looking = rng.binomial(np.where(active, headcount, 0).astype(np.int64),
-                           np.clip(mobility * (1.0 - friction), 0.0, 1.0))
+    looking = _lookers(rng, headcount, active, mobility, friction)
     # rows with nobody looking draw no random numbers (numpy's multinomial of 0), so drawing
     # only the others takes the same numbers in the same order
     moves = np.zeros((n, n), np.int64)
@@ -113,6 +120,8 @@ def month_of_moves(rng: np.random.Generator, headcount: np.ndarray, skill: np.nd
     hires, key (source x destination), headcount, skill, capability."""
     attraction = log_attractiveness(salary, gpus, headcount, momentum, rules.pay_weight, rules.compute_weight,
                                     rules.momentum_weight)
+    if kernels.enabled() and headcount.dtype == np.int64 and skill.dtype == capability.dtype == np.float64:
+        return _compiled_month(rng, headcount, skill, capability, attraction, active, hiring, pool, pool_skill, rules)
     moves = talent_moves(rng, headcount, active, attraction, hiring, rules.mobility, rules.noncompete_friction)
     hires = pool_hires(rng, pool, rules.hiring_rate, attraction, hiring)
     key = key_hires(rng, moves, skill, rules.key_hire_rate)
@@ -120,3 +129,19 @@ def month_of_moves(rng: np.random.Generator, headcount: np.ndarray, skill: np.nd
             "skill": skill_after_moves(headcount, skill, moves, hires, pool_skill),
             "capability": knowhow_transfer(capability, key, rules.knowhow_transfer),
             "headcount": headcount - moves.sum(axis=1) + moves.sum(axis=0) + hires}
+
+
+def _compiled_month(rng, headcount, skill, capability, attraction, active, hiring, pool, pool_skill, rules):
+    """month_of_moves with the compiled kernels (kernels.talent_logits, talent_draws,
+    talent_after_moves): the same draws in the same order and the same numbers. The lookers'
+    draw, the softmaxes' exp and the product moves.T @ skill stay numpy's, on the same arrays
+    as in the reference."""
+    looking = _lookers(rng, headcount, active, rules.mobility, rules.noncompete_friction)
+    rows, logits, pool_logits = kernels.talent_logits(looking, attraction, np.asarray(hiring, bool))
+    moves, hires, key = kernels.talent_draws(rng, looking, rows, np.exp(logits), int(pool), float(rules.hiring_rate),
+                                             np.exp(pool_logits), float(rules.key_hire_rate), skill)
+    new_skill, new_capability, new_head = kernels.talent_after_moves(
+        headcount, skill, capability, moves, hires, moves.T @ skill, float(pool_skill), key,
+        float(rules.knowhow_transfer))
+    return {"moves": moves, "hires": hires, "key": key, "skill": new_skill, "capability": new_capability,
+            "headcount": new_head}
