@@ -540,33 +540,40 @@ def talent_logits(looking, log_attr, open_to_hire):
 
 
 @njit(cache=True, nogil=True)
+def softmax_shares(exp_values):
+    """numerics.softmax after its exp (rows x k): each row divided by its sum, the sum added
+    as numpy adds a row (`_pairwise`)."""
+    m, k = exp_values.shape
+    flat = np.ascontiguousarray(exp_values).reshape(-1)
+    out = np.empty((m, k))
+    for r in range(m):
+        total = _pairwise(flat, r * k, k)
+        for c in range(k):
+            out[r, c] = exp_values[r, c] / total
+    return out
+
+
+@njit(cache=True, nogil=True)
 def talent_draws(rng, looking, rows, exp_values, pool, hiring_rate, pool_exp, key_hire_rate, skill):
     """The talent month's draws after the lookers', in the reference's order, given
     exp_values = exp(talent_logits' logits) and pool_exp = exp(its pool logits) from numpy:
     talent.talent_moves' multinomials (row i of `rows` spreads its looking[i] researchers
-    over destinations with probabilities exp / row sum, the row sum added as numpy adds it),
-    the diagonal then zeroed; talent.pool_hires (n_hired ~ Binomial(pool, hiring_rate) if
-    pool > 0, then a multinomial over pool_exp / its sum when anyone is hired and a vendor is
+    over destinations with probabilities `softmax_shares` of its row), the diagonal then
+    zeroed; talent.pool_hires (n_hired ~ Binomial(pool, hiring_rate) if pool > 0, then a
+    multinomial over `softmax_shares` of pool_exp when anyone is hired and a vendor is
     open); talent.key_hires (Binomial(moves, clip(key_hire_rate x skill[source], 0, 1)) for
     each cell with movers, row by row). Returns (moves, hires, key): people, int64."""
     n = looking.size
     moves = np.zeros((n, n), np.int64)
-    flat = exp_values.reshape(-1)
-    pvals = np.empty(n)
+    shares = softmax_shares(exp_values)
     for r in range(rows.size):
-        total = _pairwise(flat, r * n, n)
-        for c in range(n):
-            pvals[c] = exp_values[r, c] / total
-        _multinomial_into(rng, looking[rows[r]], pvals, moves[rows[r]])
+        _multinomial_into(rng, looking[rows[r]], shares[r], moves[rows[r]])
     for i in range(n):
         moves[i, i] = 0
     hires = np.zeros(n, np.int64)
     n_hired = rng.binomial(pool, hiring_rate) if pool > 0 else 0
     if n_hired != 0 and pool_exp.size > 0:
-        total = _pairwise(pool_exp, 0, n)
-        for c in range(n):
-            pvals[c] = pool_exp[c] / total
-        _multinomial_into(rng, n_hired, pvals, hires)
+        _multinomial_into(rng, n_hired, softmax_shares(pool_exp.reshape(1, n))[0], hires)
     key = np.zeros((n, n), np.int64)
     for i in range(n):
         p = _numpy_minimum(_numpy_maximum(key_hire_rate * skill[i], 0.0), 1.0)  # np.clip
