@@ -521,15 +521,17 @@ def _centred_logits(row, log_attr, open_to_hire, source):
 
 
 @njit(cache=True, nogil=True)
-def talent_logits(looking, log_attr, open_to_hire):
-    """talent.talent_moves and talent.pool_hires up to their softmaxes' exp, given looking =
-    the researchers of each vendor who look around (numpy's draws). Returns (rows with anyone
-    looking; their logits minus each row's max, destination_probabilities' argument of exp,
-    rows x vendors: log attractiveness where a vendor is open to hiring or is the source,
-    -inf elsewhere; the pool's logits minus their max, pool_hires' argument of exp over the
-    vendors, -inf where closed, empty when no vendor is open)."""
-    n = looking.size
-    rows = np.flatnonzero(looking > 0).astype(np.int64)
+def talent_logits(headcount, active, log_attr, open_to_hire):
+    """talent.talent_moves and talent.pool_hires up to their softmaxes' exp. Returns (rows
+    that can have anyone looking around: active with researchers; their logits minus each
+    row's max, destination_probabilities' argument of exp, rows x vendors: log
+    attractiveness where a vendor is open to hiring or is the source, -inf elsewhere; the
+    pool's logits minus their max, pool_hires' argument of exp over the vendors, -inf where
+    closed, empty when no vendor is open). The reference takes the rows with anyone looking,
+    a subset of these: numpy's exp is elementwise, so each row's exp is the same either way
+    (tests/test_kernels.py checks it)."""
+    n = headcount.size
+    rows = np.flatnonzero(active & (headcount > 0)).astype(np.int64)
     out = np.empty((rows.size, n))
     for r in range(rows.size):
         _centred_logits(out[r], log_attr, open_to_hire, rows[r])
@@ -539,41 +541,58 @@ def talent_logits(looking, log_attr, open_to_hire):
     return rows, out, pool
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _row_shares(flat, r, k, out):
+    """out = row r of a (rows x k) array (flat: its C-order values) divided by the row's
+    sum, the sum added as numpy adds a row (`_pairwise`)."""
+    total = _pairwise(flat, r * k, k)
+    for c in range(k):
+        out[c] = flat[r * k + c] / total
+
+
 @njit(cache=True, nogil=True)
 def softmax_shares(exp_values):
-    """numerics.softmax after its exp (rows x k): each row divided by its sum, the sum added
-    as numpy adds a row (`_pairwise`)."""
+    """numerics.softmax after its exp (rows x k): each row divided by its sum (`_row_shares`)."""
     m, k = exp_values.shape
     flat = np.ascontiguousarray(exp_values).reshape(-1)
     out = np.empty((m, k))
     for r in range(m):
-        total = _pairwise(flat, r * k, k)
-        for c in range(k):
-            out[r, c] = exp_values[r, c] / total
+        _row_shares(flat, r, k, out[r])
     return out
 
 
 @njit(cache=True, nogil=True)
-def talent_draws(rng, looking, rows, exp_values, pool, hiring_rate, pool_exp, key_hire_rate, skill):
-    """The talent month's draws after the lookers', in the reference's order, given
-    exp_values = exp(talent_logits' logits) and pool_exp = exp(its pool logits) from numpy:
-    talent.talent_moves' multinomials (row i of `rows` spreads its looking[i] researchers
-    over destinations with probabilities `softmax_shares` of its row), the diagonal then
-    zeroed; talent.pool_hires (n_hired ~ Binomial(pool, hiring_rate) if pool > 0, then a
-    multinomial over `softmax_shares` of pool_exp when anyone is hired and a vendor is
-    open); talent.key_hires (Binomial(moves, clip(key_hire_rate x skill[source], 0, 1)) for
-    each cell with movers, row by row). Returns (moves, hires, key): people, int64."""
-    n = looking.size
+def talent_draws(rng, headcount, active, looking_p, rows, exp_values, pool, hiring_rate, pool_exp, key_hire_rate,
+                 skill):
+    """The talent month's draws in the reference's order, given exp_values = exp(
+    talent_logits' logits) and pool_exp = exp(its pool logits) from numpy: talent.talent_moves'
+    lookers (Binomial(headcount if active else 0, looking_p) vendor by vendor, as numpy's
+    vectorised binomial draws them) and multinomials (each vendor with anyone looking
+    spreads them over destinations with probabilities `_row_shares` of its row), the
+    diagonal then zeroed; talent.pool_hires (n_hired ~ Binomial(pool, hiring_rate) if
+    pool > 0, then a multinomial over the shares of pool_exp when anyone is hired and a
+    vendor is open); talent.key_hires (Binomial(moves, clip(key_hire_rate x
+    skill[source], 0, 1)) for each cell with movers, row by row). Returns (moves, hires,
+    key): people, int64."""
+    n = headcount.size
+    looking = np.empty(n, np.int64)
+    for i in range(n):
+        looking[i] = rng.binomial(headcount[i] if active[i] else 0, looking_p)
     moves = np.zeros((n, n), np.int64)
-    shares = softmax_shares(exp_values)
+    flat = exp_values.reshape(-1)
+    shares = np.empty(n)
     for r in range(rows.size):
-        _multinomial_into(rng, looking[rows[r]], shares[r], moves[rows[r]])
+        source = rows[r]
+        if looking[source] > 0:
+            _row_shares(flat, r, n, shares)
+            _multinomial_into(rng, looking[source], shares, moves[source])
     for i in range(n):
         moves[i, i] = 0
     hires = np.zeros(n, np.int64)
     n_hired = rng.binomial(pool, hiring_rate) if pool > 0 else 0
     if n_hired != 0 and pool_exp.size > 0:
-        _multinomial_into(rng, n_hired, softmax_shares(pool_exp.reshape(1, n))[0], hires)
+        _row_shares(pool_exp, 0, n, shares)
+        _multinomial_into(rng, n_hired, shares, hires)
     key = np.zeros((n, n), np.int64)
     for i in range(n):
         p = _numpy_minimum(_numpy_maximum(key_hire_rate * skill[i], 0.0), 1.0)  # np.clip

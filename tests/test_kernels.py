@@ -567,18 +567,24 @@ def talent_inputs(rng: np.random.Generator, n: int, hiring: str, look: str, pool
 
 @settings(max_examples=60, deadline=None)
 @given(st.one_of(st.integers(1, 12), st.integers(60, 140)), st.booleans(), st.integers(0, 4), SEEDS)
-@example(n=1, any_open=True, looking_zeros=0, seed=0)      # one vendor: staying is the only destination
-@example(n=9, any_open=False, looking_zeros=4, seed=1)     # nobody open to hiring: no pool logits
-def test_talent_softmax_shares(n, any_open, looking_zeros, seed):
+@example(n=1, any_open=True, zeros=0, seed=0)      # one vendor: staying is the only destination
+@example(n=9, any_open=False, zeros=4, seed=1)     # nobody open to hiring: no pool logits
+def test_talent_softmax_shares(n, any_open, zeros, seed):
     """talent_logits then exp then softmax_shares give destination_probabilities' rows and
-    the pool's softmax, bit for bit (the row sums in numpy's pairwise order)."""
+    the pool's softmax, bit for bit (the row sums in numpy's pairwise order), also for the
+    reference's rows (those with anyone looking, any subset of talent_logits' rows): numpy's
+    exp of a row does not depend on the other rows in the array."""
     rng = np.random.default_rng(seed)
     log_attr = mixed_floats(rng, n, 1)
     open_ = (rng.random(n) < 0.6) & any_open
-    looking = np.where(rng.integers(0, 5, n) < looking_zeros, 0, rng.integers(1, 50, n)).astype(np.int64)
-    rows, logits, pool_logits = kernels.talent_logits(looking, log_attr, open_)
-    assert_identical(rows, np.flatnonzero(looking > 0).astype(np.int64))
-    assert_identical(kernels.softmax_shares(np.exp(logits)), talent.destination_probabilities(log_attr, open_, rows))
+    active = rng.random(n) < 0.8
+    headcount = np.where(rng.integers(0, 5, n) < zeros, 0, rng.integers(1, 50, n)).astype(np.int64)
+    rows, logits, pool_logits = kernels.talent_logits(headcount, active, log_attr, open_)
+    assert_identical(rows, np.flatnonzero(active & (headcount > 0)).astype(np.int64))
+    shares = kernels.softmax_shares(np.exp(logits))
+    assert_identical(shares, talent.destination_probabilities(log_attr, open_, rows))
+    looking = rng.random(rows.size) < 0.6
+    assert_identical(shares[looking], talent.destination_probabilities(log_attr, open_, rows[looking]))
     if open_.any():
         pool = kernels.softmax_shares(np.exp(pool_logits).reshape(1, n))[0]
         assert_identical(pool, softmax(np.where(open_, log_attr, -np.inf)))

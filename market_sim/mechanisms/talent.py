@@ -40,19 +40,13 @@ def destination_probabilities(log_attr: np.ndarray, open_to_hire: np.ndarray,
     return softmax(u, axis=1)
 
 
-def _lookers(rng: np.random.Generator, headcount: np.ndarray, active: np.ndarray, mobility: float,
-             friction: float) -> np.ndarray:
-    """Researchers of each vendor who look around this month: Binomial(headcount if active
-    else 0, mobility x (1 - friction))."""
-    return rng.binomial(np.where(active, headcount, 0).astype(np.int64), np.clip(mobility * (1.0 - friction), 0.0, 1.0))
-
-
 def talent_moves(rng: np.random.Generator, headcount: np.ndarray, active: np.ndarray,
                  log_attr: np.ndarray, open_to_hire: np.ndarray, mobility: float,
                  friction: float) -> np.ndarray:
     """Integer (source x destination) moves this month; the diagonal is zero."""
     n = headcount.shape[0]
-    looking = _lookers(rng, headcount, active, mobility, friction)
+    looking = rng.binomial(np.where(active, headcount, 0).astype(np.int64),
+                           np.clip(mobility * (1.0 - friction), 0.0, 1.0))
     # rows with nobody looking draw no random numbers (numpy's multinomial of 0), so drawing
     # only the others takes the same numbers in the same order
     moves = np.zeros((n, n), np.int64)
@@ -133,13 +127,15 @@ def month_of_moves(rng: np.random.Generator, headcount: np.ndarray, skill: np.nd
 
 def _compiled_month(rng, headcount, skill, capability, attraction, active, hiring, pool, pool_skill, rules):
     """month_of_moves with the compiled kernels (kernels.talent_logits, talent_draws,
-    talent_after_moves): the same draws in the same order and the same numbers. The lookers'
-    draw, the softmaxes' exp and the product moves.T @ skill stay numpy's, on the same arrays
-    as in the reference."""
-    looking = _lookers(rng, headcount, active, rules.mobility, rules.noncompete_friction)
-    rows, logits, pool_logits = kernels.talent_logits(looking, attraction, np.asarray(hiring, bool))
-    moves, hires, key = kernels.talent_draws(rng, looking, rows, np.exp(logits), int(pool), float(rules.hiring_rate),
-                                             np.exp(pool_logits), float(rules.key_hire_rate), skill)
+    talent_after_moves): the same draws in the same order and the same numbers. The
+    softmaxes' exp and the product moves.T @ skill stay numpy's (exp on every row that
+    could have anyone looking, the reference's rows among them)."""
+    active = np.asarray(active, bool)
+    rows, logits, pool_logits = kernels.talent_logits(headcount, active, attraction, np.asarray(hiring, bool))
+    looking_p = float(np.clip(rules.mobility * (1.0 - rules.noncompete_friction), 0.0, 1.0))
+    moves, hires, key = kernels.talent_draws(rng, headcount, active, looking_p, rows, np.exp(logits), int(pool),
+                                             float(rules.hiring_rate), np.exp(pool_logits),
+                                             float(rules.key_hire_rate), skill)
     new_skill, new_capability, new_head = kernels.talent_after_moves(
         headcount, skill, capability, moves, hires, moves.T @ skill, float(pool_skill), key,
         float(rules.knowhow_transfer))
