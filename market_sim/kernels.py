@@ -484,6 +484,14 @@ def _numpy_minimum(a, b):
     return a if (a <= b or a != a) else b
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _check_probability(p):
+    """Generator.binomial's check of p: a ValueError, not a draw, outside [0, 1] or NaN (a NaN
+    p would send the draw into an endless rejection loop)."""
+    if not (p >= 0.0 and p <= 1.0):
+        raise ValueError("p < 0, p > 1 or p is NaN")
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _multinomial_into(rng, n, pvals, out):
     """rng.multinomial(n, pvals) written into `out` (zeros on entry), as numpy's C
@@ -492,6 +500,9 @@ def _multinomial_into(rng, n, pvals, out):
     when nobody is left, and the last category takes whoever is. (A ratio above 1 from
     rounding takes everyone, as in numpy; error_model="numpy" keeps IEEE division.)"""
     d = pvals.size
+    for j in range(d):     # numpy checks them all before any draw
+        if not (pvals[j] >= 0.0 and pvals[j] <= 1.0):
+            raise ValueError("pvals < 0, pvals > 1 or pvals contains NaNs")
     remaining_p = 1.0
     dn = n
     for j in range(d - 1):
@@ -561,6 +572,39 @@ def softmax_shares(exp_values):
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _lookers(rng, headcount, active, looking_p):
+    """Binomial(headcount if active else 0, looking_p) vendor by vendor, as numpy's vectorised
+    binomial draws them, after its checks."""
+    _check_probability(looking_p)
+    for i in range(headcount.size):
+        if active[i] and headcount[i] < 0:
+            raise ValueError("n < 0")
+    looking = np.empty(headcount.size, np.int64)
+    for i in range(headcount.size):
+        looking[i] = rng.binomial(headcount[i] if active[i] else 0, looking_p)
+    return looking
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _key_hires(rng, moves, key_hire_rate, skill):
+    """talent.key_hires: Binomial(moves, clip(key_hire_rate x skill[source], 0, 1)) for each
+    cell with movers, row by row, after checking every such p."""
+    n = skill.size
+    for i in range(n):
+        p = _numpy_minimum(_numpy_maximum(key_hire_rate * skill[i], 0.0), 1.0)  # np.clip
+        for j in range(n):
+            if moves[i, j] > 0:
+                _check_probability(p)
+    key = np.zeros((n, n), np.int64)
+    for i in range(n):
+        p = _numpy_minimum(_numpy_maximum(key_hire_rate * skill[i], 0.0), 1.0)
+        for j in range(n):
+            if moves[i, j] > 0:
+                key[i, j] = rng.binomial(moves[i, j], p)
+    return key
+
+
 @njit(cache=True, nogil=True)
 def talent_draws(rng, headcount, active, looking_p, rows, exp_values, pool, hiring_rate, pool_exp, key_hire_rate,
                  skill):
@@ -573,11 +617,10 @@ def talent_draws(rng, headcount, active, looking_p, rows, exp_values, pool, hiri
     pool > 0, then a multinomial over the shares of pool_exp when anyone is hired and a
     vendor is open); talent.key_hires (Binomial(moves, clip(key_hire_rate x
     skill[source], 0, 1)) for each cell with movers, row by row). Returns (moves, hires,
-    key): people, int64."""
+    key): people, int64. Raises ValueError where numpy's draws would (a negative headcount,
+    a probability outside [0, 1] or NaN), before the draw concerned."""
     n = headcount.size
-    looking = np.empty(n, np.int64)
-    for i in range(n):
-        looking[i] = rng.binomial(headcount[i] if active[i] else 0, looking_p)
+    looking = _lookers(rng, headcount, active, looking_p)
     moves = np.zeros((n, n), np.int64)
     flat = exp_values.reshape(-1)
     shares = np.empty(n)
@@ -589,17 +632,14 @@ def talent_draws(rng, headcount, active, looking_p, rows, exp_values, pool, hiri
     for i in range(n):
         moves[i, i] = 0
     hires = np.zeros(n, np.int64)
-    n_hired = rng.binomial(pool, hiring_rate) if pool > 0 else 0
+    n_hired = 0
+    if pool > 0:
+        _check_probability(hiring_rate)
+        n_hired = rng.binomial(pool, hiring_rate)
     if n_hired != 0 and pool_exp.size > 0:
         _row_shares(pool_exp, 0, n, shares)
         _multinomial_into(rng, n_hired, shares, hires)
-    key = np.zeros((n, n), np.int64)
-    for i in range(n):
-        p = _numpy_minimum(_numpy_maximum(key_hire_rate * skill[i], 0.0), 1.0)  # np.clip
-        for j in range(n):
-            if moves[i, j] > 0:
-                key[i, j] = rng.binomial(moves[i, j], p)
-    return moves, hires, key
+    return moves, hires, _key_hires(rng, moves, key_hire_rate, skill)
 
 
 @njit(cache=True, nogil=True)

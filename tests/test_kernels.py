@@ -661,3 +661,25 @@ def test_the_model_uses_the_talent_kernels_with_them_on_and_none_with_them_off(s
     with kernels.use(True):
         simulate(small_config, seed)
     assert all(calls.values()), calls
+
+
+@pytest.mark.parametrize("bad", ["negative_headcount", "nan_salary", "nan_skill", "nan_mobility"])
+def test_talent_month_raises_where_numpy_raises(bad):
+    """Invalid inputs raise ValueError on both paths (numpy's checks of n and p), rather than
+    the compiled path drawing from them (a NaN p would never end its rejection loop)."""
+    n = 12
+    args = list(talent_inputs(np.random.default_rng(3), n, "some", "all", 500))
+    args[6][:] = True                           # every vendor active and hiring: every row draws
+    args[7][:] = True
+    args[0][:] = 100
+    if bad == "negative_headcount":
+        args[0][4] = -1
+    elif bad == "nan_salary":
+        args[3][4] = np.nan
+    elif bad == "nan_skill":
+        args[1][4] = np.nan
+    else:
+        args[10] = SimpleNamespace(**{**vars(args[10]), "mobility": np.nan})
+    for on in (False, True):
+        with kernels.use(on), pytest.raises(ValueError):
+            talent.month_of_moves(np.random.default_rng(0), *args)
