@@ -556,3 +556,221 @@ def pcg64_uniforms_at(state, drawn, size, offset, positions, jump_mult, jump_sum
         drawn = offset + positions[i] + 1
     state[0], state[1] = hi, lo
     return out, drawn
+
+
+# ------------------------------------------------------------------ talent (talent.py)
+# The talent month draws binomials through numba's Generator.binomial, which calls numpy's own
+# bit generator and follows numpy's C `random_binomial` step for step (inversion below 30
+# expected successes, else BTPE; nothing drawn when n or p is 0; no check of p, as numpy's C
+# does not check it either), so the draws and the generator's end state are numpy's. Its exp
+# and log are scalar libm calls like numpy's C ones; the softmaxes' exp stays in numpy.
+@njit(cache=True, nogil=True, inline="always")
+def _numpy_maximum(a, b):
+    """np.maximum(a, b) of two floats: the larger, NaN if either is NaN, `a` if equal."""
+    return a if (a >= b or a != a) else b
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _numpy_minimum(a, b):
+    """np.minimum(a, b) of two floats: the smaller, NaN if either is NaN, `a` if equal."""
+    return a if (a <= b or a != a) else b
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _check_probability(p):
+    """Generator.binomial's check of p: a ValueError, not a draw, outside [0, 1] or NaN (a NaN
+    p would send the draw into an endless rejection loop)."""
+    if not (p >= 0.0 and p <= 1.0):
+        raise ValueError("p < 0, p > 1 or p is NaN")
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _multinomial_into(rng, n, pvals, out):
+    """rng.multinomial(n, pvals) written into `out` (zeros on entry), as numpy's C
+    `random_multinomial` draws it: category j takes Binomial(n left, pvals[j] / p left) with
+    p left = 1 - pvals[0] - ... - pvals[j-1] subtracted in that order from 1.0; it stops
+    when nobody is left, and the last category takes whoever is. (A ratio above 1 from
+    rounding takes everyone, as in numpy; error_model="numpy" keeps IEEE division.)"""
+    d = pvals.size
+    for j in range(d):     # numpy checks them all before any draw
+        if not (pvals[j] >= 0.0 and pvals[j] <= 1.0):
+            raise ValueError("pvals < 0, pvals > 1 or pvals contains NaNs")
+    remaining_p = 1.0
+    dn = n
+    for j in range(d - 1):
+        x = rng.binomial(dn, pvals[j] / remaining_p)
+        out[j] = x
+        dn = dn - x
+        if dn <= 0:
+            break
+        remaining_p -= pvals[j]
+    if dn > 0:
+        out[d - 1] = dn
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _centred_logits(row, log_attr, open_to_hire, source):
+    """row = log_attr where open_to_hire (and at `source`, -1 for none), -inf elsewhere,
+    minus its max (as the softmax centres it)."""
+    for c in range(row.size):
+        row[c] = log_attr[c] if open_to_hire[c] else -np.inf
+    if source >= 0:
+        row[source] = log_attr[source]
+    top = row[0]
+    for c in range(1, row.size):
+        top = _numpy_maximum(top, row[c])
+    for c in range(row.size):
+        row[c] = row[c] - top
+
+
+@njit(cache=True, nogil=True)
+def talent_logits(headcount, active, log_attr, open_to_hire):
+    """talent.talent_moves and talent.pool_hires up to their softmaxes' exp. Returns (rows
+    that can have anyone looking around: active with researchers; their logits minus each
+    row's max, destination_probabilities' argument of exp, rows x vendors: log
+    attractiveness where a vendor is open to hiring or is the source, -inf elsewhere; the
+    pool's logits minus their max, pool_hires' argument of exp over the vendors, -inf where
+    closed, empty when no vendor is open). The reference takes the rows with anyone looking,
+    a subset of these: numpy's exp is elementwise, so each row's exp is the same either way
+    (tests/test_kernels.py checks it)."""
+    n = headcount.size
+    rows = np.flatnonzero(active & (headcount > 0)).astype(np.int64)
+    out = np.empty((rows.size, n))
+    for r in range(rows.size):
+        _centred_logits(out[r], log_attr, open_to_hire, rows[r])
+    pool = np.empty(n if open_to_hire.any() else 0)
+    if pool.size:
+        _centred_logits(pool, log_attr, open_to_hire, -1)
+    return rows, out, pool
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _row_shares(flat, r, k, out):
+    """out = row r of a (rows x k) array (flat: its C-order values) divided by the row's
+    sum, the sum added as numpy adds a row (`_pairwise`)."""
+    total = _pairwise(flat, r * k, k)
+    for c in range(k):
+        out[c] = flat[r * k + c] / total
+
+
+@njit(cache=True, nogil=True)
+def softmax_shares(exp_values):
+    """numerics.softmax after its exp (rows x k): each row divided by its sum (`_row_shares`)."""
+    m, k = exp_values.shape
+    flat = np.ascontiguousarray(exp_values).reshape(-1)
+    out = np.empty((m, k))
+    for r in range(m):
+        _row_shares(flat, r, k, out[r])
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _lookers(rng, headcount, active, looking_p):
+    """Binomial(headcount if active else 0, looking_p) vendor by vendor, as numpy's vectorised
+    binomial draws them, after its checks."""
+    _check_probability(looking_p)
+    for i in range(headcount.size):
+        if active[i] and headcount[i] < 0:
+            raise ValueError("n < 0")
+    looking = np.empty(headcount.size, np.int64)
+    for i in range(headcount.size):
+        looking[i] = rng.binomial(headcount[i] if active[i] else 0, looking_p)
+    return looking
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _key_hires(rng, moves, key_hire_rate, skill):
+    """talent.key_hires: Binomial(moves, clip(key_hire_rate x skill[source], 0, 1)) for each
+    cell with movers, row by row, after checking every such p."""
+    n = skill.size
+    for i in range(n):
+        p = _numpy_minimum(_numpy_maximum(key_hire_rate * skill[i], 0.0), 1.0)  # np.clip
+        for j in range(n):
+            if moves[i, j] > 0:
+                _check_probability(p)
+    key = np.zeros((n, n), np.int64)
+    for i in range(n):
+        p = _numpy_minimum(_numpy_maximum(key_hire_rate * skill[i], 0.0), 1.0)
+        for j in range(n):
+            if moves[i, j] > 0:
+                key[i, j] = rng.binomial(moves[i, j], p)
+    return key
+
+
+@njit(cache=True, nogil=True)
+def talent_draws(rng, headcount, active, looking_p, rows, exp_values, pool, hiring_rate, pool_exp, key_hire_rate,
+                 skill):
+    """The talent month's draws in the reference's order, given exp_values = exp(
+    talent_logits' logits) and pool_exp = exp(its pool logits) from numpy: talent.talent_moves'
+    lookers (Binomial(headcount if active else 0, looking_p) vendor by vendor, as numpy's
+    vectorised binomial draws them) and multinomials (each vendor with anyone looking
+    spreads them over destinations with probabilities `_row_shares` of its row), the
+    diagonal then zeroed; talent.pool_hires (n_hired ~ Binomial(pool, hiring_rate) if
+    pool > 0, then a multinomial over the shares of pool_exp when anyone is hired and a
+    vendor is open); talent.key_hires (Binomial(moves, clip(key_hire_rate x
+    skill[source], 0, 1)) for each cell with movers, row by row). Returns (moves, hires,
+    key): people, int64. Raises ValueError where numpy's draws would (a negative headcount,
+    a probability outside [0, 1] or NaN), before the draw concerned."""
+    n = headcount.size
+    looking = _lookers(rng, headcount, active, looking_p)
+    moves = np.zeros((n, n), np.int64)
+    flat = exp_values.reshape(-1)
+    shares = np.empty(n)
+    for r in range(rows.size):
+        source = rows[r]
+        if looking[source] > 0:
+            _row_shares(flat, r, n, shares)
+            _multinomial_into(rng, looking[source], shares, moves[source])
+    for i in range(n):
+        moves[i, i] = 0
+    hires = np.zeros(n, np.int64)
+    n_hired = 0
+    if pool > 0:
+        _check_probability(hiring_rate)
+        n_hired = rng.binomial(pool, hiring_rate)
+    if n_hired != 0 and pool_exp.size > 0:
+        _row_shares(pool_exp, 0, n, shares)
+        _multinomial_into(rng, n_hired, shares, hires)
+    return moves, hires, _key_hires(rng, moves, key_hire_rate, skill)
+
+
+@njit(cache=True, nogil=True)
+def talent_after_moves(headcount, skill, capability, moves, hires, incoming, pool_skill, key, transfer):
+    """talent.skill_after_moves, talent.knowhow_transfer and the new headcount, given
+    incoming = moves.T @ skill from numpy (a matrix product: BLAS's order of additions).
+    skill' = (stay x skill + incoming + hires x pool_skill) / (stay + movers in + hires),
+    unchanged where nobody is left; a destination with key hires gets capability +
+    transfer x max over its key-hire sources of max(source - destination, 0), feature by
+    feature; headcount' = headcount - movers out + movers in + hires. Returns (skill',
+    capability', headcount')."""
+    n = headcount.size
+    new_skill = skill.astype(np.float64)
+    new_head = np.empty(n, np.int64)
+    for i in range(n):
+        out_i = 0
+        in_i = 0
+        for j in range(n):
+            out_i += moves[i, j]
+            in_i += moves[j, i]
+        stay = headcount[i] - out_i
+        people = stay + in_i + hires[i]
+        total = stay * skill[i] + (incoming[i] + hires[i] * pool_skill)
+        if people > 0:
+            new_skill[i] = total / people
+        new_head[i] = headcount[i] - out_i + in_i + hires[i]
+    new_capability = capability.copy()
+    n_features = capability.shape[1]
+    lead = np.empty(n_features)
+    for dst in range(n):
+        first = True
+        for src in range(n):
+            if key[src, dst] == 0:
+                continue
+            for f in range(n_features):
+                gap = _numpy_maximum(capability[src, f] - capability[dst, f], 0.0)
+                lead[f] = gap if first else _numpy_maximum(lead[f], gap)
+            first = False
+        if not first:
+            for f in range(n_features):
+                new_capability[dst, f] = capability[dst, f] + transfer * lead[f]
+    return new_skill, new_capability, new_head

@@ -24,7 +24,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from market_sim import kernels, load_config, streams
-from market_sim.mechanisms import adoption, procurement
+from market_sim.mechanisms import adoption, procurement, talent
+from market_sim.numerics import softmax
 from market_sim.runner import simulate
 
 from .conftest import ROOT, SMALL
@@ -622,3 +623,148 @@ def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_c
     with kernels.use(True):
         simulate(small_config, seed)
     assert all(calls.values()), calls
+
+
+# ------------------------------------------------------------------ talent (talent.py)
+def generators(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """Two generators in the same state (one for each path)."""
+    return np.random.default_rng(seed), np.random.default_rng(seed)
+
+
+def talent_inputs(rng: np.random.Generator, n: int, hiring: str, look: str, pool: int):
+    """month_of_moves' arguments after rng, with the model's dtypes: `hiring` is how many
+    vendors are open to hiring ("none", "one", "some"), `look` the share who look around
+    ("none": mobility 0, "all": mobility 1 and no friction, "some")."""
+    active = rng.random(n) < 0.85
+    open_ = {"none": np.zeros(n, bool), "one": np.arange(n) == rng.integers(n),
+             "some": active & (rng.random(n) < 0.6)}[hiring]
+    mobility, friction = {"none": (0.0, rng.random()), "all": (1.0, 0.0),
+                          "some": (rng.uniform(0.0, 0.5), rng.random())}[look]
+    headcount = np.where(rng.random(n) < 0.15, 0, rng.integers(0, 3000, n)).astype(np.int64)
+    rules = SimpleNamespace(pay_weight=rng.uniform(0, 2), compute_weight=rng.uniform(0, 2),
+                            momentum_weight=rng.uniform(0, 30), mobility=mobility, noncompete_friction=friction,
+                            hiring_rate=rng.random(), key_hire_rate=rng.uniform(0.0, 1.5),
+                            knowhow_transfer=rng.random())
+    return (headcount, rng.uniform(0.3, 1.7, n), mixed_floats(rng, (n, 4), 2), rng.uniform(1e4, 3e5, n),
+            np.where(rng.random(n) < 0.1, 0.0, rng.uniform(0, 2e4, n)), rng.random(n), active, open_, pool,
+            rng.uniform(0.3, 1.5), rules)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.integers(1, 12), st.integers(60, 140)), st.booleans(), st.integers(0, 4), SEEDS)
+@example(n=1, any_open=True, zeros=0, seed=0)      # one vendor: staying is the only destination
+@example(n=9, any_open=False, zeros=4, seed=1)     # nobody open to hiring: no pool logits
+def test_talent_softmax_shares(n, any_open, zeros, seed):
+    """talent_logits then exp then softmax_shares give destination_probabilities' rows and
+    the pool's softmax, bit for bit (the row sums in numpy's pairwise order), also for the
+    reference's rows (those with anyone looking, any subset of talent_logits' rows): numpy's
+    exp of a row does not depend on the other rows in the array."""
+    rng = np.random.default_rng(seed)
+    log_attr = mixed_floats(rng, n, 1)
+    open_ = (rng.random(n) < 0.6) & any_open
+    active = rng.random(n) < 0.8
+    headcount = np.where(rng.integers(0, 5, n) < zeros, 0, rng.integers(1, 50, n)).astype(np.int64)
+    rows, logits, pool_logits = kernels.talent_logits(headcount, active, log_attr, open_)
+    assert_identical(rows, np.flatnonzero(active & (headcount > 0)).astype(np.int64))
+    shares = kernels.softmax_shares(np.exp(logits))
+    assert_identical(shares, talent.destination_probabilities(log_attr, open_, rows))
+    looking = rng.random(rows.size) < 0.6
+    assert_identical(shares[looking], talent.destination_probabilities(log_attr, open_, rows[looking]))
+    if open_.any():
+        pool = kernels.softmax_shares(np.exp(pool_logits).reshape(1, n))[0]
+        assert_identical(pool, softmax(np.where(open_, log_attr, -np.inf)))
+    else:
+        assert pool_logits.size == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 3000), st.integers(1, 90), st.sampled_from(["spread", "dominant", "zeros"]), SEEDS)
+@example(people=0, d=5, shape="spread", seed=0)          # nobody: no draw at all
+@example(people=40, d=1, shape="spread", seed=1)         # one category takes everyone, no draw
+@example(people=1000, d=12, shape="dominant", seed=2)    # p near 1 (and ratios rounded above 1)
+def test_multinomial_draws_as_numpy(people, d, shape, seed):
+    """kernels._multinomial_into draws numpy's Generator.multinomial: the same counts and the
+    generator left in the same state."""
+    rng = np.random.default_rng(seed)
+    logits = mixed_floats(rng, d, 1)
+    if shape == "dominant":
+        logits[rng.integers(d)] = 60.0
+    elif shape == "zeros":
+        logits[rng.random(d) < 0.5] = -np.inf
+        logits[rng.integers(d)] = 0.0
+    pvals = softmax(logits)
+    ref_rng, got_rng = generators(seed + 1)
+    ref = ref_rng.multinomial(people, pvals)
+    got = np.zeros(d, np.int64)
+    kernels._multinomial_into(got_rng, np.int64(people), pvals, got)
+    assert_identical(got, ref)
+    assert got_rng.bit_generator.state == ref_rng.bit_generator.state
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.integers(1, 12), st.integers(60, 140)), st.sampled_from(["none", "one", "some"]),
+       st.sampled_from(["none", "all", "some", "some"]), st.sampled_from([0, 1, 500]), SEEDS)
+@example(n=1, hiring="one", look="all", pool=500, seed=0)     # a single vendor, everyone looks (p = 1)
+@example(n=20, hiring="some", look="none", pool=0, seed=1)    # zero movers, empty pool
+@example(n=20, hiring="one", look="all", pool=500, seed=2)    # a single destination, p = 1
+@example(n=20, hiring="none", look="some", pool=500, seed=3)  # nobody hiring: only stayers, no pool hires
+def test_talent_month_is_the_same_on_both_paths(n, hiring, look, pool, seed):
+    """talent.month_of_moves: moves, hires, key hires, skill, capability and headcount equal
+    on both paths, and the generator left in the same state."""
+    args = talent_inputs(np.random.default_rng(seed), n, hiring, look, pool)
+    ref_rng, got_rng = generators(seed + 1)
+    with kernels.use(False):
+        ref = talent.month_of_moves(ref_rng, *args)
+    with kernels.use(True):
+        got = talent.month_of_moves(got_rng, *args)
+    assert set(got) == set(ref)
+    for name in ref:
+        assert_identical(got[name], ref[name])
+    assert got_rng.bit_generator.state == ref_rng.bit_generator.state
+
+
+TALENT_KERNELS = ("talent_logits", "talent_draws", "talent_after_moves")   # softmax_shares: inside talent_draws
+
+
+def test_the_model_uses_the_talent_kernels_with_them_on_and_none_with_them_off(small_config, monkeypatch):
+    """The model's talent month goes through the kernels (so the table comparisons above
+    compare them too) only when they are on."""
+    calls = dict.fromkeys(TALENT_KERNELS, 0)
+
+    def counting(name, fn):
+        def wrapper(*args):
+            calls[name] += 1
+            return fn(*args)
+        return wrapper
+
+    for name in TALENT_KERNELS:
+        monkeypatch.setattr(kernels, name, counting(name, getattr(kernels, name)))
+    seed = np.random.SeedSequence(7, spawn_key=(0,))
+    with kernels.use(False):
+        simulate(small_config, seed)
+    assert not any(calls.values()), calls
+    with kernels.use(True):
+        simulate(small_config, seed)
+    assert all(calls.values()), calls
+
+
+@pytest.mark.parametrize("bad", ["negative_headcount", "nan_salary", "nan_skill", "nan_mobility"])
+def test_talent_month_raises_where_numpy_raises(bad):
+    """Invalid inputs raise ValueError on both paths (numpy's checks of n and p), rather than
+    the compiled path drawing from them (a NaN p would never end its rejection loop)."""
+    n = 12
+    args = list(talent_inputs(np.random.default_rng(3), n, "some", "all", 500))
+    args[6][:] = True                           # every vendor active and hiring: every row draws
+    args[7][:] = True
+    args[0][:] = 100
+    if bad == "negative_headcount":
+        args[0][4] = -1
+    elif bad == "nan_salary":
+        args[3][4] = np.nan
+    elif bad == "nan_skill":
+        args[1][4] = np.nan
+    else:
+        args[10] = SimpleNamespace(**{**vars(args[10]), "mobility": np.nan})
+    for on in (False, True):
+        with kernels.use(on), pytest.raises(ValueError):
+            talent.month_of_moves(np.random.default_rng(0), *args)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..numerics import softmax
 
 
@@ -113,6 +114,8 @@ def month_of_moves(rng: np.random.Generator, headcount: np.ndarray, skill: np.nd
     hires, key (source x destination), headcount, skill, capability."""
     attraction = log_attractiveness(salary, gpus, headcount, momentum, rules.pay_weight, rules.compute_weight,
                                     rules.momentum_weight)
+    if kernels.enabled() and headcount.dtype == np.int64 and skill.dtype == capability.dtype == np.float64:
+        return _compiled_month(rng, headcount, skill, capability, attraction, active, hiring, pool, pool_skill, rules)
     moves = talent_moves(rng, headcount, active, attraction, hiring, rules.mobility, rules.noncompete_friction)
     hires = pool_hires(rng, pool, rules.hiring_rate, attraction, hiring)
     key = key_hires(rng, moves, skill, rules.key_hire_rate)
@@ -120,3 +123,21 @@ def month_of_moves(rng: np.random.Generator, headcount: np.ndarray, skill: np.nd
             "skill": skill_after_moves(headcount, skill, moves, hires, pool_skill),
             "capability": knowhow_transfer(capability, key, rules.knowhow_transfer),
             "headcount": headcount - moves.sum(axis=1) + moves.sum(axis=0) + hires}
+
+
+def _compiled_month(rng, headcount, skill, capability, attraction, active, hiring, pool, pool_skill, rules):
+    """month_of_moves with the compiled kernels (kernels.talent_logits, talent_draws,
+    talent_after_moves): the same draws in the same order and the same numbers. The
+    softmaxes' exp and the product moves.T @ skill stay numpy's (exp on every row that
+    could have anyone looking, the reference's rows among them)."""
+    active = np.asarray(active, bool)
+    rows, logits, pool_logits = kernels.talent_logits(headcount, active, attraction, np.asarray(hiring, bool))
+    looking_p = float(np.clip(rules.mobility * (1.0 - rules.noncompete_friction), 0.0, 1.0))
+    moves, hires, key = kernels.talent_draws(rng, headcount, active, looking_p, rows, np.exp(logits), int(pool),
+                                             float(rules.hiring_rate), np.exp(pool_logits),
+                                             float(rules.key_hire_rate), skill)
+    new_skill, new_capability, new_head = kernels.talent_after_moves(
+        headcount, skill, capability, moves, hires, moves.T @ skill, float(pool_skill), key,
+        float(rules.knowhow_transfer))
+    return {"moves": moves, "hires": hires, "key": key, "skill": new_skill, "capability": new_capability,
+            "headcount": new_head}
