@@ -254,7 +254,9 @@ def _contact_counts(counts, vendor, contacts, col_of):
 def inverse_cdf_pick(exp_values, uniform, last):
     """adoption.logit_choice's pick given exp_values = exp(utility - row max) from numpy:
     shares = exp / row sum, the count of cumulative shares below the row's uniform, at most
-    `last`."""
+    `last`. The cumulative shares never decrease (each share is >= 0, and rounding a sum
+    of non-negative terms never goes below the partial sum), so the count stops at the first
+    share at or above the uniform."""
     m, k = exp_values.shape
     flat = exp_values.reshape(-1)
     out = np.empty(m, np.int32)
@@ -264,8 +266,9 @@ def inverse_cdf_pick(exp_values, uniform, last):
         pick = 0
         for c in range(k):
             cumulative += exp_values[r, c] / total
-            if cumulative < uniform[r]:
-                pick += 1
+            if not cumulative < uniform[r]:
+                break
+            pick += 1
         out[r] = min(pick, last)
     return out
 
