@@ -1,4 +1,5 @@
-"""Compiled twins (numba) of the consumers' and buyers' array expressions.
+"""Compiled twins (numba) of the consumers', buyers' and talent's array expressions, and of
+the random streams' seeding and reading.
 
 The mechanisms in mechanisms/ are written as numpy expressions, one per equation, and stay
 the reference. Where many agents do the same thing each month (20,000 consumers, 2,000
@@ -6,10 +7,16 @@ buyers), those expressions spend most of their time on temporaries and fancy ind
 functions here compute the same numbers in one pass per agent. Each reproduces its numpy
 reference bit for bit: the same IEEE operations in the same order (numba does not fuse a
 multiply and an add unless told to), numpy's pairwise summation where numpy sums a row
-(`_pairwise`), and no transcendental function at all: exp and log stay in numpy, so the
-kernels only prepare their arguments and use their results. tests/test_kernels.py checks
-every kernel against its reference on varied inputs, and the model's tables with the
-kernels against the tables without them.
+(`_pairwise`), and no vectorised transcendental function: exp and log over arrays stay in
+numpy (whose SIMD versions may round differently from the C library's), so the kernels
+only prepare their arguments and use their results. The one exception is the talent
+month's binomial draws, which numba makes with numpy's own algorithm and bit generator
+and the C library's scalar exp and log, as numpy's C code does (see that section).
+Random numbers are numpy's: the streams' seeds are hashed by a copy of numpy's
+SeedSequence, and `pcg64_uniforms_at` reads chosen doubles of a PCG64 stream by jumping
+its state (streams.SparseUniforms). tests/test_kernels.py checks every kernel against its
+reference on varied inputs, and the model's tables with the kernels against the tables
+without them.
 
 `enabled()` says whether the mechanisms use them: yes, unless the environment variable
 MARKET_SIM_KERNELS is "numpy" (the reference path, for checking and debugging). The first
