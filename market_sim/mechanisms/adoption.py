@@ -196,9 +196,11 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     churn, adoption, source, switch, choice = range(5)
     adopted = vendor >= 0
     users = np.flatnonzero(adopted)
-    vendor[users[draws.at(churn, users) < rules.churn]] = -1
+    churned = draws.at(churn, users) < rules.churn
+    vendor[users[churned]] = -1
+    users = users[~churned]                               # who may switch: users after churn
     # adoption: only people with no assistant at the start of the month (and not orphaned)
-    candidates = np.flatnonzero(~adopted & ~orphaned)
+    candidates = np.flatnonzero(~(adopted | orphaned))
     if rules.word_of_mouth == "network":
         adopted_share = neighbour_adopted_share(vendor, neighbours, candidates)
     else:
@@ -210,9 +212,6 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     adopting = adopters(draws.at(adoption, candidates), np.ones(candidates.size, bool), innovation, rules.bass_q,
                         adopted_share)
     newcomers = candidates[adopting]
-    new = np.zeros(n, bool)
-    new[newcomers] = True
-    users = np.flatnonzero(vendor >= 0)                   # who may switch: users after churn
     before = vendor.copy()
     organic = newcomers[:0]
     if newcomers.size and available.any():
@@ -230,9 +229,11 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
         vendor[newcomers[by_ad]] = advertisers[where[by_ad] - 1]
         vendor[newcomers[by_app]] = superapp_owner[where[by_app] - 1 - advertisers.size]
         organic = newcomers[where == 0]
-    switching = np.zeros(n, bool)
-    switching[users[draws.at(switch, users) < rules.switch_rate]] = True
-    choosers = np.concatenate([organic, np.flatnonzero((switching | orphaned) & ~new)])
+    # who chooses: the newcomers who came on their own, then in row order the users who
+    # reconsider and the orphaned (no newcomer among them: users who reconsider had an
+    # assistant when the month began, and the orphaned could not adopt)
+    switchers = users[draws.at(switch, users) < rules.switch_rate]
+    choosers = np.concatenate([organic, np.union1d(switchers, np.flatnonzero(orphaned))])
     if choosers.size and available.any():
         # the logit over the available vendors' columns only (an unavailable one has probability 0:
         # the same draw on fewer columns; rows reserved for entrants and exited vendors drop out)
