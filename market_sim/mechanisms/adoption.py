@@ -230,10 +230,13 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
         vendor[newcomers[by_app]] = superapp_owner[where[by_app] - 1 - advertisers.size]
         organic = newcomers[where == 0]
     # who chooses: the newcomers who came on their own, then in row order the users who
-    # reconsider and the orphaned (three sets apart: users who reconsider had an assistant
-    # in use, the orphaned had lost theirs and could not adopt)
+    # reconsider and the orphaned, each once (none of them a newcomer: the orphaned could
+    # not adopt, and users who reconsider had an assistant when the month began)
     switchers = users[draws.at(switch, users) < rules.switch_rate]
-    choosers = np.concatenate([organic, np.sort(np.concatenate([switchers, np.flatnonzero(orphaned)]))])
+    retained = np.sort(np.concatenate([switchers, np.flatnonzero(orphaned)]))
+    first = np.ones(retained.size, bool)
+    first[1:] = retained[1:] != retained[:-1]
+    choosers = np.concatenate([organic, retained[first]])
     if choosers.size and available.any():
         # the logit over the available vendors' columns only (an unavailable one has probability 0:
         # the same draw on fewer columns; rows reserved for entrants and exited vendors drop out)
