@@ -464,3 +464,144 @@ def seed_sequence_state(entropy):
     for i in range(4):
         out[i] = words[2 * i] | (words[2 * i + 1] << np.uint64(32))
     return out
+
+
+# ------------------------------------------------------------------ finance and releases
+@njit(cache=True, nogil=True)
+def best_public_level(capability, active):
+    """catchup.best_public_level: per feature, the level and row of the first maximum of the
+    capability column over active rows (inactive rows count as -inf), as np.argmax picks it:
+    the first maximum, or the first NaN. Needs at least one row."""
+    n, f = capability.shape
+    best = np.empty(f)
+    leader = np.zeros(f, np.int64)
+    for j in range(f):
+        top = capability[0, j] if active[0] else -np.inf
+        at = 0
+        if top == top:
+            for i in range(1, n):
+                x = capability[i, j] if active[i] else -np.inf
+                if x != x:            # NaN: argmax stops at the first one
+                    top, at = x, i
+                    break
+                if x > top:
+                    top, at = x, i
+        best[j], leader[j] = top, at
+    return best, leader
+
+
+@njit(cache=True, nogil=True)
+def poisson_quantile(uniform, rate, pmf):
+    """catchup.poisson_quantile on flat arrays, `pmf` = exp(-rate) computed by numpy: the same
+    loop over terms n = 1 .. 199 for every entry while any entry's cdf is still under its
+    uniform, pmf_n = pmf_(n-1) x rate / n, cdf_n = cdf_(n-1) + pmf_n."""
+    size = rate.size
+    pmf = pmf.copy()
+    cdf = pmf.copy()
+    k = np.zeros(size, np.int64)
+    for n in range(1, 200):
+        below = False
+        for i in range(size):
+            if cdf[i] < uniform[i]:
+                below = True
+                break
+        if not below:
+            break
+        for i in range(size):
+            if cdf[i] < uniform[i]:
+                k[i] += 1
+            pmf[i] = pmf[i] * rate[i] / n
+            cdf[i] = cdf[i] + pmf[i]
+    return k
+
+
+P_ATOL = float(np.sqrt(np.finfo(np.float64).eps))  # numpy's choice: how far p may sum from 1
+
+
+@njit(cache=True, nogil=True)
+def _choice_refuses(p, k):
+    """Whether numpy's Generator.choice(size=k, replace=False, p=p) raises: p with NaN or a
+    negative entry, its Kahan sum off 1 by more than P_ATOL, or fewer than k positive entries."""
+    total, c, positive = p[0], 0.0, 0
+    for i in range(1, p.size):
+        y = p[i] - c
+        t = total + y
+        c = (t - total) - y
+        total = t
+    for i in range(p.size):
+        if p[i] < 0:
+            return True
+        if p[i] > 0:
+            positive += 1
+    return total != total or abs(total - 1.0) > P_ATOL or positive < k
+
+
+@njit(cache=True, nogil=True)
+def _searchsorted_right(cdf, x):
+    """np.searchsorted(cdf, x, side="right") for a non-decreasing cdf: the first entry above x."""
+    lo, hi = 0, cdf.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if x < cdf[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _choice_without_replacement(rng, p, k):
+    """Indices numpy's Generator.choice(p.size, size=k, replace=False, p=p) draws, p valid: k
+    uniforms; the cumulative sums of p (the picks so far set to 0) divided by the last; each
+    uniform's searchsorted(side="right"); the new indices kept in order of first draw; again
+    with as many uniforms as picks are missing. Changes p."""
+    m = p.size
+    found = np.zeros(k, np.int64)
+    cdf = np.empty(m)
+    new = np.empty(k, np.int64)
+    n_uniq = 0
+    while n_uniq < k:
+        x = rng.random(k - n_uniq)
+        for j in range(n_uniq):
+            p[found[j]] = 0.0
+        cdf[0] = p[0]
+        for i in range(1, m):
+            cdf[i] = cdf[i - 1] + p[i]
+        last = cdf[m - 1]
+        for i in range(m):
+            cdf[i] = cdf[i] / last
+        n_new = 0
+        for d in range(x.size):
+            pick = _searchsorted_right(cdf, x[d])
+            if pick not in new[:n_new]:
+                new[n_new] = pick
+                n_new += 1
+        found[n_uniq:n_uniq + n_new] = new[:n_new]
+        n_uniq += n_new
+    return found
+
+
+@njit(cache=True, nogil=True)
+def split_round(amount, dry_powder, rng, max_investors):
+    """financing.split_round: RMB each fund puts in, the funds drawn as numpy's
+    Generator.choice(has, size=k, replace=False, p=p) draws them (`_choice_without_replacement`:
+    the same uniforms and algorithm). Returns (RMB per fund, ok); ok is False, with nothing
+    drawn, where numpy's choice would refuse p (`_choice_refuses`): the caller then runs the
+    reference, which raises as numpy does."""
+    out = np.zeros(dry_powder.size)
+    has = np.flatnonzero(dry_powder > 0)
+    m = has.size
+    if amount <= 0 or m == 0:
+        return out, True
+    values = dry_powder[has]
+    k = min(max_investors, m)
+    p = values / _pairwise(values, 0, m)
+    if k < 0 or _choice_refuses(p, k):
+        return out, False
+    chosen = has[_choice_without_replacement(rng, p, k)]
+    powder = dry_powder[chosen]
+    total = _pairwise(powder, 0, k)
+    for j in range(k):
+        put = amount * (powder[j] / total)
+        out[chosen[j]] = put if (put < powder[j] or put != put) else powder[j]   # np.minimum
+    return out, True

@@ -24,7 +24,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from market_sim import kernels, load_config, streams
-from market_sim.mechanisms import adoption, procurement
+from market_sim.mechanisms import adoption, catchup, financing, procurement
 from market_sim.runner import simulate
 
 from .conftest import ROOT, SMALL
@@ -515,7 +515,8 @@ def test_model_tables_of_a_scenario(scenario):
 
 KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "adopts", "chooser_logit_arguments",
            "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
-           "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state")
+           "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "best_public_level",
+           "poisson_quantile", "split_round")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -537,3 +538,118 @@ def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_c
     with kernels.use(True):
         simulate(small_config, seed)
     assert all(calls.values()), calls
+
+
+# ------------------------------------------------------------------ finance and releases
+def awkward_levels(rng: np.random.Generator, shape) -> np.ndarray:
+    """Capability levels with ties (a few distinct values), zeros of both signs, infinities
+    and the odd NaN: which row np.argmax picks depends on all of them."""
+    pool = np.array([-np.inf, -1.5, -0.0, 0.0, 0.25, 1.5, 3.0, np.inf, np.nan])
+    weights = np.array([1, 3, 2, 2, 3, 3, 3, 1, 0.3])
+    x = rng.choice(pool, size=shape, p=weights / weights.sum())
+    return np.where(rng.random(shape) < 0.3, mixed_floats(rng, shape, 2), x)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 90), st.integers(1, 5), st.floats(0.0, 1.0), st.booleans(), SEEDS)
+@example(1, 4, 0.0, False, 0)       # nobody active: -inf, row 0
+@example(3, 2, 1.0, True, 1)
+def test_best_public_level(n, f, share_active, with_nan, seed):
+    rng = np.random.default_rng(seed)
+    capability = awkward_levels(rng, (n, f))
+    if not with_nan:
+        capability = np.where(np.isnan(capability), 0.5, capability)
+    active = rng.random(n) < share_active
+    (ref_best, ref_leader), (got_best, got_leader) = both_paths(catchup.best_public_level, capability, active)
+    assert_identical(got_best, ref_best)
+    assert_identical(got_leader, ref_leader)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 5), st.sampled_from(["small", "large", "signed"]), SEEDS)
+def test_poisson_quantile(n, f, kind, seed):
+    """Rates from 0 to hundreds (long loops), and negative or NaN ones (a cdf that falls
+    again must not stop an entry early: the reference loops while any entry is below)."""
+    rng = np.random.default_rng(seed)
+    rate = rates(rng, (n, f)) * (500.0 if kind == "large" else 3.0)
+    if kind == "signed":
+        rate = np.where(rng.random((n, f)) < 0.3, -rate, rate)
+        rate = np.where(rng.random((n, f)) < 0.05, np.nan, rate)
+    pmf = np.exp(-rate)                         # the reference's cdf terms 0 .. 39, where a pick flips
+    terms = [pmf]
+    with np.errstate(invalid="ignore"):
+        for k in range(1, 40):
+            pmf = pmf * rate / k
+            terms.append(terms[-1] + pmf)
+    on_term = np.take_along_axis(np.stack(terms, axis=-1), rng.integers(0, 40, (n, f, 1)), axis=-1)[..., 0]
+    uniform = np.where(rng.random((n, f)) < 0.7, on_term, rng.random((n, f)))
+    uniform = np.where(rng.random((n, f)) < 0.1, np.nextafter(uniform, 1.0), uniform)
+    ref, got = both_paths(catchup.poisson_quantile, uniform, rate)
+    assert_identical(got, ref)
+    ref, got = both_paths(catchup.poisson_quantile, uniform[:, 0], np.broadcast_to(3.0, (n,)))
+    assert_identical(got, ref)
+
+
+def funds(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Dry powder of n funds: a share of them empty (0 or negative), the rest over twelve orders
+    of magnitude, some of them equal."""
+    x = rng.random(n) * 10.0 ** rng.integers(-3, 10, n)
+    x = np.where(rng.random(n) < 0.2, x[0] if n else 0.0, x)
+    return np.where(rng.random(n) < 0.25, rng.choice([0.0, -0.0, -5.0], n), x)
+
+
+def split_both_ways(amount, dry_powder, seed, max_investors):
+    """split_round on each path from the same generator state, and the next number each
+    generator gives after it (the same only if both drew as many numbers)."""
+    out = []
+    for on in (False, True):
+        rng = np.random.default_rng(seed)
+        with kernels.use(on):
+            put = financing.split_round(amount, dry_powder.copy(), rng, max_investors)
+        out.append((put, rng.random()))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 30), st.integers(1, 6), st.sampled_from([0.0, -1.0, 1.0, 1e6, 1e9, 1e12, np.inf, np.nan]),
+       SEEDS)
+@example(4, 3, 1e9, 0)
+@example(1, 3, 1e9, 1)
+def test_split_round_draws_as_numpys_choice(n, max_investors, amount, seed):
+    rng = np.random.default_rng(seed)
+    dry_powder = funds(rng, n)
+    (ref, ref_next), (got, got_next) = split_both_ways(amount, dry_powder, seed, max_investors)
+    assert_identical(got, ref)
+    assert got_next == ref_next
+
+
+@pytest.mark.parametrize("dry_powder", [[1.0, np.inf, 2.0], [5e-324, 1.0, 2.0], [1e308, 1e308, 1.0]])
+def test_split_round_refuses_what_numpys_choice_refuses(dry_powder):
+    """p with NaN (an infinite fund), fewer positive entries than picks (a share that rounds to
+    0), or a sum that overflows: the compiled path hands over to the reference, which raises
+    as numpy does."""
+    dry_powder = np.array(dry_powder)
+    outcomes = []
+    for on in (False, True):
+        with kernels.use(on), np.errstate(all="ignore"):
+            try:
+                outcomes.append(financing.split_round(1e6, dry_powder, np.random.default_rng(3)))
+            except ValueError as error:
+                outcomes.append(str(error))
+    assert isinstance(outcomes[0], str)
+    assert outcomes[1] == outcomes[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(SEEDS, st.integers(0, 3))
+def test_split_round_with_a_draw_exactly_on_a_cumulative_share(seed, empty):
+    """The first uniform drawn lands exactly on the first fund's cumulative share: numpy's
+    searchsorted(side="right") passes over that fund (a '<=' search would pick it)."""
+    x0 = np.random.default_rng(seed).random()
+    dry_powder = np.concatenate([np.zeros(empty), [x0, 1.0 - x0]])
+    if not (0.0 < x0 and dry_powder.sum() == 1.0):
+        return
+    (ref, ref_next), (got, got_next) = split_both_ways(1.0, dry_powder, seed, 1)
+    assert ref[-1] > 0 and ref[-2] == 0
+    assert_identical(got, ref)
+    assert got_next == ref_next

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import kernels
+
 
 def rd_strength(headcount: np.ndarray, skill: np.ndarray, gpus: np.ndarray,
                 talent_elasticity: float, compute_elasticity: float,
@@ -64,6 +66,8 @@ def poisson_quantile(uniform: np.ndarray, rate: np.ndarray) -> np.ndarray:
     P(K <= k) >= u (the pmf is built up term by term, pmf_k = pmf_(k-1) rate / k)."""
     rate = np.asarray(rate, float)
     pmf = np.exp(-rate)
+    if kernels.enabled() and np.shape(uniform) == rate.shape and np.asarray(uniform).dtype == np.float64:
+        return kernels.poisson_quantile(np.asarray(uniform).ravel(), rate.ravel(), pmf.ravel()).reshape(rate.shape)
     cdf = pmf.copy()
     k = np.zeros(rate.shape, np.int64)
     for n in range(1, 200):  # 200 terms cover any monthly release rate the config allows (<= 500 per month)
@@ -88,6 +92,9 @@ def gamma_quantile(uniform: np.ndarray, shape: np.ndarray) -> np.ndarray:
 
 def best_public_level(capability: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per feature, the best level released by an active vendor and which vendor holds it."""
+    if (kernels.enabled() and capability.ndim == 2 and capability.shape[0] and capability.dtype == np.float64
+            and np.shape(active) == capability.shape[:1]):
+        return kernels.best_public_level(capability, np.asarray(active, bool))
     masked = np.where(active[:, None], capability, -np.inf)
     leader = np.argmax(masked, axis=0)
     return masked[leader, np.arange(capability.shape[1])], leader

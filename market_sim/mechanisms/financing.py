@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
+
 RUNWAY_CAP_MONTHS = 120.0  # a vendor that makes money has "120 months" of runway (reported cap)
 
 
@@ -56,6 +58,10 @@ def split_round(amount: float, dry_powder: np.ndarray, rng: np.random.Generator,
     """How much each fund puts in: up to `max_investors` funds with money left, drawn at random
     in proportion to their dry powder, pay in proportion to it; the round shrinks if they
     cannot fill it."""
+    if kernels.enabled() and dry_powder.dtype == np.float64 and dry_powder.ndim == 1:
+        out, ok = kernels.split_round(float(amount), dry_powder, rng, int(max_investors))
+        if ok:
+            return out
     out = np.zeros_like(dry_powder, dtype=float)
     has = np.flatnonzero(dry_powder > 0)
     if amount <= 0 or has.size == 0:
