@@ -550,58 +550,56 @@ def _searchsorted_right(cdf, x):
 
 
 @njit(cache=True, nogil=True)
-def _choice_without_replacement(rng, p, k):
-    """Indices numpy's Generator.choice(p.size, size=k, replace=False, p=p) draws, p valid: k
-    uniforms; the cumulative sums of p (the picks so far set to 0) divided by the last; each
-    uniform's searchsorted(side="right"); the new indices kept in order of first draw; again
-    with as many uniforms as picks are missing. Changes p."""
+def choice_round(p, found, n_found, x):
+    """One round of numpy's Generator.choice(p.size, size=found.size, replace=False, p=p) (p
+    valid): with the picks so far (found[:n_found]) set to 0 in p, the cumulative sums of p
+    divided by the last; each uniform x's searchsorted(side="right"); the new indices
+    appended to `found` in order of first draw. Changes p and found; returns the picks made.
+    Numpy draws x = k - n_found uniforms a round until it has k picks."""
     m = p.size
-    found = np.zeros(k, np.int64)
+    for j in range(n_found):
+        p[found[j]] = 0.0
     cdf = np.empty(m)
-    new = np.empty(k, np.int64)
-    n_uniq = 0
-    while n_uniq < k:
-        x = rng.random(k - n_uniq)
-        for j in range(n_uniq):
-            p[found[j]] = 0.0
-        cdf[0] = p[0]
-        for i in range(1, m):
-            cdf[i] = cdf[i - 1] + p[i]
-        last = cdf[m - 1]
-        for i in range(m):
-            cdf[i] = cdf[i] / last
-        n_new = 0
-        for d in range(x.size):
-            pick = _searchsorted_right(cdf, x[d])
-            if pick not in new[:n_new]:
-                new[n_new] = pick
-                n_new += 1
-        found[n_uniq:n_uniq + n_new] = new[:n_new]
-        n_uniq += n_new
-    return found
+    cdf[0] = p[0]
+    for i in range(1, m):
+        cdf[i] = cdf[i - 1] + p[i]
+    last = cdf[m - 1]
+    for i in range(m):
+        cdf[i] = cdf[i] / last
+    start = n_found
+    for d in range(x.size):
+        pick = _searchsorted_right(cdf, x[d])
+        if pick not in found[start:n_found]:
+            found[n_found] = pick
+            n_found += 1
+    return n_found
 
 
 @njit(cache=True, nogil=True)
-def split_round(amount, dry_powder, rng, max_investors):
-    """financing.split_round: RMB each fund puts in, the funds drawn as numpy's
-    Generator.choice(has, size=k, replace=False, p=p) draws them (`_choice_without_replacement`:
-    the same uniforms and algorithm). Returns (RMB per fund, ok); ok is False, with nothing
-    drawn, where numpy's choice would refuse p (`_choice_refuses`): the caller then runs the
-    reference, which raises as numpy does."""
-    out = np.zeros(dry_powder.size)
+def round_shares(amount, dry_powder, max_investors):
+    """financing.split_round before its draw: the funds with money (`has`), p = their dry
+    powder / its sum, and k = min(max_investors, funds). Returns (has, p, k, ok): k is 0
+    (nothing to draw) when the amount is not positive or no fund has money; ok is False where
+    numpy's choice would refuse p (`_choice_refuses`): the caller then runs the reference,
+    which raises as numpy does."""
     has = np.flatnonzero(dry_powder > 0)
     m = has.size
     if amount <= 0 or m == 0:
-        return out, True
+        return has, np.zeros(0), 0, True
     values = dry_powder[has]
     k = min(max_investors, m)
     p = values / _pairwise(values, 0, m)
-    if k < 0 or _choice_refuses(p, k):
-        return out, False
-    chosen = has[_choice_without_replacement(rng, p, k)]
+    return has, p, k, not (k < 0 or _choice_refuses(p, k))
+
+
+@njit(cache=True, nogil=True)
+def round_payments(amount, dry_powder, chosen):
+    """financing.split_round after its draw: each chosen fund pays amount x its share of the
+    chosen funds' dry powder, at most its dry powder (np.minimum: NaN if the amount is)."""
+    out = np.zeros(dry_powder.size)
     powder = dry_powder[chosen]
-    total = _pairwise(powder, 0, k)
-    for j in range(k):
+    total = _pairwise(powder, 0, chosen.size)
+    for j in range(chosen.size):
         put = amount * (powder[j] / total)
-        out[chosen[j]] = put if (put < powder[j] or put != put) else powder[j]   # np.minimum
-    return out, True
+        out[chosen[j]] = put if (put < powder[j] or put != put) else powder[j]
+    return out

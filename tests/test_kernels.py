@@ -516,7 +516,7 @@ def test_model_tables_of_a_scenario(scenario):
 KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "adopts", "chooser_logit_arguments",
            "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
            "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "best_public_level",
-           "poisson_quantile", "split_round")
+           "poisson_quantile", "round_shares", "choice_round", "round_payments")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):

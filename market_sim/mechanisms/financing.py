@@ -59,9 +59,14 @@ def split_round(amount: float, dry_powder: np.ndarray, rng: np.random.Generator,
     in proportion to their dry powder, pay in proportion to it; the round shrinks if they
     cannot fill it."""
     if kernels.enabled() and dry_powder.dtype == np.float64 and dry_powder.ndim == 1:
-        out, ok = kernels.split_round(float(amount), dry_powder, rng, int(max_investors))
-        if ok:
-            return out
+        has, p, k, ok = kernels.round_shares(float(amount), dry_powder, int(max_investors))
+        if ok and k == 0:
+            return np.zeros(dry_powder.size)
+        if ok:  # rng.choice(has, size=k, replace=False, p=p), round by round as numpy draws it
+            found, n_found = np.zeros(k, np.int64), 0
+            while n_found < k:
+                n_found = kernels.choice_round(p, found, n_found, rng.random(k - n_found))
+            return kernels.round_payments(float(amount), dry_powder, has[found])
     out = np.zeros_like(dry_powder, dtype=float)
     has = np.flatnonzero(dry_powder > 0)
     if amount <= 0 or has.size == 0:
