@@ -603,3 +603,80 @@ def round_payments(amount, dry_powder, chosen):
         put = amount * (powder[j] / total)
         out[chosen[j]] = put if (put < powder[j] or put != put) else powder[j]
     return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _maximum(a, b):
+    """np.maximum of two floats as numpy computes it (every layout checked in the tests): NaN
+    if either is NaN, else the larger, and b when they compare equal (+0.0 for (-0.0, +0.0))."""
+    return a if (a > b or a != a) else b
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _minimum(a, b):
+    """np.minimum of two floats as numpy computes it: NaN if either is, else the smaller, b when
+    they compare equal."""
+    return a if (a < b or a != a) else b
+
+
+@njit(cache=True, nogil=True)
+def vendor_runway(kind, cash, burn, owner_budget, big_tech, self_funded, cap, out):
+    """VendorTable.update_runway into `out`: `cap` for a big tech; else
+    min(max(cash, 0) / b, cap) where b = burn (- owner_budget for a self-funded lab) is
+    positive, `cap` where it is not (financing.runway_months)."""
+    for i in range(kind.size):
+        if kind[i] == big_tech:
+            out[i] = cap
+            continue
+        b = burn[i] - owner_budget[i] if kind[i] == self_funded else burn[i]
+        r = _maximum(cash[i], 0.0) / b if b > 0 else cap
+        out[i] = _minimum(r, cap)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _imitated(c, best, frontier, twice_leapfrog, share, behind, copy_u, overshoot_u, prob):
+    """catchup.imitate for one vendor and feature: (level, copied)."""
+    copied = behind and copy_u < prob
+    if not copied:
+        return c, False
+    target = c + share * (best - c)
+    landed = _minimum(target + twice_leapfrog * overshoot_u, _maximum(best, frontier))
+    return _maximum(c, landed), True
+
+
+@njit(cache=True, nogil=True)
+def catch_up(capability, best_public, frontier, prob, copy_u, overshoot_u, leapfrog, can_copy, share, diffuses,
+             best_open, open_prob, open_copy_u, open_overshoot_u):
+    """catchup.catch_up with its two `imitate`s and `diffuse`s in one pass. `prob` and
+    `open_prob`: copy_probability of the two lags (numpy's exp; diffuse closes the same share
+    of the gap); the uniforms as imitate draws them, (copy, overshoot) toward the public best
+    and then toward `best_open`; best_open of size 0 where nobody publishes weights (no second
+    draw). Returns (capability, copied)."""
+    n, f = capability.shape
+    out = np.empty((n, f))
+    copied_out = np.zeros((n, f), np.bool_)
+    opens = best_open.size > 0
+    for j in range(f):
+        b, front, twice, sh = best_public[j], frontier[j], 2.0 * leapfrog[j], share[j]
+        has_open = opens and np.isfinite(best_open[j])
+        ob = best_open[j] if has_open else 0.0
+        for i in range(n):
+            c = capability[i, j]
+            level, copied = _imitated(c, b, front, twice, sh, c < b and can_copy[i], copy_u[i, j], overshoot_u[i, j],
+                                      prob[i, j])
+            closed = prob[i, j] * _maximum(b - c, 0.0)
+            diffused = c + (closed if can_copy[i] else 0.0)
+            if opens:
+                open_level, open_copied = _imitated(c, ob, front, twice, sh, c < ob and can_copy[i], open_copy_u[i, j],
+                                                    open_overshoot_u[i, j], open_prob[i, j])
+                if has_open:
+                    level = _maximum(level, open_level)
+                    copied = copied or (open_copied and open_level > c)
+                closed = open_prob[i, j] * _maximum(best_open[j] - c, 0.0)
+                diffused = _maximum(diffused, c + (closed if can_copy[i] else 0.0))
+            if diffuses[j]:
+                out[i, j] = diffused
+            else:
+                out[i, j] = level
+                copied_out[i, j] = copied
+    return out, copied_out

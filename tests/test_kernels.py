@@ -516,7 +516,7 @@ def test_model_tables_of_a_scenario(scenario):
 KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "adopts", "chooser_logit_arguments",
            "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
            "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "best_public_level",
-           "poisson_quantile", "round_shares", "choice_round", "round_payments")
+           "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -652,4 +652,85 @@ def test_split_round_with_a_draw_exactly_on_a_cumulative_share(seed, empty):
     (ref, ref_next), (got, got_next) = split_both_ways(1.0, dry_powder, seed, 1)
     assert ref[-1] > 0 and ref[-2] == 0
     assert_identical(got, ref)
+    assert got_next == ref_next
+
+
+def test_numpys_maximum_and_minimum_give_the_second_of_two_equal_zeros():
+    """kernels._maximum and _minimum assume it (the sign of a zero is part of the tables): of
+    -0.0 and +0.0, numpy returns the second operand, in every layout the mechanisms use."""
+    for n in (1, 3, 4, 7, 8, 9, 31, 81, 324):
+        for fn in (np.maximum, np.minimum):
+            neg, pos = np.full((n, 4), -0.0), np.zeros((n, 4))
+            for a, b in ((neg, pos), (pos, neg), (neg, 0.0), (0.0, neg), (pos, -0.0), (neg[:, :1], pos[0]),
+                         (neg[::2], pos[::2]), (neg, pos[:, 0][:, None]), (-0.0, 0.0), (0.0, -0.0)):
+                second = np.broadcast_to(np.asarray(b, float), np.shape(fn(a, b)))
+                assert_identical(fn(a, b), second)
+
+
+def special_floats(rng: np.random.Generator, shape, spread: int = 3) -> np.ndarray:
+    """mixed_floats with zeros of both signs, infinities and NaN among them."""
+    x = mixed_floats(rng, shape, spread)
+    odd = rng.choice(np.array([0.0, -0.0, np.inf, -np.inf, np.nan]), size=shape)
+    return np.where(rng.random(shape) < 0.25, odd, x)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 40), SEEDS)
+def test_vendor_runway(n, seed):
+    from market_sim.agents.vendors import VendorTable
+    rng = np.random.default_rng(seed)
+    v = VendorTable([f"v{i}" for i in range(n)], [f"v{i}" for i in range(n)], 4)
+    v.kind[:] = rng.integers(0, 3, n)
+    v.cash[:], v.burn[:], v.owner_budget[:] = (special_floats(rng, n) for _ in range(3))
+    v.burn[:] = np.where(rng.random(n) < 0.3, v.owner_budget, v.burn)          # b exactly 0
+    v.cash[:] = np.where(rng.random(n) < 0.2, 120.0 * v.burn, v.cash)          # exactly at the cap
+    runways = []
+    for on in (False, True):
+        v.runway[:] = np.nan
+        with kernels.use(on), np.errstate(all="ignore"):
+            v.update_runway()
+        runways.append(v.runway.copy())
+    assert_identical(runways[1], runways[0])
+
+
+def catch_up_inputs(rng: np.random.Generator, n: int, f: int, opens: str, odd: bool) -> dict:
+    """catchup.catch_up's arguments: levels with ties between vendors, the best and the frontier
+    (zeros of both signs, and with `odd` infinities and NaN), lags from 1e-12 (a sure copy) to
+    1e3 months; published weights for none, some or all features."""
+    levels = rng.choice(np.array([-0.0, 0.0, 0.5, 1.0, 2.0]), size=(n, f))
+    capability = np.where(rng.random((n, f)) < 0.5, levels, mixed_floats(rng, (n, f), 1))
+    best = capability.max(axis=0)
+    best_public = np.where(rng.random(f) < 0.7, best, best + rng.random(f))
+    frontier = np.where(rng.random(f) < 0.3, best_public, best_public + rng.standard_normal(f))
+    if odd:
+        capability = np.where(rng.random((n, f)) < 0.1, special_floats(rng, (n, f)), capability)
+        frontier = np.where(rng.random(f) < 0.2, special_floats(rng, f), frontier)
+    best_open = None
+    if opens != "none":
+        best_open = np.where(rng.random(f) < 0.5, best_public, best_public - rng.random(f))
+        best_open = np.where(rng.random(f) < (1.0 if opens == "nobody" else 0.4), -np.inf, best_open)
+        if odd:
+            best_open = np.where(rng.random(f) < 0.2, special_floats(rng, f), best_open)
+    lags = 10.0 ** rng.uniform(-12, 3, (2, n, f))
+    return {"capability": capability, "best_public": best_public, "frontier": frontier,
+            "expected_lag_months": lags[0], "leapfrog": rng.choice(np.array([0.0, 0.3, 2.0]), size=f),
+            "can_copy": rng.random(n) < 0.8,
+            "copy_share": None if rng.random() < 0.3 else rng.choice(np.array([0.0, 0.5, 1.0]), size=f),
+            "diffuses": rng.random(f) < 0.4, "best_open": best_open,
+            "open_lag_months": None if best_open is None else lags[1]}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), st.sampled_from(["none", "nobody", "some"]), st.booleans(), SEEDS)
+def test_catch_up(n, f, opens, odd, seed):
+    args = catch_up_inputs(np.random.default_rng(seed), n, f, opens, odd)
+    out = []
+    for on in (False, True):
+        rng = np.random.default_rng(seed)
+        with kernels.use(on), np.errstate(all="ignore"):
+            level, copied = catchup.catch_up(rng, **args)
+        out.append((level, copied, rng.random()))
+    (ref_level, ref_copied, ref_next), (got_level, got_copied, got_next) = out
+    assert_identical(got_level, ref_level)
+    assert_identical(got_copied, ref_copied)
     assert got_next == ref_next

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..mechanisms.financing import RUNWAY_CAP_MONTHS, runway_months
 from .base import ColumnTable, TableAgent, column
 
@@ -145,6 +146,10 @@ class VendorTable(ColumnTable):
     def update_runway(self) -> None:
         """Startups: cash / burn. Self-funded labs: cash / (burn - the owner's budget). Big
         techs: the parent covers losses, so no runway limit."""
+        if kernels.enabled():
+            kernels.vendor_runway(self.kind, self.cash, self.burn, self.owner_budget, BIG_TECH, SELF_FUNDED,
+                                  RUNWAY_CAP_MONTHS, self.runway)
+            return
         burn = np.where(self.kind == SELF_FUNDED, self.burn - self.owner_budget, self.burn)
         self.runway[:] = np.where(self.kind == BIG_TECH, RUNWAY_CAP_MONTHS, runway_months(self.cash, burn))
 

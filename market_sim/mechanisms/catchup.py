@@ -190,6 +190,14 @@ def catch_up(rng: np.random.Generator, capability: np.ndarray, best_public: np.n
     best level anyone has published weights for) at the shorter `open_lag_months`, whoever
     published them; a vendor ends at the better of the two. Returns (new capability, copied
     mask: copy releases only)."""
+    n, f = capability.shape
+    if (kernels.enabled() and capability.dtype == np.float64 and np.shape(expected_lag_months) == (n, f)
+            and np.shape(can_copy) == (n,)
+            and all(np.shape(x) == (f,) for x in (best_public, frontier, leapfrog, diffuses))
+            and (copy_share is None or np.shape(copy_share) == (f,))
+            and (best_open is None or (np.shape(best_open) == (f,) and np.shape(open_lag_months) == (n, f)))):
+        return _compiled_catch_up(rng, capability, best_public, frontier, expected_lag_months, leapfrog, can_copy,
+                                  copy_share, diffuses, best_open, open_lag_months)
     copied_level, copied = imitate(rng, capability, best_public, frontier, expected_lag_months, leapfrog,
                                    can_copy, copy_share)
     diffused = diffuse(capability, best_public, expected_lag_months, can_copy)
@@ -201,6 +209,25 @@ def catch_up(rng: np.random.Generator, capability: np.ndarray, best_public: np.n
         copied |= open_copied & has_open & (open_level > capability)
         diffused = np.maximum(diffused, diffuse(capability, best_open, open_lag_months, can_copy))  # no gap to -inf
     return np.where(diffuses[None, :], diffused, copied_level), copied & ~diffuses[None, :]
+
+
+def _compiled_catch_up(rng, capability, best_public, frontier, expected_lag_months, leapfrog, can_copy, copy_share,
+                       diffuses, best_open, open_lag_months):
+    """catch_up by kernels.catch_up: the same uniforms drawn in the same order (imitate's
+    (copy, overshoot) pair toward the public best, then toward published weights if anyone
+    publishes), the copy probabilities by numpy."""
+    copy_u, overshoot_u = rng.random((2,) + capability.shape)
+    prob = copy_probability(expected_lag_months)
+    if best_open is not None and np.isfinite(best_open).any():
+        open_copy_u, open_overshoot_u = rng.random((2,) + capability.shape)
+        best_open, open_prob = np.asarray(best_open, float), copy_probability(open_lag_months)
+    else:
+        best_open, open_prob = np.zeros(0), np.zeros((0, 0))
+        open_copy_u = open_overshoot_u = open_prob
+    share = np.ones_like(best_public) if copy_share is None else np.asarray(copy_share, float)
+    return kernels.catch_up(capability, np.asarray(best_public, float), np.asarray(frontier, float), prob, copy_u,
+                            overshoot_u, np.asarray(leapfrog, float), np.asarray(can_copy, bool), share,
+                            np.asarray(diffuses, bool), best_open, open_prob, open_copy_u, open_overshoot_u)
 
 
 def month_of_releases(innovation_rng: np.random.Generator, imitation_rng: np.random.Generator,
