@@ -680,3 +680,15 @@ def catch_up(capability, best_public, frontier, prob, copy_u, overshoot_u, leapf
                 out[i, j] = level
                 copied_out[i, j] = copied
     return out, copied_out
+
+
+@njit(cache=True, nogil=True)
+def gap_months(capability, reference, growth_per_month):
+    """catchup.gap_months: max(reference - level, 0) / max(growth, 1e-9), per vendor and
+    feature, with np.maximum's NaN and zero rules (`_maximum`)."""
+    n, f = capability.shape
+    out = np.empty((n, f))
+    for i in range(n):
+        for j in range(f):
+            out[i, j] = _maximum(reference[j] - capability[i, j], 0.0) / _maximum(growth_per_month[j], 1e-9)
+    return out

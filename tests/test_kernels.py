@@ -516,7 +516,8 @@ def test_model_tables_of_a_scenario(scenario):
 KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "adopts", "chooser_logit_arguments",
            "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
            "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "best_public_level",
-           "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up")
+           "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
+           "gap_months")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -734,3 +735,17 @@ def test_catch_up(n, f, opens, odd, seed):
     assert_identical(got_level, ref_level)
     assert_identical(got_copied, ref_copied)
     assert got_next == ref_next
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 5), SEEDS)
+def test_gap_months(n, f, seed):
+    """Levels at, above and below the reference (zeros of both signs, infinities, NaN);
+    growth from NaN and -1 to 1 (floored at 1e-9)."""
+    rng = np.random.default_rng(seed)
+    reference = special_floats(rng, f, 1)
+    capability = np.where(rng.random((n, f)) < 0.3, reference, special_floats(rng, (n, f), 1))
+    growth = rng.choice(np.array([np.nan, -1.0, 0.0, -0.0, 1e-12, 0.03, 1.0]), size=f)
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(catchup.gap_months, capability, reference, growth)
+    assert_identical(got, ref)

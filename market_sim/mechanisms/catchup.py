@@ -168,6 +168,9 @@ def hype_after(hype: np.ndarray, released: np.ndarray, new_domestic_best: np.nda
 
 def gap_months(capability: np.ndarray, reference: np.ndarray, growth_per_month: np.ndarray) -> np.ndarray:
     """(vendors x features) distance behind `reference` in months of frontier growth (>= 0)."""
+    if (kernels.enabled() and np.ndim(capability) == 2 and capability.dtype == np.float64
+            and np.shape(reference) == np.shape(growth_per_month) == capability.shape[1:]):
+        return kernels.gap_months(capability, np.asarray(reference, float), np.asarray(growth_per_month, float))
     return np.maximum(reference[None, :] - capability, 0.0) / np.maximum(growth_per_month, 1e-9)[None, :]
 
 
