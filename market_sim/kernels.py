@@ -692,3 +692,39 @@ def gap_months(capability, reference, growth_per_month):
         for j in range(f):
             out[i, j] = _maximum(reference[j] - capability[i, j], 0.0) / _maximum(growth_per_month[j], 1e-9)
     return out
+
+
+@njit(cache=True, nogil=True)
+def beyond_frontier_arguments(capability, gamma_draws, step, frontier, scale):
+    """catchup.innovate and past_frontier up to their logarithms: effort = step x the gamma
+    draw; ahead = level - frontier; past = max(effort - max(-ahead, 0), 0), the effort spent
+    past the frontier; start = max(ahead, 0) / scale. Returns (start, past / scale, past,
+    effort), for numpy's logaddexp(start, log(past / scale))."""
+    n, f = capability.shape
+    start, ratio, past, effort = np.empty((n, f)), np.empty((n, f)), np.empty((n, f)), np.empty((n, f))
+    for i in range(n):
+        for j in range(f):
+            e = step[j] * gamma_draws[i, j]
+            ahead = capability[i, j] - frontier[j]
+            p = _maximum(e - _maximum(-ahead, 0.0), 0.0)
+            start[i, j] = _maximum(ahead, 0.0) / scale[j]
+            ratio[i, j] = p / scale[j]
+            past[i, j], effort[i, j] = p, e
+    return start, ratio, past, effort
+
+
+@njit(cache=True, nogil=True)
+def innovated_levels(capability, effort, past, log_sum, frontier, scale, releases):
+    """catchup.innovate after the logarithms: where a vendor released, frontier + scale x
+    log_sum (= logaddexp(start, log(past / scale))) if it spent effort past the frontier, else
+    level + effort; elsewhere the level it had."""
+    n, f = capability.shape
+    out = np.empty((n, f))
+    for i in range(n):
+        for j in range(f):
+            c = capability[i, j]
+            if releases[i, j] > 0:
+                out[i, j] = frontier[j] + scale[j] * log_sum[i, j] if past[i, j] > 0 else c + effort[i, j]
+            else:
+                out[i, j] = c
+    return out

@@ -517,7 +517,7 @@ KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "ad
            "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
            "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "best_public_level",
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
-           "gap_months")
+           "gap_months", "beyond_frontier_arguments", "innovated_levels")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -749,3 +749,28 @@ def test_gap_months(n, f, seed):
     with np.errstate(all="ignore"):
         ref, got = both_paths(catchup.gap_months, capability, reference, growth)
     assert_identical(got, ref)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), st.booleans(), st.booleans(), SEEDS)
+def test_innovate(n, f, per_vendor_rate, damped, seed):
+    """Levels below, at and past the frontier (zeros of both signs), rates from 0 to 30 a
+    month (per vendor or per vendor and feature), steps and damping scales over six orders of
+    magnitude."""
+    rng = np.random.default_rng(seed)
+    frontier = rng.choice(np.array([-0.0, 0.0, 1.0, 50.0]), size=f)
+    capability = frontier + np.where(rng.random((n, f)) < 0.3, rng.choice(np.array([-0.0, 0.0]), (n, f)),
+                                     mixed_floats(rng, (n, f), 1))
+    rate = rates(rng, n if per_vendor_rate else (n, f)) * 30.0
+    step = 10.0 ** rng.uniform(-3, 3, f)
+    scale = 10.0 ** rng.uniform(-3, 3, f) if damped else None
+    out = []
+    for on in (False, True):
+        draws = np.random.default_rng(seed)
+        with kernels.use(on):
+            level, released = catchup.innovate(draws, capability, frontier, rate, step, scale)
+        out.append((level, released, draws.random()))
+    (ref_level, ref_released, ref_next), (got_level, got_released, got_next) = out
+    assert_identical(got_level, ref_level)
+    assert_identical(got_released, ref_released)
+    assert got_next == ref_next

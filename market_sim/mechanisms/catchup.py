@@ -41,6 +41,16 @@ def innovate(rng: np.random.Generator, capability: np.ndarray, frontier: np.ndar
     count_u, size_u = rng.random((2, v, f))  # fixed count: a vendor's rate never shifts another's draws
     releases = poisson_quantile(count_u, rate)
     scale = step if damping_scale is None else np.asarray(damping_scale, float)
+    if (kernels.enabled() and capability.dtype == np.float64
+            and np.shape(step) == np.shape(scale) == np.shape(frontier) == (f,)):
+        # the same numbers by kernels around numpy's logarithms (past_frontier's arithmetic)
+        start, ratio, past, effort = kernels.beyond_frontier_arguments(
+            capability, gamma_quantile(size_u, releases), np.asarray(step, float), np.asarray(frontier, float),
+            scale)
+        with np.errstate(divide="ignore"):
+            log_sum = np.logaddexp(start, np.log(ratio))
+        return (kernels.innovated_levels(capability, effort, past, log_sum, np.asarray(frontier, float), scale,
+                                         releases), releases > 0)
     effort = step[None, :] * gamma_quantile(size_u, releases)
     released = releases > 0
     return np.where(released, past_frontier(capability, effort, frontier, scale), capability), released
