@@ -728,3 +728,29 @@ def innovated_levels(capability, effort, past, log_sum, frontier, scale, release
             else:
                 out[i, j] = c
     return out
+
+
+@njit(cache=True, nogil=True)
+def release_terms(strength, root_strength, innovation_rate, focused, focused_factor, active, rate_factor, base_lag,
+                  open_factor, lag_factor):
+    """catchup.month_of_releases' rates and lags (vendors x features), from R&D strength and
+    root_strength = sqrt(max(strength, 1e-6)) (by numpy):
+        rate     = (innovation_rate x strength x (focused_factor if focused else 1), 0 if
+                   inactive) x rate_factor                        (release_rates)
+        lag      = (base_lag / root_strength x 1) x lag_factor    (expected_copy_lag, closed)
+        open_lag = (base_lag / root_strength x open_factor) x lag_factor   (toward published weights)
+    and who can copy (active, strength > 0)."""
+    n, f = strength.size, rate_factor.size
+    rate, lag, open_lag = np.empty((n, f)), np.empty((n, f)), np.empty((n, f))
+    can_copy = np.empty(n, np.bool_)
+    for i in range(n):
+        r = innovation_rate * strength[i] * (focused_factor if focused[i] else 1.0)
+        r = r if active[i] else 0.0
+        per_lab = base_lag / root_strength[i]
+        closed, published = per_lab * 1.0, per_lab * open_factor
+        for j in range(f):
+            rate[i, j] = r * rate_factor[j]
+            lag[i, j] = closed * lag_factor[j]
+            open_lag[i, j] = published * lag_factor[j]
+        can_copy[i] = active[i] and strength[i] > 0
+    return rate, lag, open_lag, can_copy

@@ -517,7 +517,7 @@ KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "ad
            "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
            "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "best_public_level",
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
-           "gap_months", "beyond_frontier_arguments", "innovated_levels")
+           "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -774,3 +774,57 @@ def test_innovate(n, f, per_vendor_rate, damped, seed):
     assert_identical(got_level, ref_level)
     assert_identical(got_released, ref_released)
     assert got_next == ref_next
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), st.booleans(), SEEDS)
+def test_month_of_releases(n, f, anyone_publishes, seed):
+    """A whole month of releases (release_terms, then innovate and catch_up) on both paths:
+    labs from none to thousands of researchers, some out of the race or gone."""
+    rng = np.random.default_rng(seed)
+    features = SimpleNamespace(release_rate_factor=rng.uniform(0.2, 3.0, f),
+                               innovation_step=10.0 ** rng.uniform(-2, 1, f),
+                               beyond_frontier_scale=10.0 ** rng.uniform(-2, 1, f),
+                               copy_lag_factor=rng.choice(np.array([0.5, 1.0, 3.0]), size=f),
+                               leapfrog=rng.choice(np.array([0.0, 0.3]), size=f), copy_share=rng.uniform(0.0, 1.0, f),
+                               diffuses=rng.random(f) < 0.4)
+    rules = SimpleNamespace(talent_elasticity=rng.uniform(0.2, 1.0), compute_elasticity=rng.uniform(0.0, 0.6),
+                            innovation_rate=rng.uniform(0.1, 5.0), focused_innovation_factor=rng.uniform(0.0, 1.0),
+                            copy_lag_months=rng.uniform(1.0, 24.0), open_weights_lag_factor=rng.uniform(0.1, 1.0))
+    capability = rng.choice(np.array([-0.0, 0.0, 1.0, 2.0]), size=(n, f)) + np.where(
+        rng.random((n, f)) < 0.5, 0.0, rng.standard_normal((n, f)))
+    active = rng.random(n) < 0.8
+    open_weights = rng.random(n) < (0.5 if anyone_publishes else 0.0)
+    with kernels.use(False):
+        best_public, _ = catchup.best_public_level(capability, active)
+        best_open, _ = catchup.best_public_level(capability, active & open_weights)
+    frontier = best_public + rng.choice(np.array([0.0, 0.5]), size=f)
+    headcount = np.where(rng.random(n) < 0.2, 0, rng.integers(1, 3000, n))
+    state = (capability, best_public, best_open, active, rng.random(n) < 0.3, headcount, rng.uniform(0.5, 2.0, n),
+             rng.uniform(0.0, 1e5, n), open_weights, frontier, features, rules)
+    out = []
+    for on in (False, True):
+        draws = np.random.default_rng(seed), np.random.default_rng(seed + 1)
+        with kernels.use(on), np.errstate(all="ignore"):
+            out.append(catchup.month_of_releases(*draws, *state) + tuple(g.random() for g in draws))
+    for got, ref in zip(out[1], out[0]):
+        assert_identical(got, ref)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), SEEDS)
+def test_release_terms_are_release_rates_and_expected_copy_lag(n, f, seed):
+    """The rates and lags themselves (a rate an ulp off seldom changes a Poisson count)."""
+    rng = np.random.default_rng(seed)
+    strength = np.where(rng.random(n) < 0.2, 0.0, mixed_floats(rng, n, 3) ** 2)
+    focused, active = rng.random(n) < 0.3, rng.random(n) < 0.8
+    rate_factor, lag_factor = mixed_floats(rng, f, 2), mixed_floats(rng, f, 2)
+    terms = rng.uniform(0.1, 5.0), rng.uniform(0.0, 1.0), rng.uniform(1.0, 24.0), rng.uniform(0.1, 1.0)
+    got = kernels.release_terms(strength, np.sqrt(np.maximum(strength, 1e-6)), terms[0], focused, terms[1], active,
+                                rate_factor, terms[2], terms[3], lag_factor)
+    ref = (catchup.release_rates(strength, terms[0], focused, terms[1], active, rate_factor),
+           catchup.expected_copy_lag(terms[2], strength, np.zeros(f, bool), terms[3]) * lag_factor[None, :],
+           catchup.expected_copy_lag(terms[2], strength, np.ones(f, bool), terms[3]) * lag_factor[None, :],
+           active & (strength > 0))
+    for g, r in zip(got, ref):
+        assert_identical(g, r)

@@ -256,18 +256,25 @@ def month_of_releases(innovation_rng: np.random.Generator, imitation_rng: np.ran
     the release rates, and must not shift the copy draws. Returns (capability, innovated
     mask, copied mask)."""
     strength = rd_strength(headcount, skill, gpus, rules.talent_elasticity, rules.compute_elasticity)
-    rate = release_rates(strength, rules.innovation_rate, focused, rules.focused_innovation_factor, active,
-                         features.release_rate_factor)
+    n_features = capability.shape[1]
+    if kernels.enabled() and np.shape(strength) == capability.shape[:1]:
+        rate, lag, open_lag, can_copy = kernels.release_terms(
+            strength, np.sqrt(np.maximum(strength, 1e-6)), float(rules.innovation_rate), np.asarray(focused, bool),
+            float(rules.focused_innovation_factor), np.asarray(active, bool), features.release_rate_factor,
+            float(rules.copy_lag_months), float(rules.open_weights_lag_factor), features.copy_lag_factor)
+    else:
+        rate = release_rates(strength, rules.innovation_rate, focused, rules.focused_innovation_factor, active,
+                             features.release_rate_factor)
+        lag = expected_copy_lag(rules.copy_lag_months, strength, np.zeros(n_features, bool),
+                                rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
+        open_lag = expected_copy_lag(rules.copy_lag_months, strength, np.ones(n_features, bool),
+                                     rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
+        can_copy = active & (strength > 0)
     # past the global frontier, progress is damped on the scale of a month of releases
     capability, innovated = innovate(innovation_rng, capability, frontier, rate, features.innovation_step,
                                      features.beyond_frontier_scale)
-    n_features = capability.shape[1]
-    lag = expected_copy_lag(rules.copy_lag_months, strength, np.zeros(n_features, bool),
-                            rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
-    open_lag = expected_copy_lag(rules.copy_lag_months, strength, np.ones(n_features, bool),
-                                 rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
     capability, copied = catch_up(imitation_rng, capability, best_public, frontier, lag, features.leapfrog,
-                                  active & (strength > 0), features.copy_share, features.diffuses, best_open, open_lag)
+                                  can_copy, features.copy_share, features.diffuses, best_open, open_lag)
     return capability, innovated, copied
 
 
