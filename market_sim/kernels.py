@@ -467,7 +467,8 @@ def seed_sequence_state(entropy):
 
 
 # ------------------------------------------------------------------ finance and releases
-@njit(cache=True, nogil=True)
+# error_model="numpy": a float divided by zero gives inf or NaN as in numpy, not ZeroDivisionError
+@njit(cache=True, nogil=True, error_model="numpy")
 def best_public_level(capability, active):
     """catchup.best_public_level: per feature, the level and row of the first maximum of the
     capability column over active rows (inactive rows count as -inf), as np.argmax picks it:
@@ -490,7 +491,7 @@ def best_public_level(capability, active):
     return best, leader
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def poisson_quantile(uniform, rate, pmf):
     """catchup.poisson_quantile on flat arrays, `pmf` = exp(-rate) computed by numpy: the same
     loop over terms n = 1 .. 199 for every entry while any entry's cdf is still under its
@@ -518,7 +519,7 @@ def poisson_quantile(uniform, rate, pmf):
 P_ATOL = float(np.sqrt(np.finfo(np.float64).eps))  # numpy's choice: how far p may sum from 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _choice_refuses(p, k):
     """Whether numpy's Generator.choice(size=k, replace=False, p=p) raises: p with NaN or a
     negative entry, its Kahan sum off 1 by more than P_ATOL, or fewer than k positive entries."""
@@ -536,7 +537,7 @@ def _choice_refuses(p, k):
     return total != total or abs(total - 1.0) > P_ATOL or positive < k
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _searchsorted_right(cdf, x):
     """np.searchsorted(cdf, x, side="right") for a non-decreasing cdf: the first entry above x."""
     lo, hi = 0, cdf.size
@@ -549,7 +550,7 @@ def _searchsorted_right(cdf, x):
     return lo
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def choice_round(p, found, n_found, x):
     """One round of numpy's Generator.choice(p.size, size=found.size, replace=False, p=p) (p
     valid): with the picks so far (found[:n_found]) set to 0 in p, the cumulative sums of p
@@ -575,7 +576,7 @@ def choice_round(p, found, n_found, x):
     return n_found
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def round_shares(amount, dry_powder, max_investors):
     """financing.split_round before its draw: the funds with money (`has`), p = their dry
     powder / its sum, and k = min(max_investors, funds). Returns (has, p, k, ok): k is 0
@@ -592,7 +593,7 @@ def round_shares(amount, dry_powder, max_investors):
     return has, p, k, not (k < 0 or _choice_refuses(p, k))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def round_payments(amount, dry_powder, chosen):
     """financing.split_round after its draw: each chosen fund pays amount x its share of the
     chosen funds' dry powder, at most its dry powder (np.minimum: NaN if the amount is)."""
@@ -619,7 +620,7 @@ def _minimum(a, b):
     return a if (a < b or a != a) else b
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def vendor_runway(kind, cash, burn, owner_budget, big_tech, self_funded, cap, out):
     """VendorTable.update_runway into `out`: `cap` for a big tech; else
     min(max(cash, 0) / b, cap) where b = burn (- owner_budget for a self-funded lab) is
@@ -644,7 +645,7 @@ def _imitated(c, best, frontier, twice_leapfrog, share, behind, copy_u, overshoo
     return _maximum(c, landed), True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def catch_up(capability, best_public, frontier, prob, copy_u, overshoot_u, leapfrog, can_copy, share, diffuses,
              best_open, open_prob, open_copy_u, open_overshoot_u):
     """catchup.catch_up with its two `imitate`s and `diffuse`s in one pass. `prob` and
@@ -682,7 +683,7 @@ def catch_up(capability, best_public, frontier, prob, copy_u, overshoot_u, leapf
     return out, copied_out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def gap_months(capability, reference, growth_per_month):
     """catchup.gap_months: max(reference - level, 0) / max(growth, 1e-9), per vendor and
     feature, with np.maximum's NaN and zero rules (`_maximum`)."""
@@ -694,7 +695,7 @@ def gap_months(capability, reference, growth_per_month):
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def beyond_frontier_arguments(capability, gamma_draws, step, frontier, scale):
     """catchup.innovate and past_frontier up to their logarithms: effort = step x the gamma
     draw; ahead = level - frontier; past = max(effort - max(-ahead, 0), 0), the effort spent
@@ -713,7 +714,7 @@ def beyond_frontier_arguments(capability, gamma_draws, step, frontier, scale):
     return start, ratio, past, effort
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def innovated_levels(capability, effort, past, log_sum, frontier, scale, releases):
     """catchup.innovate after the logarithms: where a vendor released, frontier + scale x
     log_sum (= logaddexp(start, log(past / scale))) if it spent effort past the frontier, else
@@ -730,7 +731,7 @@ def innovated_levels(capability, effort, past, log_sum, frontier, scale, release
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def release_terms(strength, root_strength, innovation_rate, focused, focused_factor, active, rate_factor, base_lag,
                   open_factor, lag_factor):
     """catchup.month_of_releases' rates and lags (vendors x features), from R&D strength and
@@ -754,3 +755,31 @@ def release_terms(strength, root_strength, innovation_rate, focused, focused_fac
             open_lag[i, j] = published * lag_factor[j]
         can_copy[i] = active[i] and strength[i] > 0
     return rate, lag, open_lag, can_copy
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def steady_quality_lags(root_strength, base_lag, open_factor, lag_factor, open_behind, neg_horizon):
+    """catchup.expected_quality_gap up to its expm1: each vendor's steady quality gap (months)
+        lag = max(min(base_lag / root x 1 x lag_factor, base_lag / root x open_factor x lag_factor
+                      + open_behind), 1e-9)
+    (steady_gap_months of the two expected_copy_lags; root = sqrt(max(strength, 1e-6))), and
+    -horizon / lag, the argument of expected_gap_months' expm1. Returns (lag, -horizon / lag)."""
+    n = root_strength.size
+    lag, exponent = np.empty(n), np.empty(n)
+    for i in range(n):
+        per_lab = base_lag / root_strength[i]
+        closed, published = per_lab * 1.0 * lag_factor, per_lab * open_factor * lag_factor
+        lag[i] = _maximum(_minimum(closed, published + open_behind), 1e-9)
+        exponent[i] = neg_horizon / lag[i]
+    return lag, exponent
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def relaxed_gap(gap_now, lag, horizon, expm1_exponent):
+    """catchup.expected_gap_months after its expm1: lag + (gap_now - lag) (lag / horizon)
+    x -expm1(-horizon / lag), in numpy's order of operations."""
+    n = lag.size
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = lag[i] + (gap_now[i] - lag[i]) * (lag[i] / horizon) * -expm1_exponent[i]
+    return out

@@ -517,7 +517,8 @@ KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "ad
            "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
            "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "best_public_level",
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
-           "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms")
+           "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms",
+           "steady_quality_lags", "relaxed_gap")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -755,19 +756,19 @@ def test_gap_months(n, f, seed):
 @given(st.integers(1, 40), st.integers(1, 5), st.booleans(), st.booleans(), SEEDS)
 def test_innovate(n, f, per_vendor_rate, damped, seed):
     """Levels below, at and past the frontier (zeros of both signs), rates from 0 to 30 a
-    month (per vendor or per vendor and feature), steps and damping scales over six orders of
-    magnitude."""
+    month (per vendor or per vendor and feature), steps and damping scales 0 or over six
+    orders of magnitude (0: divisions by zero, inf and NaN as numpy gives them)."""
     rng = np.random.default_rng(seed)
     frontier = rng.choice(np.array([-0.0, 0.0, 1.0, 50.0]), size=f)
     capability = frontier + np.where(rng.random((n, f)) < 0.3, rng.choice(np.array([-0.0, 0.0]), (n, f)),
                                      mixed_floats(rng, (n, f), 1))
     rate = rates(rng, n if per_vendor_rate else (n, f)) * 30.0
-    step = 10.0 ** rng.uniform(-3, 3, f)
-    scale = 10.0 ** rng.uniform(-3, 3, f) if damped else None
+    step = np.where(rng.random(f) < 0.1, 0.0, 10.0 ** rng.uniform(-3, 3, f))
+    scale = np.where(rng.random(f) < 0.1, 0.0, 10.0 ** rng.uniform(-3, 3, f)) if damped else None
     out = []
     for on in (False, True):
         draws = np.random.default_rng(seed)
-        with kernels.use(on):
+        with kernels.use(on), np.errstate(all="ignore"):
             level, released = catchup.innovate(draws, capability, frontier, rate, step, scale)
         out.append((level, released, draws.random()))
     (ref_level, ref_released, ref_next), (got_level, got_released, got_next) = out
@@ -828,3 +829,27 @@ def test_release_terms_are_release_rates_and_expected_copy_lag(n, f, seed):
            active & (strength > 0))
     for g, r in zip(got, ref):
         assert_identical(g, r)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 4), st.sampled_from([0, 6, 12.0, 36.5]), st.booleans(), SEEDS)
+def test_expected_quality_gap(n, f, horizon, anyone_publishes, seed):
+    """Gaps now of both signs and none; labs without researchers (strength 0) or with NaN
+    compute; published weights at the best, behind it, or nowhere (open_behind inf); levels
+    inf or NaN now and then (open_behind NaN); a zero horizon (0 / 0)."""
+    rng = np.random.default_rng(seed)
+    features = SimpleNamespace(copy_lag_factor=rng.choice(np.array([0.5, 1.0, 3.0]), size=f),
+                               growth_per_month=rng.choice(np.array([0.0, 0.05, 1.0]), size=f))
+    rules = SimpleNamespace(talent_elasticity=rng.uniform(0.2, 1.0), compute_elasticity=rng.uniform(0.0, 0.6),
+                            copy_lag_months=rng.uniform(0.0, 24.0), open_weights_lag_factor=rng.uniform(0.0, 1.0))
+    capability = rng.choice(np.array([-0.0, 0.0, 1.0, 2.0]), size=(n, f)) + np.where(
+        rng.random((n, f)) < 0.5, 0.0, rng.standard_normal((n, f)))
+    capability = np.where(rng.random((n, f)) < 0.05, rng.choice(np.array([np.inf, np.nan]), (n, f)), capability)
+    gap_now = np.where(rng.random(n) < 0.3, rng.choice(np.array([0.0, -0.0]), n), mixed_floats(rng, n, 2))
+    headcount = np.where(rng.random(n) < 0.2, 0, rng.integers(1, 3000, n))
+    gpus = np.where(rng.random(n) < 0.05, np.nan, rng.uniform(0.0, 1e5, n))
+    args = (gap_now, capability, rng.random(n) < 0.8, rng.random(n) < (0.4 if anyone_publishes else 0.0), headcount,
+            rng.uniform(0.5, 2.0, n), gpus, features, rules, horizon, int(rng.integers(0, f)))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(catchup.expected_quality_gap, *args)
+    assert_identical(got, ref)

@@ -302,6 +302,15 @@ def expected_quality_gap(gap_now: np.ndarray, capability: np.ndarray, active: np
     published weights quickly expects to close much of today's gap."""
     strength = rd_strength(headcount, skill, gpus, rules.talent_elasticity, rules.compute_elasticity)
     factor = features.copy_lag_factor[quality]
+    if kernels.enabled() and np.shape(gap_now) == np.shape(strength) == capability.shape[:1]:
+        best, _ = best_public_level(capability, active)
+        best_open, _ = best_public_level(capability, active & open_weights)
+        growth = max(features.growth_per_month[quality], 1e-9)
+        open_behind = (best[quality] - best_open[quality]) / growth if np.isfinite(best_open[quality]) else np.inf
+        lag, exponent = kernels.steady_quality_lags(np.sqrt(np.maximum(strength, 1e-6)), float(rules.copy_lag_months),
+                                                    float(rules.open_weights_lag_factor), float(factor),
+                                                    float(open_behind), -float(horizon_months))
+        return kernels.relaxed_gap(np.asarray(gap_now, float), lag, float(horizon_months), np.expm1(exponent))
     lag_closed = expected_copy_lag(rules.copy_lag_months, strength, np.array([False]), 1.0)[:, 0] * factor
     lag_open = expected_copy_lag(rules.copy_lag_months, strength, np.array([True]),
                                  rules.open_weights_lag_factor)[:, 0] * factor
