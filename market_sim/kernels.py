@@ -783,3 +783,46 @@ def relaxed_gap(gap_now, lag, horizon, expm1_exponent):
     for i in range(n):
         out[i] = lag[i] + (gap_now[i] - lag[i]) * (lag[i] / horizon) * -expm1_exponent[i]
     return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def quality_differences(value_per_month, quality):
+    """pricing.quality_adjusted_rival_price's exponents: value_per_month x (q_i - q_j)."""
+    n = quality.size
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = value_per_month * (quality[i] - quality[j])
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def cheapest_adjusted_price(price, factor, followed):
+    """pricing.quality_adjusted_rival_price after its exp (`factor` = exp of the exponents):
+    per vendor i, the least price_j x factor_ij over the followed rivals j != i (inf if none;
+    NaN if any of them is NaN, as numpy's min). Returns (minimum, ok); ok is False where a row
+    holds zeros of both signs, whose order in numpy's reduction decides the sign of the
+    result: the caller then runs the reference."""
+    n = price.size
+    out = np.empty(n)
+    for i in range(n):
+        low = np.inf
+        pos_zero = neg_zero = False
+        for j in range(n):
+            if j == i or not followed[j]:
+                continue
+            x = price[j] * factor[i, j]
+            if x != x:
+                low = x
+                break
+            if x == 0.0:
+                if np.signbit(x):
+                    neg_zero = True
+                else:
+                    pos_zero = True
+            if x < low:
+                low = x
+        if pos_zero and neg_zero:
+            return out, False
+        out[i] = low
+    return out, True

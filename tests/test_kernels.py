@@ -24,7 +24,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from market_sim import kernels, load_config, streams
-from market_sim.mechanisms import adoption, catchup, financing, procurement
+from market_sim.mechanisms import adoption, catchup, financing, pricing, procurement
 from market_sim.runner import simulate
 
 from .conftest import ROOT, SMALL
@@ -518,7 +518,7 @@ KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "ad
            "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "best_public_level",
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
            "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms",
-           "steady_quality_lags", "relaxed_gap")
+           "steady_quality_lags", "relaxed_gap", "quality_differences", "cheapest_adjusted_price")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -852,4 +852,22 @@ def test_expected_quality_gap(n, f, horizon, anyone_publishes, seed):
             rng.uniform(0.5, 2.0, n), gpus, features, rules, horizon, int(rng.integers(0, f)))
     with np.errstate(all="ignore"):
         ref, got = both_paths(catchup.expected_quality_gap, *args)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 40), st.sampled_from([0.0, 0.3, 50.0]), st.booleans(), SEEDS)
+def test_quality_adjusted_rival_price(n, value_per_month, odd, seed):
+    """Prices and quality gaps with ties, zeros of both signs, exp overflowing to inf and
+    underflowing to 0 (with `odd`: infinities and NaN); followed by none, some or all. Rows
+    with zeros of both signs go to the reference (whose reduction order sets the sign)."""
+    rng = np.random.default_rng(seed)
+    price = rng.choice(np.array([0.0, 1.0, 2.5, 10.0]), size=n) * rng.choice(np.array([1.0, 1.0, 1.0, -1.0]), size=n)
+    quality = np.where(rng.random(n) < 0.4, rng.choice(np.array([0.0, 3.0]), n), mixed_floats(rng, n, 2))
+    if odd:
+        price = np.where(rng.random(n) < 0.1, special_floats(rng, n), price)
+        quality = np.where(rng.random(n) < 0.1, special_floats(rng, n), quality)
+    followed = rng.random(n) < rng.choice(np.array([0.0, 0.5, 1.0]))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(pricing.quality_adjusted_rival_price, price, quality, followed, value_per_month)
     assert_identical(got, ref)
