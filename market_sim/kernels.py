@@ -826,3 +826,28 @@ def cheapest_adjusted_price(price, factor, followed):
             return out, False
         out[i] = low
     return out, True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def startup_decisions(startup_active, racing, focus_value, costs, runway, raise_failed, cash, focus_streak,
+                      inertia_months, patience_months, pivot_runway, exit_runway, race, money):
+    """financing.startup_decisions, vendor by vendor: the streak of months focusing was worth
+    more than inertia_months of costs; pivot (1) for the race after patience_months of it or
+    for money under pivot_runway (money wins the cause); exit (2, money) with the cash gone
+    or under exit_runway after a failed raise; nothing for a vendor that is not an active
+    startup. Returns (action int8, cause int8, streak in focus_streak's dtype)."""
+    n = runway.size
+    action, cause = np.zeros(n, np.int8), np.zeros(n, np.int8)
+    streak_now = np.empty_like(focus_streak)
+    for i in range(n):
+        better = startup_active[i] and racing[i] and focus_value[i] > inertia_months * costs[i]
+        streak_now[i] = focus_streak[i] + 1 if better else 0
+        if not startup_active[i]:
+            continue
+        if racing[i] and streak_now[i] >= patience_months:
+            action[i], cause[i] = 1, race
+        if racing[i] and runway[i] < pivot_runway:
+            action[i], cause[i] = 1, money
+        if (runway[i] < exit_runway and raise_failed[i]) or cash[i] <= 0:
+            action[i], cause[i] = 2, money
+    return action, cause, streak_now

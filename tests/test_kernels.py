@@ -518,7 +518,8 @@ KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "ad
            "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "best_public_level",
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
            "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms",
-           "steady_quality_lags", "relaxed_gap", "quality_differences", "cheapest_adjusted_price")
+           "steady_quality_lags", "relaxed_gap", "quality_differences", "cheapest_adjusted_price",
+           "startup_decisions")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -871,3 +872,23 @@ def test_quality_adjusted_rival_price(n, value_per_month, odd, seed):
     with np.errstate(all="ignore"):
         ref, got = both_paths(pricing.quality_adjusted_rival_price, price, quality, followed, value_per_month)
     assert_identical(got, ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 40), st.sampled_from([np.int32, np.int64]), SEEDS)
+def test_startup_decisions(n, streak_dtype, seed):
+    """Values on every threshold (focus value at the inertia, streak at the patience, runway
+    at the pivot and exit lines, cash 0 of both signs) and NaN."""
+    rng = np.random.default_rng(seed)
+    params = SimpleNamespace(pivot_inertia_months=float(rng.choice([0.0, 3.0])), decision_patience_months=3,
+                             pivot_runway_months=6.0, exit_runway_months=2.0)
+    costs = rng.choice(np.array([0.0, 1.0, 5.0]), n)
+    focus_value = np.where(rng.random(n) < 0.4, params.pivot_inertia_months * costs, special_floats(rng, n, 1))
+    runway = rng.choice(np.array([0.0, 1.0, 2.0, 5.0, 6.0, 7.0, 120.0, np.nan]), n)
+    cash = rng.choice(np.array([-1.0, -0.0, 0.0, 1.0, np.nan]), n)
+    focus_streak = rng.integers(0, 5, n).astype(streak_dtype)
+    args = (rng.random(n) < 0.7, rng.random(n) < 0.7, focus_value, costs, runway, rng.random(n) < 0.5, cash,
+            focus_streak, params)
+    ref, got = both_paths(financing.startup_decisions, *args)
+    for g, r in zip(got, ref):
+        assert_identical(g, r)

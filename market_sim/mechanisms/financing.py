@@ -121,6 +121,15 @@ def startup_decisions(startup_active: np.ndarray, racing: np.ndarray, focus_valu
       `pivot_inertia_months` months of costs, for `decision_patience_months` months in a row;
     - otherwise carry on (0).
     Returns (action, cause: 0 none / RACE / MONEY, months in a row focusing was worth more)."""
+    if (kernels.enabled() and np.ndim(focus_streak) == 1 and np.asarray(focus_streak).dtype.kind == "i"
+            and all(np.shape(x) == np.shape(runway) == np.shape(focus_streak) for x in
+                    (startup_active, racing, focus_value, costs, raise_failed, cash))):
+        return kernels.startup_decisions(
+            np.asarray(startup_active, bool), np.asarray(racing, bool), np.asarray(focus_value, float),
+            np.asarray(costs, float), np.asarray(runway, float), np.asarray(raise_failed, bool),
+            np.asarray(cash, float),
+            focus_streak, float(params.pivot_inertia_months), params.decision_patience_months,
+            float(params.pivot_runway_months), float(params.exit_runway_months), RACE, MONEY)
     better = startup_active & racing & (focus_value > params.pivot_inertia_months * costs)
     streak_now = streak(better, focus_streak)
     action = np.zeros(runway.shape, np.int8)
