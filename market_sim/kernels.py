@@ -851,3 +851,23 @@ def startup_decisions(startup_active, racing, focus_value, costs, runway, raise_
         if (runway[i] < exit_runway and raise_failed[i]) or cash[i] <= 0:
             action[i], cause[i] = 2, money
     return action, cause, streak_now
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def parents_cover(big_tech_active, owned_active, costs, revenue, owner_budget, loss_tolerance, losses_streak):
+    """financing.parents_cover, vendor by vendor: loss = costs - revenue; a big tech's parent
+    pays max(loss, 0), a self-funded lab's owner min(max(loss, 0), budget); the streak of
+    months the loss (big tech) or the owner's bill (lab) beat the tolerance (the lab's: its
+    budget). Returns (top-up RMB, streak in losses_streak's dtype)."""
+    n = costs.size
+    top_up = np.empty(n)
+    streak_now = np.empty_like(losses_streak)
+    for i in range(n):
+        d = costs[i] - revenue[i]
+        loss = d if big_tech_active[i] else 0.0
+        paid = _maximum(loss, 0.0) if big_tech_active[i] else 0.0
+        owner_pays = _maximum(d, 0.0) if owned_active[i] else 0.0
+        top_up[i] = paid + _minimum(owner_pays, owner_budget[i])
+        tolerance = owner_budget[i] if owned_active[i] else loss_tolerance
+        streak_now[i] = losses_streak[i] + 1 if loss + owner_pays > tolerance else 0
+    return top_up, streak_now

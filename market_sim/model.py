@@ -298,16 +298,13 @@ class MarketModel(TableBackedModel):
         """Big techs' parents cover their losses; self-funded labs' owners up to their budget."""
         v, rules = self.vendors, self.cfg.big_tech_finance
         big = (v.kind == BIG_TECH) & v.active
-        loss, top_up = financing.parent_top_up(big, v.costs, v.revenue)
         owned = (v.kind == SELF_FUNDED) & v.active
-        _, owner_pays = financing.parent_top_up(owned, v.costs, v.revenue)
-        top_up = top_up + np.minimum(owner_pays, v.owner_budget)
+        top_up, v.losses_streak[:] = financing.parents_cover(big, owned, v.costs, v.revenue, v.owner_budget,
+                                                             rules.loss_tolerance_rmb_per_month, v.losses_streak)
         v.funding += top_up
         v.cash += top_up
         # losses that outlast the parent's patience (an owner's: beyond its budget): it cuts
         # compute, marketing and subsidies
-        tolerance = np.where(owned, v.owner_budget, rules.loss_tolerance_rmb_per_month)
-        v.losses_streak[:] = financing.parent_patience(loss + owner_pays, tolerance, v.losses_streak)
         for row in np.flatnonzero((big | owned) & (v.losses_streak >= rules.patience_months) & ~v.budget_cut):
             v.cut_budget(row, rules.budget_cut_factor)
             self.events.budget_cut(t, row, rules.patience_months)

@@ -519,7 +519,7 @@ KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "ad
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
            "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms",
            "steady_quality_lags", "relaxed_gap", "quality_differences", "cheapest_adjusted_price",
-           "startup_decisions")
+           "startup_decisions", "parents_cover")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -890,5 +890,25 @@ def test_startup_decisions(n, streak_dtype, seed):
     args = (rng.random(n) < 0.7, rng.random(n) < 0.7, focus_value, costs, runway, rng.random(n) < 0.5, cash,
             focus_streak, params)
     ref, got = both_paths(financing.startup_decisions, *args)
+    for g, r in zip(got, ref):
+        assert_identical(g, r)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 40), st.sampled_from([np.int32, np.int64]), SEEDS)
+def test_parents_cover(n, streak_dtype, seed):
+    """Losses and budgets with zeros of both signs, ties at the tolerance, infinities and NaN;
+    big techs, self-funded labs, others and vendors gone."""
+    rng = np.random.default_rng(seed)
+    costs = special_floats(rng, n, 2)
+    revenue = np.where(rng.random(n) < 0.3, costs, special_floats(rng, n, 2))
+    with np.errstate(invalid="ignore"):
+        owner_budget = np.where(rng.random(n) < 0.3, costs - revenue, special_floats(rng, n, 2))
+    kind = rng.integers(0, 3, n)
+    active = rng.random(n) < 0.8
+    args = ((kind == 0) & active, (kind == 2) & active, costs, revenue, owner_budget, float(rng.choice([0.0, 1.0])),
+            rng.integers(0, 5, n).astype(streak_dtype))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(financing.parents_cover, *args)
     for g, r in zip(got, ref):
         assert_identical(g, r)

@@ -166,6 +166,27 @@ def parent_top_up(big_tech_active: np.ndarray, costs: np.ndarray, revenue: np.nd
     return loss, np.where(big_tech_active, np.maximum(loss, 0.0), 0.0)
 
 
+def parents_cover(big_tech_active: np.ndarray, owned_active: np.ndarray, costs: np.ndarray, revenue: np.ndarray,
+                  owner_budget: np.ndarray, loss_tolerance: float,
+                  losses_streak: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A month of parents' money (RMB): a big tech's parent covers its AI unit's loss
+    (`parent_top_up`), a self-funded lab's owner up to `owner_budget` a month; and the months
+    in a row each has lost more than its parent tolerates (`parent_patience`): the loss over
+    `loss_tolerance` for a big tech, the owner's bill over its budget for a lab. Returns
+    (top-up, streak)."""
+    if (kernels.enabled() and np.ndim(losses_streak) == 1 and np.asarray(losses_streak).dtype.kind == "i"
+            and all(np.shape(x) == np.shape(losses_streak) for x in
+                    (big_tech_active, owned_active, costs, revenue, owner_budget))):
+        return kernels.parents_cover(np.asarray(big_tech_active, bool), np.asarray(owned_active, bool),
+                                     np.asarray(costs, float), np.asarray(revenue, float),
+                                     np.asarray(owner_budget, float), float(loss_tolerance), losses_streak)
+    loss, top_up = parent_top_up(big_tech_active, costs, revenue)
+    _, owner_pays = parent_top_up(owned_active, costs, revenue)
+    top_up = top_up + np.minimum(owner_pays, owner_budget)
+    tolerance = np.where(owned_active, owner_budget, loss_tolerance)
+    return top_up, parent_patience(loss + owner_pays, tolerance, losses_streak)
+
+
 def raise_due(startup_active: np.ndarray, runway: np.ndarray, trigger_months: float, month: int,
               last_raise_month: np.ndarray, cooldown_months: int) -> np.ndarray:
     """A startup goes to investors when its runway is under `trigger_months` and its last
