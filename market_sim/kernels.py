@@ -871,3 +871,22 @@ def parents_cover(big_tech_active, owned_active, costs, revenue, owner_budget, l
         tolerance = owner_budget[i] if owned_active[i] else loss_tolerance
         streak_now[i] = losses_streak[i] + 1 if loss + owner_pays > tolerance else 0
     return top_up, streak_now
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def issue_shares(big_tech_stakes, fund_stakes, strategic, lead, fund_rmb, dilution):
+    """financing.issue_shares of a venture round: one big tech (`lead`) pays `strategic` RMB
+    (0: none), the funds fund_rmb; post-money = (strategic + sum(fund_rmb)) / dilution, the
+    strategic part summed as numpy sums a 0-d array (0.0 + it) and the funds' as numpy does
+    (`_pairwise`); holders keep 1 - dilution of their stakes; each new investor gets its RMB
+    / post-money. Returns (big-tech stakes, fund stakes, post-money)."""
+    post_money = ((0.0 + strategic) + _pairwise(fund_rmb, 0, fund_rmb.size)) / dilution
+    keep = 1.0 - dilution
+    big = big_tech_stakes * keep
+    funds = np.empty(fund_stakes.size)
+    for k in range(fund_stakes.size):
+        held = fund_stakes[k] * keep
+        funds[k] = held + fund_rmb[k] / post_money if fund_rmb[k] > 0 else held
+    if strategic != 0.0:
+        big[lead] += strategic / post_money
+    return big, funds, post_money

@@ -519,7 +519,7 @@ KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "ad
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
            "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms",
            "steady_quality_lags", "relaxed_gap", "quality_differences", "cheapest_adjusted_price",
-           "startup_decisions", "parents_cover")
+           "startup_decisions", "parents_cover", "issue_shares")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -912,3 +912,22 @@ def test_parents_cover(n, streak_dtype, seed):
         ref, got = both_paths(financing.parents_cover, *args)
     for g, r in zip(got, ref):
         assert_identical(g, r)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 30), st.sampled_from([0.0, -0.0, 1e6, np.nan]), st.floats(0.0, 1.0),
+       SEEDS)
+def test_issue_shares_of_a_venture_round(n_big, n_funds, strategic, dilution, seed):
+    """Stakes and fund money with zeros of both signs; strategic money 0 of either sign, some or
+    NaN; dilution 0 (post-money inf) to 1; the lead first, last or -1."""
+    rng = np.random.default_rng(seed)
+    big = np.where(rng.random(n_big) < 0.3, rng.choice(np.array([0.0, -0.0]), n_big), rng.random(n_big))
+    funds = np.where(rng.random(n_funds) < 0.3, rng.choice(np.array([0.0, -0.0]), n_funds), rng.random(n_funds))
+    fund_rmb = np.where(rng.random(n_funds) < 0.4, rng.choice(np.array([0.0, -0.0, -1.0]), n_funds),
+                        mixed_floats(rng, n_funds, 3) ** 2)
+    lead = int(rng.choice([0, n_big - 1, -1]))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(financing.issue_shares, big, funds, strategic, lead, fund_rmb, dilution)
+    for g, r in zip(got, ref):
+        assert_identical(g, r)
+    assert type(got[2]) is type(ref[2])

@@ -215,6 +215,14 @@ def issue_shares(big_tech_stakes: np.ndarray, fund_stakes: np.ndarray, strategic
     techs) and `fund_stakes` (funds) are the stakes in this startup; `strategic_rmb` is the
     `lead` big tech's RMB, or an array of every big tech's RMB (then `lead` is unused).
     Returns (big-tech stakes, fund stakes, post-money RMB)."""
+    if (kernels.enabled() and post_money is None and np.ndim(strategic_rmb) == 0 and np.ndim(big_tech_stakes) == 1
+            and np.ndim(fund_stakes) == 1 and np.shape(fund_rmb) == np.shape(fund_stakes)
+            and np.asarray(fund_rmb).dtype == np.float64
+            and -np.size(big_tech_stakes) <= lead < np.size(big_tech_stakes)):
+        big, funds, post_money = kernels.issue_shares(np.asarray(big_tech_stakes, float),
+                                                      np.asarray(fund_stakes, float), float(strategic_rmb), int(lead),
+                                                      fund_rmb, float(dilution))
+        return big, funds, np.float64(post_money)
     strategic = np.asarray(strategic_rmb, float)
     if post_money is None:
         post_money = (strategic.sum() + fund_rmb.sum()) / dilution
