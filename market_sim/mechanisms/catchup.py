@@ -37,7 +37,8 @@ def innovate(rng: np.random.Generator, capability: np.ndarray, frontier: np.ndar
     released mask)."""
     v, f = capability.shape
     rate = np.asarray(release_rate, float)
-    rate = np.broadcast_to(rate if rate.ndim == 2 else rate[:, None], (v, f))
+    if rate.shape != (v, f):  # (a broadcast view costs more than the draws it feeds)
+        rate = np.broadcast_to(rate if rate.ndim == 2 else rate[:, None], (v, f))
     count_u, size_u = rng.random((2, v, f))  # fixed count: a vendor's rate never shifts another's draws
     releases = poisson_quantile(count_u, rate)
     scale = step if damping_scale is None else np.asarray(damping_scale, float)
