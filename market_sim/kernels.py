@@ -890,3 +890,33 @@ def issue_shares(big_tech_stakes, fund_stakes, strategic, lead, fund_rmb, diluti
     if strategic != 0.0:
         big[lead] += strategic / post_money
     return big, funds, post_money
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def headlines(released, capability, best_before, active):
+    """catchup.headlines: where the best active level now (`best_public_level`) is above
+    last month's best, the leader's release of that feature is the headline (if it released)."""
+    best_now, leader = best_public_level(capability, active)
+    news = np.zeros(capability.shape, np.bool_)
+    for j in range(best_now.size):
+        if best_now[j] > best_before[j]:
+            news[leader[j], j] = released[leader[j], j]
+    return news
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def hype_after(hype, released, new_domestic_best, decay, per_release, per_headline):
+    """catchup.hype_after: hype x (1 - decay) + per_release x releases + per_headline x
+    headline releases (counts per vendor)."""
+    n, f = released.shape
+    out = np.empty(n)
+    keep = 1.0 - decay
+    for i in range(n):
+        count = headline_count = 0
+        for j in range(f):
+            if released[i, j]:
+                count += 1
+                if new_domestic_best[i, j]:
+                    headline_count += 1
+        out[i] = hype[i] * keep + (per_release * count + per_headline * headline_count)
+    return out

@@ -519,7 +519,7 @@ KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "ad
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
            "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms",
            "steady_quality_lags", "relaxed_gap", "quality_differences", "cheapest_adjusted_price",
-           "startup_decisions", "parents_cover", "issue_shares")
+           "startup_decisions", "parents_cover", "issue_shares", "headlines", "hype_after")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -931,3 +931,24 @@ def test_issue_shares_of_a_venture_round(n_big, n_funds, strategic, dilution, se
     for g, r in zip(got, ref):
         assert_identical(g, r)
     assert type(got[2]) is type(ref[2])
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), SEEDS)
+def test_headlines_and_hype_after(n, f, seed):
+    """Bests that rose, stayed (ties) or fell, with NaN and infinities; leaders that did and did
+    not release; hype and its parameters with zeros of both signs."""
+    rng = np.random.default_rng(seed)
+    capability = np.where(rng.random((n, f)) < 0.5, rng.choice(np.array([0.0, 1.0, 2.0]), (n, f)),
+                          special_floats(rng, (n, f), 1))
+    active = rng.random(n) < 0.8
+    with kernels.use(False):
+        best, _ = catchup.best_public_level(capability, active)
+    best_before = np.where(rng.random(f) < 0.5, best, special_floats(rng, f, 1))
+    released = rng.random((n, f)) < 0.5
+    ref, got = both_paths(catchup.headlines, released, capability, best_before, active)
+    assert_identical(got, ref)
+    hype = np.where(rng.random(n) < 0.2, rng.choice(np.array([0.0, -0.0]), n), mixed_floats(rng, n, 2))
+    params = [float(x) for x in rng.choice(np.array([0.0, -0.0, 0.1, 0.5, 1.0]), 3)]
+    ref, got = both_paths(catchup.hype_after, hype, released, ref, *params)
+    assert_identical(got, ref)

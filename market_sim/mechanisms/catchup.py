@@ -162,6 +162,11 @@ def headlines(released: np.ndarray, capability: np.ndarray, best_before: np.ndar
     """(vendors x features) releases that make the news: the one release per feature that
     sets this month's new domestic best (above last month's best and above every other
     release of the month). A copier that merely passes last month's best is no headline."""
+    if (kernels.enabled() and np.ndim(capability) == 2 and capability.shape[0] and capability.dtype == np.float64
+            and np.shape(released) == capability.shape and np.shape(active) == capability.shape[:1]
+            and np.shape(best_before) == capability.shape[1:]):
+        return kernels.headlines(np.asarray(released, bool), capability, np.asarray(best_before, float),
+                                 np.asarray(active, bool))
     best_now, leader = best_public_level(capability, active)
     news = np.zeros(capability.shape, bool)
     features = np.flatnonzero(best_now > best_before)
@@ -173,6 +178,11 @@ def hype_after(hype: np.ndarray, released: np.ndarray, new_domestic_best: np.nda
                decay: float, per_release: float, per_headline: float) -> np.ndarray:
     """Hype decays by `decay` a month; each release adds `per_release`, and each release that
     sets a new domestic best adds `per_headline` more (the headline effect)."""
+    if (kernels.enabled() and np.ndim(released) == 2 and np.shape(new_domestic_best) == np.shape(released)
+            and np.shape(hype) == np.shape(released)[:1]):
+        return kernels.hype_after(np.asarray(hype, float), np.asarray(released, bool),
+                                  np.asarray(new_domestic_best, bool), float(decay), float(per_release),
+                                  float(per_headline))
     gain = per_release * released.sum(axis=1) + per_headline * (released & new_domestic_best).sum(axis=1)
     return hype * (1.0 - decay) + gain
 
