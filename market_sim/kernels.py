@@ -920,3 +920,78 @@ def hype_after(hype, released, new_domestic_best, decay, per_release, per_headli
                     headline_count += 1
         out[i] = hype[i] * keep + (per_release * count + per_headline * headline_count)
     return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _clip(x, low, high):
+    """np.clip(x, low, high) of a float as numpy computes it: NaN stays NaN; x itself unless it
+    is below low or above high (so -0.0 stays -0.0 against a bound of +0.0)."""
+    if x != x:
+        return x
+    return low if x < low else (high if x > high else x)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _shares(x):
+    """indicators.shares: x / its sum (numpy's pairwise sum), all 0 when the sum is not positive."""
+    total = _pairwise(x, 0, x.size)
+    if total > 0:
+        return x / total
+    return np.zeros(x.size)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def rank_score(quality, active):
+    """financing.rank_score: 1 - (position in np.argsort(-q, kind="stable")) / max(active - 1, 1)
+    for active vendors (q = quality, -inf if inactive), 0 otherwise. The position counts the
+    keys below and the equal keys before (NaN last, as numpy sorts; -0.0 equals 0.0)."""
+    size = quality.size
+    key = np.empty(size)
+    n_active = 0
+    for i in range(size):
+        key[i] = -(quality[i] if active[i] else -np.inf)
+        n_active += 1 if active[i] else 0
+    n = max(n_active - 1, 1)
+    out = np.empty(size)
+    for i in range(size):
+        position = 0
+        for j in range(size):
+            if key[i] != key[i]:        # NaN: after every number and the NaNs before it
+                below = key[j] == key[j] or (key[j] != key[j] and j < i)
+            else:
+                below = key[j] < key[i] or (key[j] == key[i] and j < i)
+            position += 1 if below else 0
+        out[i] = 1.0 - position / n if active[i] else 0.0
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def traction_arguments(mau, api_revenue):
+    """financing.traction_score's log1p argument: 100 x (consumer share + enterprise share)."""
+    return 100.0 * (_shares(mau) + _shares(api_revenue))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def round_odds_arguments(log_term, log1p_50, quality, active, intercept, w_traction, w_rank, climate_term):
+    """financing.round_odds between numpy's log1p and exp: traction = clip(log_term /
+    log1p(50), 0, 1); rank (`rank_score`); -z with z = intercept + w_traction traction +
+    w_rank rank + climate_term (= w_climate x climate). Returns (traction, -z)."""
+    rank = rank_score(quality, active)
+    n = quality.size
+    traction, neg_z = np.empty(n), np.empty(n)
+    for i in range(n):
+        traction[i] = _clip(log_term[i] / log1p_50, 0.0, 1.0)
+        neg_z[i] = -(intercept + w_traction * traction[i] + w_rank * rank[i] + climate_term)
+    return traction, neg_z
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def round_odds(exp_neg_z, monthly_burn, months_of_burn, traction, low, spread):
+    """financing.round_odds after numpy's exp: the chance a round closes, 1 / (1 + exp(-z)),
+    and the ask, max(burn, 0) x months_of_burn x (low + spread x clip(traction, 0, 1))."""
+    n = exp_neg_z.size
+    p, ask = np.empty(n), np.empty(n)
+    for i in range(n):
+        p[i] = 1.0 / (1.0 + exp_neg_z[i])
+        ask[i] = _maximum(monthly_burn[i], 0.0) * months_of_burn * (low + spread * _clip(traction[i], 0.0, 1.0))
+    return p, ask

@@ -345,11 +345,7 @@ class MarketModel(TableBackedModel):
         v, rules, funds, climate = self.vendors, self.cfg.financing, self.investors, self.market.funding_climate
         due = financing.raise_due((v.kind == STARTUP) & v.active, v.runway, rules.raise_trigger_runway_months, t,
                                   v.last_raise_month, rules.raise_cooldown_months)
-        traction = financing.traction_score(shares(v.mau), shares(v.api_revenue))
-        rank = financing.rank_score(v.capability[:, QUALITY], v.active)
-        p = financing.raise_probability(traction, rank, climate, rules.success_intercept, rules.success_traction_weight,
-                                        rules.success_rank_weight, rules.success_climate_weight)
-        ask = financing.round_size(v.burn, rules.round_size_months_of_burn, traction)
+        p, ask = financing.round_odds(v.mau, v.api_revenue, v.capability[:, QUALITY], v.active, v.burn, climate, rules)
         rounds = financing.raise_rounds(partial(self._draws, "financing", t, 0), due, p, ask,
                                         v.strategic_investor & v.racing, v.stakes, funds.stakes,
                                         funds.dry_powder, rules.strategic_share_of_round, rules.dilution)

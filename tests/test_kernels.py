@@ -519,7 +519,8 @@ KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "ad
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
            "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms",
            "steady_quality_lags", "relaxed_gap", "quality_differences", "cheapest_adjusted_price",
-           "startup_decisions", "parents_cover", "issue_shares", "headlines", "hype_after")
+           "startup_decisions", "parents_cover", "issue_shares", "headlines", "hype_after",
+           "rank_score", "traction_arguments", "round_odds_arguments", "round_odds")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -952,3 +953,50 @@ def test_headlines_and_hype_after(n, f, seed):
     params = [float(x) for x in rng.choice(np.array([0.0, -0.0, 0.1, 0.5, 1.0]), 3)]
     ref, got = both_paths(catchup.hype_after, hype, released, ref, *params)
     assert_identical(got, ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 60), st.floats(0.0, 1.0), st.booleans(), SEEDS)
+def test_rank_score(n, share_active, odd, seed):
+    """Qualities with many ties (zeros of both signs among them); with `odd` infinities and
+    NaN, whose places numpy's stable argsort sets."""
+    rng = np.random.default_rng(seed)
+    quality = rng.choice(np.array([-0.0, 0.0, 1.0, 2.0, 3.5]), size=n)
+    quality = np.where(rng.random(n) < 0.3, mixed_floats(rng, n, 2), quality)
+    if odd:
+        quality = np.where(rng.random(n) < 0.2, rng.choice(np.array([np.nan, np.inf, -np.inf]), n), quality)
+    ref, got = both_paths(financing.rank_score, quality, rng.random(n) < share_active)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 40), st.sampled_from([0.0, 0.6, 1.3]), SEEDS)
+def test_round_odds(n, climate, seed):
+    """Users and revenue with totals of zero (no shares), zeros of both signs, NaN; burn of
+    both signs; traction past both ends of its clip; weights of both signs."""
+    rng = np.random.default_rng(seed)
+    mau = np.where(rng.random(n) < 0.4, rng.choice(np.array([0.0, -0.0, np.nan]), n), rng.random(n) * 1e6)
+    api = np.where(rng.random(n) < 0.5, rng.choice(np.array([0.0, -0.0]), n), rng.random(n) * 1e4)
+    if rng.random() < 0.3:
+        mau = np.zeros(n)
+    quality = np.where(rng.random(n) < 0.5, rng.choice(np.array([0.0, 1.0]), n), rng.random(n))
+    burn = np.where(rng.random(n) < 0.3, rng.choice(np.array([0.0, -0.0, -1e6]), n), mixed_floats(rng, n, 6))
+    params = SimpleNamespace(success_intercept=float(rng.uniform(-3, 1)),
+                             success_traction_weight=float(rng.uniform(-1, 3)),
+                             success_rank_weight=float(rng.uniform(0, 2)),
+                             success_climate_weight=float(rng.uniform(0, 2)),
+                             round_size_months_of_burn=float(rng.choice([18.0, 24.0])))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(financing.round_odds, mau, api, quality, rng.random(n) < 0.8, burn, climate, params)
+    for g, r in zip(got, ref):
+        assert_identical(g, r)
+
+
+def test_clip_maximum_minimum_of_one_float_are_numpys():
+    """The scalar helpers the kernels use, on every pair of special values."""
+    values = np.array([-np.inf, -1.0, -0.0, 0.0, 0.5, 1.0, np.inf, np.nan])
+    for x in values:
+        assert_identical(kernels._clip(x, 0.0, 1.0), np.clip(np.array([x]), 0.0, 1.0)[0])
+        for y in values:
+            assert_identical(kernels._maximum(x, y), np.maximum(np.array([x]), np.array([y]))[0])
+            assert_identical(kernels._minimum(x, y), np.minimum(np.array([x]), np.array([y]))[0])

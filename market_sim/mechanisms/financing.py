@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
+from .indicators import shares
 
 RUNWAY_CAP_MONTHS = 120.0  # a vendor that makes money has "120 months" of runway (reported cap)
 
@@ -26,6 +27,9 @@ def traction_score(consumer_share: np.ndarray, enterprise_share: np.ndarray) -> 
 
 def rank_score(quality: np.ndarray, active: np.ndarray) -> np.ndarray:
     """1 for the best active vendor on general quality, 0 for the worst."""
+    if (kernels.enabled() and np.ndim(quality) == 1 and np.shape(active) == np.shape(quality)
+            and np.asarray(quality).dtype == np.float64):
+        return kernels.rank_score(quality, np.asarray(active, bool))
     q = np.where(active, quality, -np.inf)
     order = np.argsort(-q, kind="stable")
     rank = np.empty_like(order)
@@ -51,6 +55,30 @@ def round_size(monthly_burn: np.ndarray, months_of_burn: float, traction: np.nda
     straight back to investors (the config refuses months_of_burn x 0.75 <= the trigger)."""
     low, high = ROUND_SIZE_SPREAD
     return np.maximum(monthly_burn, 0.0) * months_of_burn * (low + (high - low) * np.clip(traction, 0.0, 1.0))
+
+
+def round_odds(mau: np.ndarray, api_revenue: np.ndarray, quality: np.ndarray, active: np.ndarray,
+               monthly_burn: np.ndarray, climate: float, params) -> tuple[np.ndarray, np.ndarray]:
+    """Each vendor's chance of closing a round this month and the RMB it would ask for: its
+    traction (`traction_score` of its consumer and enterprise shares), its rank on quality
+    (`rank_score`), `raise_probability` and `round_size`, with the financing section's
+    weights (`params`). Returns (probability, ask)."""
+    if (kernels.enabled() and np.ndim(quality) == 1
+            and all(np.shape(x) == np.shape(quality) for x in (mau, api_revenue, active, monthly_burn))
+            and all(np.asarray(x).dtype == np.float64 for x in (mau, api_revenue, quality, monthly_burn))):
+        log_term = np.log1p(kernels.traction_arguments(mau, api_revenue))
+        traction, neg_z = kernels.round_odds_arguments(
+            log_term, float(np.log1p(50.0)), quality, np.asarray(active, bool), float(params.success_intercept),
+            float(params.success_traction_weight), float(params.success_rank_weight),
+            float(params.success_climate_weight * climate))
+        low, high = ROUND_SIZE_SPREAD
+        return kernels.round_odds(np.exp(neg_z), monthly_burn, float(params.round_size_months_of_burn), traction,
+                                  low, high - low)
+    traction = traction_score(shares(mau), shares(api_revenue))
+    rank = rank_score(quality, active)
+    p = raise_probability(traction, rank, climate, params.success_intercept, params.success_traction_weight,
+                          params.success_rank_weight, params.success_climate_weight)
+    return p, round_size(monthly_burn, params.round_size_months_of_burn, traction)
 
 
 def split_round(amount: float, dry_powder: np.ndarray, rng: np.random.Generator,
