@@ -995,3 +995,40 @@ def round_odds(exp_neg_z, monthly_burn, months_of_burn, traction, low, spread):
         p[i] = 1.0 / (1.0 + exp_neg_z[i])
         ask[i] = _maximum(monthly_burn[i], 0.0) * months_of_burn * (low + spread * _clip(traction[i], 0.0, 1.0))
     return p, ask
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def focused_costs(headcount, salary, gpus, marketing, enterprise_tokens, consumer_tokens, unit_cost,
+                  gpu_cost_rmb_per_month, cost_factor, layoff_share):
+    """VendorTable.focused_costs: headcount (1 - layoff_share) salary + cost_factor (gpus x
+    gpu cost + marketing) + tokens served x unit cost, in numpy's order of operations."""
+    n = salary.size
+    out = np.empty(n)
+    kept = 1.0 - layoff_share
+    for i in range(n):
+        served = enterprise_tokens[i] + consumer_tokens[i]
+        out[i] = (headcount[i] * kept * salary[i] + cost_factor * (gpus[i] * gpu_cost_rmb_per_month + marketing[i])
+                  + served * unit_cost[i])
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def prospect_exponent(gap_months, prospect_gap_months):
+    """financing.value_of_focusing's exponent: -max(gap, 0) / prospect_gap_months."""
+    out = np.empty(gap_months.size)
+    for i in range(gap_months.size):
+        out[i] = -_maximum(gap_months[i], 0.0) / prospect_gap_months
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def focusing_value(revenue, costs, focused_costs, stake_rmb, prospect, horizon, retained, value_share):
+    """financing.value_of_focusing after numpy's exp (`prospect`):
+    horizon ((retained - 1) revenue + costs - focused costs) + stake (value_share - prospect)."""
+    n = revenue.size
+    out = np.empty(n)
+    lost = retained - 1.0
+    for i in range(n):
+        saving = horizon * (lost * revenue[i] + costs[i] - focused_costs[i])
+        out[i] = saving + stake_rmb[i] * (value_share - prospect[i])
+    return out

@@ -520,7 +520,8 @@ KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "ad
            "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms",
            "steady_quality_lags", "relaxed_gap", "quality_differences", "cheapest_adjusted_price",
            "startup_decisions", "parents_cover", "issue_shares", "headlines", "hype_after",
-           "rank_score", "traction_arguments", "round_odds_arguments", "round_odds")
+           "rank_score", "traction_arguments", "round_odds_arguments", "round_odds", "focused_costs",
+           "prospect_exponent", "focusing_value")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -1000,3 +1001,29 @@ def test_clip_maximum_minimum_of_one_float_are_numpys():
         for y in values:
             assert_identical(kernels._maximum(x, y), np.maximum(np.array([x]), np.array([y]))[0])
             assert_identical(kernels._minimum(x, y), np.minimum(np.array([x]), np.array([y]))[0])
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, 40), SEEDS)
+def test_focused_costs_and_value_of_focusing(n, seed):
+    """Costs, revenue, stakes and gaps of mixed signs and magnitudes, zeros of both signs,
+    infinities and NaN; gaps past the horizon's prospect scale and below zero."""
+    from market_sim.agents.vendors import VendorTable
+    rng = np.random.default_rng(seed)
+    v = VendorTable([f"v{i}" for i in range(n)], [f"v{i}" for i in range(n)], 4)
+    v.headcount[:] = rng.integers(0, 3000, n)
+    for name in ("salary", "gpus", "marketing", "enterprise_tokens", "consumer_tokens", "unit_cost"):
+        getattr(v, name)[:] = special_floats(rng, n, 4)
+    settings_ = (float(rng.uniform(0, 1e5)), float(rng.uniform(0, 1)), float(rng.choice([0.0, 0.3])))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(v.focused_costs, *settings_)
+    assert_identical(got, ref)
+    params = SimpleNamespace(decision_horizon_months=int(rng.choice([6, 12])),
+                             prospect_gap_months=float(rng.uniform(0.5, 12)),
+                             focus_revenue_retained=float(rng.uniform(0, 1)),
+                             focus_value_share=float(rng.uniform(0, 1)))
+    gap = np.where(rng.random(n) < 0.3, rng.choice(np.array([0.0, -0.0, -1.0]), n), special_floats(rng, n, 2))
+    args = (special_floats(rng, n, 6), special_floats(rng, n, 6), ref, gap, special_floats(rng, n, 8), params)
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(financing.value_of_focusing, *args)
+    assert_identical(got, ref)

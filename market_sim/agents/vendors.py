@@ -178,6 +178,10 @@ class VendorTable(ColumnTable):
     def focused_costs(self, gpu_cost_rmb_per_month: float, cost_factor: float, layoff_share: float) -> np.ndarray:
         """RMB a month each vendor would spend after subtraction (`focus`): the remaining
         researchers' pay, `cost_factor` of compute and marketing, and this month's inference."""
+        if kernels.enabled():
+            return kernels.focused_costs(self.headcount, self.salary, self.gpus, self.marketing, self.enterprise_tokens,
+                                         self.consumer_tokens, self.unit_cost, float(gpu_cost_rmb_per_month),
+                                         float(cost_factor), float(layoff_share))
         served = self.enterprise_tokens + self.consumer_tokens
         return (self.headcount * (1.0 - layoff_share) * self.salary
                 + cost_factor * (self.gpus * gpu_cost_rmb_per_month + self.marketing) + served * self.unit_cost)

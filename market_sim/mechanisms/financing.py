@@ -131,6 +131,12 @@ def value_of_focusing(revenue: np.ndarray, costs: np.ndarray, focused_costs: np.
     over the horizon (months of quality growth; catchup.expected_quality_gap); psi =
     `focus_value_share`, a niche business's worth as a share of W."""
     h = params.decision_horizon_months
+    if (kernels.enabled() and np.ndim(gap_months) == 1
+            and all(np.shape(x) == np.shape(gap_months) for x in (revenue, costs, focused_costs, stake_rmb))):
+        prospect = np.exp(kernels.prospect_exponent(np.asarray(gap_months, float), float(params.prospect_gap_months)))
+        return kernels.focusing_value(np.asarray(revenue, float), np.asarray(costs, float),
+                                      np.asarray(focused_costs, float), np.asarray(stake_rmb, float), prospect,
+                                      float(h), float(params.focus_revenue_retained), float(params.focus_value_share))
     prospect = np.exp(-np.maximum(gap_months, 0.0) / params.prospect_gap_months)
     saving = h * ((params.focus_revenue_retained - 1.0) * revenue + costs - focused_costs)
     return saving + stake_rmb * (params.focus_value_share - prospect)
