@@ -469,7 +469,7 @@ def seed_sequence_state(entropy):
 # ------------------------------------------------------------------ finance and releases
 # error_model="numpy": a float divided by zero gives inf or NaN as in numpy, not ZeroDivisionError
 @njit(cache=True, nogil=True, error_model="numpy")
-def best_public_level(capability, active):
+def _best_public_level(capability, active):
     """catchup.best_public_level: per feature, the level and row of the first maximum of the
     capability column over active rows (inactive rows count as -inf), as np.argmax picks it:
     the first maximum, or the first NaN. Needs at least one row."""
@@ -874,7 +874,7 @@ def parents_cover(big_tech_active, owned_active, costs, revenue, owner_budget, l
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def issue_shares(big_tech_stakes, fund_stakes, strategic, lead, fund_rmb, dilution):
+def _issue_shares(big_tech_stakes, fund_stakes, strategic, lead, fund_rmb, dilution):
     """financing.issue_shares of a venture round: one big tech (`lead`) pays `strategic` RMB
     (0: none), the funds fund_rmb; post-money = (strategic + sum(fund_rmb)) / dilution, the
     strategic part summed as numpy sums a 0-d array (0.0 + it) and the funds' as numpy does
@@ -896,7 +896,7 @@ def issue_shares(big_tech_stakes, fund_stakes, strategic, lead, fund_rmb, diluti
 def headlines(released, capability, best_before, active):
     """catchup.headlines: where the best active level now (`best_public_level`) is above
     last month's best, the leader's release of that feature is the headline (if it released)."""
-    best_now, leader = best_public_level(capability, active)
+    best_now, leader = _best_public_level(capability, active)
     news = np.zeros(capability.shape, np.bool_)
     for j in range(best_now.size):
         if best_now[j] > best_before[j]:
@@ -941,7 +941,7 @@ def _shares(x):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def rank_score(quality, active):
+def _rank_score(quality, active):
     """financing.rank_score: 1 - (position in np.argsort(-q, kind="stable")) / max(active - 1, 1)
     for active vendors (q = quality, -inf if inactive), 0 otherwise. The position counts the
     keys below and the equal keys before (NaN last, as numpy sorts; -0.0 equals 0.0)."""
@@ -976,7 +976,7 @@ def round_odds_arguments(log_term, log1p_50, quality, active, intercept, w_tract
     """financing.round_odds between numpy's log1p and exp: traction = clip(log_term /
     log1p(50), 0, 1); rank (`rank_score`); -z with z = intercept + w_traction traction +
     w_rank rank + climate_term (= w_climate x climate). Returns (traction, -z)."""
-    rank = rank_score(quality, active)
+    rank = _rank_score(quality, active)
     n = quality.size
     traction, neg_z = np.empty(n), np.empty(n)
     for i in range(n):
@@ -1032,3 +1032,49 @@ def focusing_value(revenue, costs, focused_costs, stake_rmb, prospect, horizon, 
         saving = horizon * (lost * revenue[i] + costs[i] - focused_costs[i])
         out[i] = saving + stake_rmb[i] * (value_share - prospect[i])
     return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def round_lead(strategic_ready, big_tech_stakes, row):
+    """financing.raise_rounds: the big tech that leads the strategic part of `row`'s round, the
+    largest holder (the first of equals) among those strategic_ready with a stake; -1 if none."""
+    lead = -1
+    for j in range(strategic_ready.size):
+        stake = big_tech_stakes[j, row]
+        if strategic_ready[j] and stake > 0 and (lead < 0 or stake > big_tech_stakes[lead, row]):
+            lead = j
+    return lead
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def book_round(row, strategic, lead, fund_rmb, dilution, amount, post_money, big_tech_stakes, fund_stakes, dry_powder,
+               strategic_paid):
+    """financing.raise_rounds after `row`'s round closed: unless it raised nothing (strategic +
+    sum(fund_rmb) <= 0: returns False, nothing booked), the cap table by `issue_shares` into
+    column `row` of the stakes, the post-money and amount of `row`, the funds' dry powder less
+    what they paid, the lead's strategic payment. Changes the arrays in place; returns True."""
+    raised = strategic + _pairwise(fund_rmb, 0, fund_rmb.size)
+    if raised <= 0:
+        return False
+    big, funds, post_money[row] = _issue_shares(big_tech_stakes[:, row], fund_stakes[:, row], strategic, lead,
+                                               fund_rmb, dilution)
+    big_tech_stakes[:, row] = big
+    fund_stakes[:, row] = funds
+    for k in range(dry_powder.size):
+        dry_powder[k] = dry_powder[k] - fund_rmb[k]
+    if lead >= 0:
+        strategic_paid[lead] += strategic
+    amount[row] = raised
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def best_public_level(capability, active):
+    """`_best_public_level` (kernels call that one: tests count calls of this name from the mechanisms)."""
+    return _best_public_level(capability, active)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def rank_score(quality, active):
+    """`_rank_score` (kernels call that one: tests count calls of this name from the mechanisms)."""
+    return _rank_score(quality, active)

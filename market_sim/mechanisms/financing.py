@@ -249,14 +249,6 @@ def issue_shares(big_tech_stakes: np.ndarray, fund_stakes: np.ndarray, strategic
     techs) and `fund_stakes` (funds) are the stakes in this startup; `strategic_rmb` is the
     `lead` big tech's RMB, or an array of every big tech's RMB (then `lead` is unused).
     Returns (big-tech stakes, fund stakes, post-money RMB)."""
-    if (kernels.enabled() and post_money is None and np.ndim(strategic_rmb) == 0 and np.ndim(big_tech_stakes) == 1
-            and np.ndim(fund_stakes) == 1 and np.shape(fund_rmb) == np.shape(fund_stakes)
-            and np.asarray(fund_rmb).dtype == np.float64
-            and -np.size(big_tech_stakes) <= lead < np.size(big_tech_stakes)):
-        big, funds, post_money = kernels.issue_shares(np.asarray(big_tech_stakes, float),
-                                                      np.asarray(fund_stakes, float), float(strategic_rmb), int(lead),
-                                                      fund_rmb, float(dilution))
-        return big, funds, np.float64(post_money)
     strategic = np.asarray(strategic_rmb, float)
     if post_money is None:
         post_money = (strategic.sum() + fund_rmb.sum()) / dilution
@@ -316,7 +308,21 @@ def raise_rounds(rng_of_row, due: np.ndarray, success_probability: np.ndarray, a
     out = {"amount": np.zeros(n), "post_money": np.zeros(n), "failed": np.zeros(n, bool), "strategic_paid": np.zeros(n),
            "failed_to_close": np.zeros(n, bool), "big_tech_stakes": big_tech_stakes.copy(),
            "fund_stakes": fund_stakes.copy(), "dry_powder": dry_powder.copy()}
+    compiled = (kernels.enabled() and out["big_tech_stakes"].ndim == out["fund_stakes"].ndim == 2
+                and out["big_tech_stakes"].shape[1] == out["fund_stakes"].shape[1] == n
+                and np.shape(strategic_ready) == out["big_tech_stakes"].shape[:1]
+                and out["dry_powder"].shape == out["fund_stakes"].shape[:1] and out["dry_powder"].dtype == np.float64)
     for row in np.flatnonzero(due):
+        if compiled:  # the same round by kernels: its lead before the draws, its books after
+            lead = kernels.round_lead(np.asarray(strategic_ready, bool), out["big_tech_stakes"], row)
+            deal = close_round(rng_of_row(row), success_probability[row], ask[row], lead >= 0,
+                               strategic_share_of_round, out["dry_powder"])
+            if deal is None or not kernels.book_round(
+                    row, float(deal[0]), lead, deal[1], float(dilution), out["amount"], out["post_money"],
+                    out["big_tech_stakes"], out["fund_stakes"], out["dry_powder"], out["strategic_paid"]):
+                out["failed"][row] = True
+                out["failed_to_close"][row] = deal is None
+            continue
         holders = np.flatnonzero(strategic_ready & (out["big_tech_stakes"][:, row] > 0))
         deal = close_round(rng_of_row(row), success_probability[row], ask[row], holders.size > 0,
                            strategic_share_of_round, out["dry_powder"])
