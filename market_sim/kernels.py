@@ -575,18 +575,6 @@ def pcg64_uniforms_at(state, drawn, size, offset, positions, jump_mult, jump_sum
 # does not check it either), so the draws and the generator's end state are numpy's. Its exp
 # and log are scalar libm calls like numpy's C ones; the softmaxes' exp stays in numpy.
 @njit(cache=True, nogil=True, inline="always")
-def _numpy_maximum(a, b):
-    """np.maximum(a, b) of two floats: the larger, NaN if either is NaN, `a` if equal."""
-    return a if (a >= b or a != a) else b
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _numpy_minimum(a, b):
-    """np.minimum(a, b) of two floats: the smaller, NaN if either is NaN, `a` if equal."""
-    return a if (a <= b or a != a) else b
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _check_probability(p):
     """Generator.binomial's check of p: a ValueError, not a draw, outside [0, 1] or NaN (a NaN
     p would send the draw into an endless rejection loop)."""
@@ -628,7 +616,7 @@ def _centred_logits(row, log_attr, open_to_hire, source):
         row[source] = log_attr[source]
     top = row[0]
     for c in range(1, row.size):
-        top = _numpy_maximum(top, row[c])
+        top = _maximum(top, row[c])
     for c in range(row.size):
         row[c] = row[c] - top
 
@@ -694,13 +682,13 @@ def _key_hires(rng, moves, key_hire_rate, skill):
     cell with movers, row by row, after checking every such p."""
     n = skill.size
     for i in range(n):
-        p = _numpy_minimum(_numpy_maximum(key_hire_rate * skill[i], 0.0), 1.0)  # np.clip
+        p = _clip(key_hire_rate * skill[i], 0.0, 1.0)
         for j in range(n):
             if moves[i, j] > 0:
                 _check_probability(p)
     key = np.zeros((n, n), np.int64)
     for i in range(n):
-        p = _numpy_minimum(_numpy_maximum(key_hire_rate * skill[i], 0.0), 1.0)
+        p = _clip(key_hire_rate * skill[i], 0.0, 1.0)
         for j in range(n):
             if moves[i, j] > 0:
                 key[i, j] = rng.binomial(moves[i, j], p)
@@ -777,10 +765,624 @@ def talent_after_moves(headcount, skill, capability, moves, hires, incoming, poo
             if key[src, dst] == 0:
                 continue
             for f in range(n_features):
-                gap = _numpy_maximum(capability[src, f] - capability[dst, f], 0.0)
-                lead[f] = gap if first else _numpy_maximum(lead[f], gap)
+                gap = _maximum(capability[src, f] - capability[dst, f], 0.0)
+                lead[f] = gap if first else _maximum(lead[f], gap)
             first = False
         if not first:
             for f in range(n_features):
                 new_capability[dst, f] = capability[dst, f] + transfer * lead[f]
     return new_skill, new_capability, new_head
+
+
+# ------------------------------------------------------------------ finance and releases
+# error_model="numpy": a float divided by zero gives inf or NaN as in numpy, not ZeroDivisionError
+@njit(cache=True, nogil=True, error_model="numpy")
+def _best_public_level(capability, active):
+    """catchup.best_public_level: per feature, the level and row of the first maximum of the
+    capability column over active rows (inactive rows count as -inf), as np.argmax picks it:
+    the first maximum, or the first NaN. Needs at least one row."""
+    n, f = capability.shape
+    best = np.empty(f)
+    leader = np.zeros(f, np.int64)
+    for j in range(f):
+        top = capability[0, j] if active[0] else -np.inf
+        at = 0
+        if top == top:
+            for i in range(1, n):
+                x = capability[i, j] if active[i] else -np.inf
+                if x != x:            # NaN: argmax stops at the first one
+                    top, at = x, i
+                    break
+                if x > top:
+                    top, at = x, i
+        best[j], leader[j] = top, at
+    return best, leader
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def poisson_quantile(uniform, rate, pmf):
+    """catchup.poisson_quantile on flat arrays, `pmf` = exp(-rate) computed by numpy: the same
+    loop over terms n = 1 .. 199 for every entry while any entry's cdf is still under its
+    uniform, pmf_n = pmf_(n-1) x rate / n, cdf_n = cdf_(n-1) + pmf_n."""
+    size = rate.size
+    pmf = pmf.copy()
+    cdf = pmf.copy()
+    k = np.zeros(size, np.int64)
+    for n in range(1, 200):
+        below = False
+        for i in range(size):
+            if cdf[i] < uniform[i]:
+                below = True
+                break
+        if not below:
+            break
+        for i in range(size):
+            if cdf[i] < uniform[i]:
+                k[i] += 1
+            pmf[i] = pmf[i] * rate[i] / n
+            cdf[i] = cdf[i] + pmf[i]
+    return k
+
+
+P_ATOL = float(np.sqrt(np.finfo(np.float64).eps))  # numpy's choice: how far p may sum from 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _choice_refuses(p, k):
+    """Whether numpy's Generator.choice(size=k, replace=False, p=p) raises: p with NaN or a
+    negative entry, its Kahan sum off 1 by more than P_ATOL, or fewer than k positive entries."""
+    total, c, positive = p[0], 0.0, 0
+    for i in range(1, p.size):
+        y = p[i] - c
+        t = total + y
+        c = (t - total) - y
+        total = t
+    for i in range(p.size):
+        if p[i] < 0:
+            return True
+        if p[i] > 0:
+            positive += 1
+    return total != total or abs(total - 1.0) > P_ATOL or positive < k
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _searchsorted_right(cdf, x):
+    """np.searchsorted(cdf, x, side="right") for a non-decreasing cdf: the first entry above x."""
+    lo, hi = 0, cdf.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if x < cdf[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def choice_round(p, found, n_found, x):
+    """One round of numpy's Generator.choice(p.size, size=found.size, replace=False, p=p) (p
+    valid): with the picks so far (found[:n_found]) set to 0 in p, the cumulative sums of p
+    divided by the last; each uniform x's searchsorted(side="right"); the new indices
+    appended to `found` in order of first draw. Changes p and found; returns the picks made.
+    Numpy draws x = k - n_found uniforms a round until it has k picks."""
+    m = p.size
+    for j in range(n_found):
+        p[found[j]] = 0.0
+    cdf = np.empty(m)
+    cdf[0] = p[0]
+    for i in range(1, m):
+        cdf[i] = cdf[i - 1] + p[i]
+    last = cdf[m - 1]
+    for i in range(m):
+        cdf[i] = cdf[i] / last
+    start = n_found
+    for d in range(x.size):
+        pick = _searchsorted_right(cdf, x[d])
+        if pick not in found[start:n_found]:
+            found[n_found] = pick
+            n_found += 1
+    return n_found
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def round_shares(amount, dry_powder, max_investors):
+    """financing.split_round before its draw: the funds with money (`has`), p = their dry
+    powder / its sum, and k = min(max_investors, funds). Returns (has, p, k, ok): k is 0
+    (nothing to draw) when the amount is not positive or no fund has money; ok is False where
+    numpy's choice would refuse p (`_choice_refuses`): the caller then runs the reference,
+    which raises as numpy does."""
+    has = np.flatnonzero(dry_powder > 0)
+    m = has.size
+    if amount <= 0 or m == 0:
+        return has, np.zeros(0), 0, True
+    values = dry_powder[has]
+    k = min(max_investors, m)
+    p = values / _pairwise(values, 0, m)
+    return has, p, k, not (k < 0 or _choice_refuses(p, k))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def round_payments(amount, dry_powder, chosen):
+    """financing.split_round after its draw: each chosen fund pays amount x its share of the
+    chosen funds' dry powder, at most its dry powder (np.minimum: NaN if the amount is)."""
+    out = np.zeros(dry_powder.size)
+    powder = dry_powder[chosen]
+    total = _pairwise(powder, 0, chosen.size)
+    for j in range(chosen.size):
+        put = amount * (powder[j] / total)
+        out[chosen[j]] = put if (put < powder[j] or put != put) else powder[j]
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _maximum(a, b):
+    """np.maximum of two floats as numpy computes it (every layout checked in the tests): NaN
+    if either is NaN, else the larger, and b when they compare equal (+0.0 for (-0.0, +0.0))."""
+    return a if (a > b or a != a) else b
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _minimum(a, b):
+    """np.minimum of two floats as numpy computes it: NaN if either is, else the smaller, b when
+    they compare equal."""
+    return a if (a < b or a != a) else b
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def vendor_runway(kind, cash, burn, owner_budget, big_tech, self_funded, cap, out):
+    """VendorTable.update_runway into `out`: `cap` for a big tech; else
+    min(max(cash, 0) / b, cap) where b = burn (- owner_budget for a self-funded lab) is
+    positive, `cap` where it is not (financing.runway_months)."""
+    for i in range(kind.size):
+        if kind[i] == big_tech:
+            out[i] = cap
+            continue
+        b = burn[i] - owner_budget[i] if kind[i] == self_funded else burn[i]
+        r = _maximum(cash[i], 0.0) / b if b > 0 else cap
+        out[i] = _minimum(r, cap)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _imitated(c, best, frontier, twice_leapfrog, share, behind, copy_u, overshoot_u, prob):
+    """catchup.imitate for one vendor and feature: (level, copied)."""
+    copied = behind and copy_u < prob
+    if not copied:
+        return c, False
+    target = c + share * (best - c)
+    landed = _minimum(target + twice_leapfrog * overshoot_u, _maximum(best, frontier))
+    return _maximum(c, landed), True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def catch_up(capability, best_public, frontier, prob, copy_u, overshoot_u, leapfrog, can_copy, share, diffuses,
+             best_open, open_prob, open_copy_u, open_overshoot_u):
+    """catchup.catch_up with its two `imitate`s and `diffuse`s in one pass. `prob` and
+    `open_prob`: copy_probability of the two lags (numpy's exp; diffuse closes the same share
+    of the gap); the uniforms as imitate draws them, (copy, overshoot) toward the public best
+    and then toward `best_open`; best_open of size 0 where nobody publishes weights (no second
+    draw). Returns (capability, copied)."""
+    n, f = capability.shape
+    out = np.empty((n, f))
+    copied_out = np.zeros((n, f), np.bool_)
+    opens = best_open.size > 0
+    for j in range(f):
+        b, front, twice, sh = best_public[j], frontier[j], 2.0 * leapfrog[j], share[j]
+        has_open = opens and np.isfinite(best_open[j])
+        ob = best_open[j] if has_open else 0.0
+        for i in range(n):
+            c = capability[i, j]
+            level, copied = _imitated(c, b, front, twice, sh, c < b and can_copy[i], copy_u[i, j], overshoot_u[i, j],
+                                      prob[i, j])
+            closed = prob[i, j] * _maximum(b - c, 0.0)
+            diffused = c + (closed if can_copy[i] else 0.0)
+            if opens:
+                open_level, open_copied = _imitated(c, ob, front, twice, sh, c < ob and can_copy[i], open_copy_u[i, j],
+                                                    open_overshoot_u[i, j], open_prob[i, j])
+                if has_open:
+                    level = _maximum(level, open_level)
+                    copied = copied or (open_copied and open_level > c)
+                closed = open_prob[i, j] * _maximum(best_open[j] - c, 0.0)
+                diffused = _maximum(diffused, c + (closed if can_copy[i] else 0.0))
+            if diffuses[j]:
+                out[i, j] = diffused
+            else:
+                out[i, j] = level
+                copied_out[i, j] = copied
+    return out, copied_out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def gap_months(capability, reference, growth_per_month):
+    """catchup.gap_months: max(reference - level, 0) / max(growth, 1e-9), per vendor and
+    feature, with np.maximum's NaN and zero rules (`_maximum`)."""
+    n, f = capability.shape
+    out = np.empty((n, f))
+    for i in range(n):
+        for j in range(f):
+            out[i, j] = _maximum(reference[j] - capability[i, j], 0.0) / _maximum(growth_per_month[j], 1e-9)
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def beyond_frontier_arguments(capability, gamma_draws, step, frontier, scale):
+    """catchup.innovate and past_frontier up to their logarithms: effort = step x the gamma
+    draw; ahead = level - frontier; past = max(effort - max(-ahead, 0), 0), the effort spent
+    past the frontier; start = max(ahead, 0) / scale. Returns (start, past / scale, past,
+    effort), for numpy's logaddexp(start, log(past / scale))."""
+    n, f = capability.shape
+    start, ratio, past, effort = np.empty((n, f)), np.empty((n, f)), np.empty((n, f)), np.empty((n, f))
+    for i in range(n):
+        for j in range(f):
+            e = step[j] * gamma_draws[i, j]
+            ahead = capability[i, j] - frontier[j]
+            p = _maximum(e - _maximum(-ahead, 0.0), 0.0)
+            start[i, j] = _maximum(ahead, 0.0) / scale[j]
+            ratio[i, j] = p / scale[j]
+            past[i, j], effort[i, j] = p, e
+    return start, ratio, past, effort
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def innovated_levels(capability, effort, past, log_sum, frontier, scale, releases):
+    """catchup.innovate after the logarithms: where a vendor released, frontier + scale x
+    log_sum (= logaddexp(start, log(past / scale))) if it spent effort past the frontier, else
+    level + effort; elsewhere the level it had."""
+    n, f = capability.shape
+    out = np.empty((n, f))
+    for i in range(n):
+        for j in range(f):
+            c = capability[i, j]
+            if releases[i, j] > 0:
+                out[i, j] = frontier[j] + scale[j] * log_sum[i, j] if past[i, j] > 0 else c + effort[i, j]
+            else:
+                out[i, j] = c
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def release_terms(strength, root_strength, innovation_rate, focused, focused_factor, active, rate_factor, base_lag,
+                  open_factor, lag_factor):
+    """catchup.month_of_releases' rates and lags (vendors x features), from R&D strength and
+    root_strength = sqrt(max(strength, 1e-6)) (by numpy):
+        rate     = (innovation_rate x strength x (focused_factor if focused else 1), 0 if
+                   inactive) x rate_factor                        (release_rates)
+        lag      = (base_lag / root_strength x 1) x lag_factor    (expected_copy_lag, closed)
+        open_lag = (base_lag / root_strength x open_factor) x lag_factor   (toward published weights)
+    and who can copy (active, strength > 0)."""
+    n, f = strength.size, rate_factor.size
+    rate, lag, open_lag = np.empty((n, f)), np.empty((n, f)), np.empty((n, f))
+    can_copy = np.empty(n, np.bool_)
+    for i in range(n):
+        r = innovation_rate * strength[i] * (focused_factor if focused[i] else 1.0)
+        r = r if active[i] else 0.0
+        per_lab = base_lag / root_strength[i]
+        closed, published = per_lab * 1.0, per_lab * open_factor
+        for j in range(f):
+            rate[i, j] = r * rate_factor[j]
+            lag[i, j] = closed * lag_factor[j]
+            open_lag[i, j] = published * lag_factor[j]
+        can_copy[i] = active[i] and strength[i] > 0
+    return rate, lag, open_lag, can_copy
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def steady_quality_lags(root_strength, base_lag, open_factor, lag_factor, open_behind, neg_horizon):
+    """catchup.expected_quality_gap up to its expm1: each vendor's steady quality gap (months)
+        lag = max(min(base_lag / root x 1 x lag_factor, base_lag / root x open_factor x lag_factor
+                      + open_behind), 1e-9)
+    (steady_gap_months of the two expected_copy_lags; root = sqrt(max(strength, 1e-6))), and
+    -horizon / lag, the argument of expected_gap_months' expm1. Returns (lag, -horizon / lag)."""
+    n = root_strength.size
+    lag, exponent = np.empty(n), np.empty(n)
+    for i in range(n):
+        per_lab = base_lag / root_strength[i]
+        closed, published = per_lab * 1.0 * lag_factor, per_lab * open_factor * lag_factor
+        lag[i] = _maximum(_minimum(closed, published + open_behind), 1e-9)
+        exponent[i] = neg_horizon / lag[i]
+    return lag, exponent
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def relaxed_gap(gap_now, lag, horizon, expm1_exponent):
+    """catchup.expected_gap_months after its expm1: lag + (gap_now - lag) (lag / horizon)
+    x -expm1(-horizon / lag), in numpy's order of operations."""
+    n = lag.size
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = lag[i] + (gap_now[i] - lag[i]) * (lag[i] / horizon) * -expm1_exponent[i]
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def quality_differences(value_per_month, quality):
+    """pricing.quality_adjusted_rival_price's exponents: value_per_month x (q_i - q_j)."""
+    n = quality.size
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = value_per_month * (quality[i] - quality[j])
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def cheapest_adjusted_price(price, factor, followed):
+    """pricing.quality_adjusted_rival_price after its exp (`factor` = exp of the exponents):
+    per vendor i, the least price_j x factor_ij over the followed rivals j != i (inf if none;
+    NaN if any of them is NaN, as numpy's min). Returns (minimum, ok); ok is False where a row
+    holds zeros of both signs, whose order in numpy's reduction decides the sign of the
+    result: the caller then runs the reference."""
+    n = price.size
+    out = np.empty(n)
+    for i in range(n):
+        low = np.inf
+        pos_zero = neg_zero = False
+        for j in range(n):
+            if j == i or not followed[j]:
+                continue
+            x = price[j] * factor[i, j]
+            if x != x:
+                low = x
+                break
+            if x == 0.0:
+                if np.signbit(x):
+                    neg_zero = True
+                else:
+                    pos_zero = True
+            if x < low:
+                low = x
+        if pos_zero and neg_zero:
+            return out, False
+        out[i] = low
+    return out, True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def startup_decisions(startup_active, racing, focus_value, costs, runway, raise_failed, cash, focus_streak,
+                      inertia_months, patience_months, pivot_runway, exit_runway, race, money):
+    """financing.startup_decisions, vendor by vendor: the streak of months focusing was worth
+    more than inertia_months of costs; pivot (1) for the race after patience_months of it or
+    for money under pivot_runway (money wins the cause); exit (2, money) with the cash gone
+    or under exit_runway after a failed raise; nothing for a vendor that is not an active
+    startup. Returns (action int8, cause int8, streak in focus_streak's dtype)."""
+    n = runway.size
+    action, cause = np.zeros(n, np.int8), np.zeros(n, np.int8)
+    streak_now = np.empty_like(focus_streak)
+    for i in range(n):
+        better = startup_active[i] and racing[i] and focus_value[i] > inertia_months * costs[i]
+        streak_now[i] = focus_streak[i] + 1 if better else 0
+        if not startup_active[i]:
+            continue
+        if racing[i] and streak_now[i] >= patience_months:
+            action[i], cause[i] = 1, race
+        if racing[i] and runway[i] < pivot_runway:
+            action[i], cause[i] = 1, money
+        if (runway[i] < exit_runway and raise_failed[i]) or cash[i] <= 0:
+            action[i], cause[i] = 2, money
+    return action, cause, streak_now
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def parents_cover(big_tech_active, owned_active, costs, revenue, owner_budget, loss_tolerance, losses_streak):
+    """financing.parents_cover, vendor by vendor: loss = costs - revenue; a big tech's parent
+    pays max(loss, 0), a self-funded lab's owner min(max(loss, 0), budget); the streak of
+    months the loss (big tech) or the owner's bill (lab) beat the tolerance (the lab's: its
+    budget). Returns (top-up RMB, streak in losses_streak's dtype)."""
+    n = costs.size
+    top_up = np.empty(n)
+    streak_now = np.empty_like(losses_streak)
+    for i in range(n):
+        d = costs[i] - revenue[i]
+        loss = d if big_tech_active[i] else 0.0
+        paid = _maximum(loss, 0.0) if big_tech_active[i] else 0.0
+        owner_pays = _maximum(d, 0.0) if owned_active[i] else 0.0
+        top_up[i] = paid + _minimum(owner_pays, owner_budget[i])
+        tolerance = owner_budget[i] if owned_active[i] else loss_tolerance
+        streak_now[i] = losses_streak[i] + 1 if loss + owner_pays > tolerance else 0
+    return top_up, streak_now
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _issue_shares(big_tech_stakes, fund_stakes, strategic, lead, fund_rmb, dilution):
+    """financing.issue_shares of a venture round: one big tech (`lead`) pays `strategic` RMB
+    (0: none), the funds fund_rmb; post-money = (strategic + sum(fund_rmb)) / dilution, the
+    strategic part summed as numpy sums a 0-d array (0.0 + it) and the funds' as numpy does
+    (`_pairwise`); holders keep 1 - dilution of their stakes; each new investor gets its RMB
+    / post-money. Returns (big-tech stakes, fund stakes, post-money)."""
+    post_money = ((0.0 + strategic) + _pairwise(fund_rmb, 0, fund_rmb.size)) / dilution
+    keep = 1.0 - dilution
+    big = big_tech_stakes * keep
+    funds = np.empty(fund_stakes.size)
+    for k in range(fund_stakes.size):
+        held = fund_stakes[k] * keep
+        funds[k] = held + fund_rmb[k] / post_money if fund_rmb[k] > 0 else held
+    if strategic != 0.0:
+        big[lead] += strategic / post_money
+    return big, funds, post_money
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def headlines(released, capability, best_before, active):
+    """catchup.headlines: where the best active level now (`best_public_level`) is above
+    last month's best, the leader's release of that feature is the headline (if it released)."""
+    best_now, leader = _best_public_level(capability, active)
+    news = np.zeros(capability.shape, np.bool_)
+    for j in range(best_now.size):
+        if best_now[j] > best_before[j]:
+            news[leader[j], j] = released[leader[j], j]
+    return news
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def hype_after(hype, released, new_domestic_best, decay, per_release, per_headline):
+    """catchup.hype_after: hype x (1 - decay) + per_release x releases + per_headline x
+    headline releases (counts per vendor)."""
+    n, f = released.shape
+    out = np.empty(n)
+    keep = 1.0 - decay
+    for i in range(n):
+        count = headline_count = 0
+        for j in range(f):
+            if released[i, j]:
+                count += 1
+                if new_domestic_best[i, j]:
+                    headline_count += 1
+        out[i] = hype[i] * keep + (per_release * count + per_headline * headline_count)
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _clip(x, low, high):
+    """np.clip(x, low, high) of a float as numpy computes it: NaN stays NaN; x itself unless it
+    is below low or above high (so -0.0 stays -0.0 against a bound of +0.0)."""
+    if x != x:
+        return x
+    return low if x < low else (high if x > high else x)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _shares(x):
+    """indicators.shares: x / its sum (numpy's pairwise sum), all 0 when the sum is not positive."""
+    total = _pairwise(x, 0, x.size)
+    if total > 0:
+        return x / total
+    return np.zeros(x.size)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _rank_score(quality, active):
+    """financing.rank_score: 1 - (position in np.argsort(-q, kind="stable")) / max(active - 1, 1)
+    for active vendors (q = quality, -inf if inactive), 0 otherwise. The position counts the
+    keys below and the equal keys before (NaN last, as numpy sorts; -0.0 equals 0.0)."""
+    size = quality.size
+    key = np.empty(size)
+    n_active = 0
+    for i in range(size):
+        key[i] = -(quality[i] if active[i] else -np.inf)
+        n_active += 1 if active[i] else 0
+    n = max(n_active - 1, 1)
+    out = np.empty(size)
+    for i in range(size):
+        position = 0
+        for j in range(size):
+            if key[i] != key[i]:        # NaN: after every number and the NaNs before it
+                below = key[j] == key[j] or (key[j] != key[j] and j < i)
+            else:
+                below = key[j] < key[i] or (key[j] == key[i] and j < i)
+            position += 1 if below else 0
+        out[i] = 1.0 - position / n if active[i] else 0.0
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def traction_arguments(mau, api_revenue):
+    """financing.traction_score's log1p argument: 100 x (consumer share + enterprise share)."""
+    return 100.0 * (_shares(mau) + _shares(api_revenue))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def round_odds_arguments(log_term, log1p_50, quality, active, intercept, w_traction, w_rank, climate_term):
+    """financing.round_odds between numpy's log1p and exp: traction = clip(log_term /
+    log1p(50), 0, 1); rank (`rank_score`); -z with z = intercept + w_traction traction +
+    w_rank rank + climate_term (= w_climate x climate). Returns (traction, -z)."""
+    rank = _rank_score(quality, active)
+    n = quality.size
+    traction, neg_z = np.empty(n), np.empty(n)
+    for i in range(n):
+        traction[i] = _clip(log_term[i] / log1p_50, 0.0, 1.0)
+        neg_z[i] = -(intercept + w_traction * traction[i] + w_rank * rank[i] + climate_term)
+    return traction, neg_z
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def round_odds(exp_neg_z, monthly_burn, months_of_burn, traction, low, spread):
+    """financing.round_odds after numpy's exp: the chance a round closes, 1 / (1 + exp(-z)),
+    and the ask, max(burn, 0) x months_of_burn x (low + spread x clip(traction, 0, 1))."""
+    n = exp_neg_z.size
+    p, ask = np.empty(n), np.empty(n)
+    for i in range(n):
+        p[i] = 1.0 / (1.0 + exp_neg_z[i])
+        ask[i] = _maximum(monthly_burn[i], 0.0) * months_of_burn * (low + spread * _clip(traction[i], 0.0, 1.0))
+    return p, ask
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def focused_costs(headcount, salary, gpus, marketing, enterprise_tokens, consumer_tokens, unit_cost,
+                  gpu_cost_rmb_per_month, cost_factor, layoff_share):
+    """VendorTable.focused_costs: headcount (1 - layoff_share) salary + cost_factor (gpus x
+    gpu cost + marketing) + tokens served x unit cost, in numpy's order of operations."""
+    n = salary.size
+    out = np.empty(n)
+    kept = 1.0 - layoff_share
+    for i in range(n):
+        served = enterprise_tokens[i] + consumer_tokens[i]
+        out[i] = (headcount[i] * kept * salary[i] + cost_factor * (gpus[i] * gpu_cost_rmb_per_month + marketing[i])
+                  + served * unit_cost[i])
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def prospect_exponent(gap_months, prospect_gap_months):
+    """financing.value_of_focusing's exponent: -max(gap, 0) / prospect_gap_months."""
+    out = np.empty(gap_months.size)
+    for i in range(gap_months.size):
+        out[i] = -_maximum(gap_months[i], 0.0) / prospect_gap_months
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def focusing_value(revenue, costs, focused_costs, stake_rmb, prospect, horizon, retained, value_share):
+    """financing.value_of_focusing after numpy's exp (`prospect`):
+    horizon ((retained - 1) revenue + costs - focused costs) + stake (value_share - prospect)."""
+    n = revenue.size
+    out = np.empty(n)
+    lost = retained - 1.0
+    for i in range(n):
+        saving = horizon * (lost * revenue[i] + costs[i] - focused_costs[i])
+        out[i] = saving + stake_rmb[i] * (value_share - prospect[i])
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def round_lead(strategic_ready, big_tech_stakes, row):
+    """financing.raise_rounds: the big tech that leads the strategic part of `row`'s round, the
+    largest holder (the first of equals) among those strategic_ready with a stake; -1 if none."""
+    lead = -1
+    for j in range(strategic_ready.size):
+        stake = big_tech_stakes[j, row]
+        if strategic_ready[j] and stake > 0 and (lead < 0 or stake > big_tech_stakes[lead, row]):
+            lead = j
+    return lead
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def book_round(row, strategic, lead, fund_rmb, dilution, amount, post_money, big_tech_stakes, fund_stakes, dry_powder,
+               strategic_paid):
+    """financing.raise_rounds after `row`'s round closed: unless it raised nothing (strategic +
+    sum(fund_rmb) <= 0: returns False, nothing booked), the cap table by `issue_shares` into
+    column `row` of the stakes, the post-money and amount of `row`, the funds' dry powder less
+    what they paid, the lead's strategic payment. Changes the arrays in place; returns True."""
+    raised = strategic + _pairwise(fund_rmb, 0, fund_rmb.size)
+    if raised <= 0:
+        return False
+    big, funds, post_money[row] = _issue_shares(big_tech_stakes[:, row], fund_stakes[:, row], strategic, lead,
+                                               fund_rmb, dilution)
+    big_tech_stakes[:, row] = big
+    fund_stakes[:, row] = funds
+    for k in range(dry_powder.size):
+        dry_powder[k] = dry_powder[k] - fund_rmb[k]
+    if lead >= 0:
+        strategic_paid[lead] += strategic
+    amount[row] = raised
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def best_public_level(capability, active):
+    """`_best_public_level` (kernels call that one: tests count calls of this name from the mechanisms)."""
+    return _best_public_level(capability, active)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def rank_score(quality, active):
+    """`_rank_score` (kernels call that one: tests count calls of this name from the mechanisms)."""
+    return _rank_score(quality, active)

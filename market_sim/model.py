@@ -298,16 +298,13 @@ class MarketModel(TableBackedModel):
         """Big techs' parents cover their losses; self-funded labs' owners up to their budget."""
         v, rules = self.vendors, self.cfg.big_tech_finance
         big = (v.kind == BIG_TECH) & v.active
-        loss, top_up = financing.parent_top_up(big, v.costs, v.revenue)
         owned = (v.kind == SELF_FUNDED) & v.active
-        _, owner_pays = financing.parent_top_up(owned, v.costs, v.revenue)
-        top_up = top_up + np.minimum(owner_pays, v.owner_budget)
+        top_up, v.losses_streak[:] = financing.parents_cover(big, owned, v.costs, v.revenue, v.owner_budget,
+                                                             rules.loss_tolerance_rmb_per_month, v.losses_streak)
         v.funding += top_up
         v.cash += top_up
         # losses that outlast the parent's patience (an owner's: beyond its budget): it cuts
         # compute, marketing and subsidies
-        tolerance = np.where(owned, v.owner_budget, rules.loss_tolerance_rmb_per_month)
-        v.losses_streak[:] = financing.parent_patience(loss + owner_pays, tolerance, v.losses_streak)
         for row in np.flatnonzero((big | owned) & (v.losses_streak >= rules.patience_months) & ~v.budget_cut):
             v.cut_budget(row, rules.budget_cut_factor)
             self.events.budget_cut(t, row, rules.patience_months)
@@ -348,11 +345,7 @@ class MarketModel(TableBackedModel):
         v, rules, funds, climate = self.vendors, self.cfg.financing, self.investors, self.market.funding_climate
         due = financing.raise_due((v.kind == STARTUP) & v.active, v.runway, rules.raise_trigger_runway_months, t,
                                   v.last_raise_month, rules.raise_cooldown_months)
-        traction = financing.traction_score(shares(v.mau), shares(v.api_revenue))
-        rank = financing.rank_score(v.capability[:, QUALITY], v.active)
-        p = financing.raise_probability(traction, rank, climate, rules.success_intercept, rules.success_traction_weight,
-                                        rules.success_rank_weight, rules.success_climate_weight)
-        ask = financing.round_size(v.burn, rules.round_size_months_of_burn, traction)
+        p, ask = financing.round_odds(v.mau, v.api_revenue, v.capability[:, QUALITY], v.active, v.burn, climate, rules)
         rounds = financing.raise_rounds(partial(self._draws, "financing", t, 0), due, p, ask,
                                         v.strategic_investor & v.racing, v.stakes, funds.stakes,
                                         funds.dry_powder, rules.strategic_share_of_round, rules.dilution)

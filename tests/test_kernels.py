@@ -24,7 +24,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from market_sim import kernels, load_config, streams
-from market_sim.mechanisms import adoption, procurement, talent
+from market_sim.mechanisms import adoption, catchup, financing, pricing, procurement, talent
 from market_sim.numerics import softmax
 from market_sim.runner import simulate
 
@@ -601,7 +601,14 @@ def test_model_tables_of_a_scenario(scenario):
 
 KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "adopts", "chooser_logit_arguments",
            "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
-           "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "pcg64_uniforms_at")
+           "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "pcg64_uniforms_at",
+           "best_public_level",
+           "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
+           "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms",
+           "steady_quality_lags", "relaxed_gap", "quality_differences", "cheapest_adjusted_price",
+           "startup_decisions", "parents_cover", "headlines", "hype_after",
+           "rank_score", "traction_arguments", "round_odds_arguments", "round_odds", "focused_costs",
+           "prospect_exponent", "focusing_value", "round_lead", "book_round")
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -768,3 +775,510 @@ def test_talent_month_raises_where_numpy_raises(bad):
     for on in (False, True):
         with kernels.use(on), pytest.raises(ValueError):
             talent.month_of_moves(np.random.default_rng(0), *args)
+
+
+# ------------------------------------------------------------------ finance and releases
+def awkward_levels(rng: np.random.Generator, shape) -> np.ndarray:
+    """Capability levels with ties (a few distinct values), zeros of both signs, infinities
+    and the odd NaN: which row np.argmax picks depends on all of them."""
+    pool = np.array([-np.inf, -1.5, -0.0, 0.0, 0.25, 1.5, 3.0, np.inf, np.nan])
+    weights = np.array([1, 3, 2, 2, 3, 3, 3, 1, 0.3])
+    x = rng.choice(pool, size=shape, p=weights / weights.sum())
+    return np.where(rng.random(shape) < 0.3, mixed_floats(rng, shape, 2), x)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 90), st.integers(1, 5), st.floats(0.0, 1.0), st.booleans(), SEEDS)
+@example(1, 4, 0.0, False, 0)       # nobody active: -inf, row 0
+@example(3, 2, 1.0, True, 1)
+def test_best_public_level(n, f, share_active, with_nan, seed):
+    rng = np.random.default_rng(seed)
+    capability = awkward_levels(rng, (n, f))
+    if not with_nan:
+        capability = np.where(np.isnan(capability), 0.5, capability)
+    active = rng.random(n) < share_active
+    (ref_best, ref_leader), (got_best, got_leader) = both_paths(catchup.best_public_level, capability, active)
+    assert_identical(got_best, ref_best)
+    assert_identical(got_leader, ref_leader)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 5), st.sampled_from(["small", "large", "signed"]), SEEDS)
+def test_poisson_quantile(n, f, kind, seed):
+    """Rates from 0 to hundreds (long loops), and negative or NaN ones (a cdf that falls
+    again must not stop an entry early: the reference loops while any entry is below)."""
+    rng = np.random.default_rng(seed)
+    rate = rates(rng, (n, f)) * (500.0 if kind == "large" else 3.0)
+    if kind == "signed":
+        rate = np.where(rng.random((n, f)) < 0.3, -rate, rate)
+        rate = np.where(rng.random((n, f)) < 0.05, np.nan, rate)
+    pmf = np.exp(-rate)                         # the reference's cdf terms 0 .. 39, where a pick flips
+    terms = [pmf]
+    with np.errstate(invalid="ignore"):
+        for k in range(1, 40):
+            pmf = pmf * rate / k
+            terms.append(terms[-1] + pmf)
+    on_term = np.take_along_axis(np.stack(terms, axis=-1), rng.integers(0, 40, (n, f, 1)), axis=-1)[..., 0]
+    uniform = np.where(rng.random((n, f)) < 0.7, on_term, rng.random((n, f)))
+    uniform = np.where(rng.random((n, f)) < 0.1, np.nextafter(uniform, 1.0), uniform)
+    ref, got = both_paths(catchup.poisson_quantile, uniform, rate)
+    assert_identical(got, ref)
+    ref, got = both_paths(catchup.poisson_quantile, uniform[:, 0], np.broadcast_to(3.0, (n,)))
+    assert_identical(got, ref)
+
+
+def funds(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Dry powder of n funds: a share of them empty (0 or negative), the rest over twelve orders
+    of magnitude, some of them equal."""
+    x = rng.random(n) * 10.0 ** rng.integers(-3, 10, n)
+    x = np.where(rng.random(n) < 0.2, x[0] if n else 0.0, x)
+    return np.where(rng.random(n) < 0.25, rng.choice([0.0, -0.0, -5.0], n), x)
+
+
+def split_both_ways(amount, dry_powder, seed, max_investors):
+    """split_round on each path from the same generator state, and the next number each
+    generator gives after it (the same only if both drew as many numbers)."""
+    out = []
+    for on in (False, True):
+        rng = np.random.default_rng(seed)
+        with kernels.use(on):
+            put = financing.split_round(amount, dry_powder.copy(), rng, max_investors)
+        out.append((put, rng.random()))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 30), st.integers(1, 6), st.sampled_from([0.0, -1.0, 1.0, 1e6, 1e9, 1e12, np.inf, np.nan]),
+       SEEDS)
+@example(4, 3, 1e9, 0)
+@example(1, 3, 1e9, 1)
+def test_split_round_draws_as_numpys_choice(n, max_investors, amount, seed):
+    rng = np.random.default_rng(seed)
+    dry_powder = funds(rng, n)
+    (ref, ref_next), (got, got_next) = split_both_ways(amount, dry_powder, seed, max_investors)
+    assert_identical(got, ref)
+    assert got_next == ref_next
+
+
+@pytest.mark.parametrize("dry_powder", [[1.0, np.inf, 2.0], [5e-324, 1.0, 2.0], [1e308, 1e308, 1.0]])
+def test_split_round_refuses_what_numpys_choice_refuses(dry_powder):
+    """p with NaN (an infinite fund), fewer positive entries than picks (a share that rounds to
+    0), or a sum that overflows: the compiled path hands over to the reference, which raises
+    as numpy does."""
+    dry_powder = np.array(dry_powder)
+    outcomes = []
+    for on in (False, True):
+        with kernels.use(on), np.errstate(all="ignore"):
+            try:
+                outcomes.append(financing.split_round(1e6, dry_powder, np.random.default_rng(3)))
+            except ValueError as error:
+                outcomes.append(str(error))
+    assert isinstance(outcomes[0], str)
+    assert outcomes[1] == outcomes[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(SEEDS, st.integers(0, 3))
+def test_split_round_with_a_draw_exactly_on_a_cumulative_share(seed, empty):
+    """The first uniform drawn lands exactly on the first fund's cumulative share: numpy's
+    searchsorted(side="right") passes over that fund (a '<=' search would pick it)."""
+    x0 = np.random.default_rng(seed).random()
+    dry_powder = np.concatenate([np.zeros(empty), [x0, 1.0 - x0]])
+    if not (0.0 < x0 and dry_powder.sum() == 1.0):
+        return
+    (ref, ref_next), (got, got_next) = split_both_ways(1.0, dry_powder, seed, 1)
+    assert ref[-1] > 0 and ref[-2] == 0
+    assert_identical(got, ref)
+    assert got_next == ref_next
+
+
+def test_numpys_maximum_and_minimum_give_the_second_of_two_equal_zeros():
+    """kernels._maximum and _minimum assume it (the sign of a zero is part of the tables): of
+    -0.0 and +0.0, numpy returns the second operand, in every layout the mechanisms use."""
+    for n in (1, 3, 4, 7, 8, 9, 31, 81, 324):
+        for fn in (np.maximum, np.minimum):
+            neg, pos = np.full((n, 4), -0.0), np.zeros((n, 4))
+            for a, b in ((neg, pos), (pos, neg), (neg, 0.0), (0.0, neg), (pos, -0.0), (neg[:, :1], pos[0]),
+                         (neg[::2], pos[::2]), (neg, pos[:, 0][:, None]), (-0.0, 0.0), (0.0, -0.0)):
+                second = np.broadcast_to(np.asarray(b, float), np.shape(fn(a, b)))
+                assert_identical(fn(a, b), second)
+
+
+def special_floats(rng: np.random.Generator, shape, spread: int = 3) -> np.ndarray:
+    """mixed_floats with zeros of both signs, infinities and NaN among them."""
+    x = mixed_floats(rng, shape, spread)
+    odd = rng.choice(np.array([0.0, -0.0, np.inf, -np.inf, np.nan]), size=shape)
+    return np.where(rng.random(shape) < 0.25, odd, x)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 40), SEEDS)
+def test_vendor_runway(n, seed):
+    from market_sim.agents.vendors import VendorTable
+    rng = np.random.default_rng(seed)
+    v = VendorTable([f"v{i}" for i in range(n)], [f"v{i}" for i in range(n)], 4)
+    v.kind[:] = rng.integers(0, 3, n)
+    v.cash[:], v.burn[:], v.owner_budget[:] = (special_floats(rng, n) for _ in range(3))
+    v.burn[:] = np.where(rng.random(n) < 0.3, v.owner_budget, v.burn)          # b exactly 0
+    v.cash[:] = np.where(rng.random(n) < 0.2, 120.0 * v.burn, v.cash)          # exactly at the cap
+    runways = []
+    for on in (False, True):
+        v.runway[:] = np.nan
+        with kernels.use(on), np.errstate(all="ignore"):
+            v.update_runway()
+        runways.append(v.runway.copy())
+    assert_identical(runways[1], runways[0])
+
+
+def catch_up_inputs(rng: np.random.Generator, n: int, f: int, opens: str, odd: bool) -> dict:
+    """catchup.catch_up's arguments: levels with ties between vendors, the best and the frontier
+    (zeros of both signs, and with `odd` infinities and NaN), lags from 1e-12 (a sure copy) to
+    1e3 months; published weights for none, some or all features."""
+    levels = rng.choice(np.array([-0.0, 0.0, 0.5, 1.0, 2.0]), size=(n, f))
+    capability = np.where(rng.random((n, f)) < 0.5, levels, mixed_floats(rng, (n, f), 1))
+    best = capability.max(axis=0)
+    best_public = np.where(rng.random(f) < 0.7, best, best + rng.random(f))
+    frontier = np.where(rng.random(f) < 0.3, best_public, best_public + rng.standard_normal(f))
+    if odd:
+        capability = np.where(rng.random((n, f)) < 0.1, special_floats(rng, (n, f)), capability)
+        frontier = np.where(rng.random(f) < 0.2, special_floats(rng, f), frontier)
+    best_open = None
+    if opens != "none":
+        best_open = np.where(rng.random(f) < 0.5, best_public, best_public - rng.random(f))
+        best_open = np.where(rng.random(f) < (1.0 if opens == "nobody" else 0.4), -np.inf, best_open)
+        if odd:
+            best_open = np.where(rng.random(f) < 0.2, special_floats(rng, f), best_open)
+    lags = 10.0 ** rng.uniform(-12, 3, (2, n, f))
+    return {"capability": capability, "best_public": best_public, "frontier": frontier,
+            "expected_lag_months": lags[0], "leapfrog": rng.choice(np.array([0.0, 0.3, 2.0]), size=f),
+            "can_copy": rng.random(n) < 0.8,
+            "copy_share": None if rng.random() < 0.3 else rng.choice(np.array([0.0, 0.5, 1.0]), size=f),
+            "diffuses": rng.random(f) < 0.4, "best_open": best_open,
+            "open_lag_months": None if best_open is None else lags[1]}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), st.sampled_from(["none", "nobody", "some"]), st.booleans(), SEEDS)
+def test_catch_up(n, f, opens, odd, seed):
+    args = catch_up_inputs(np.random.default_rng(seed), n, f, opens, odd)
+    out = []
+    for on in (False, True):
+        rng = np.random.default_rng(seed)
+        with kernels.use(on), np.errstate(all="ignore"):
+            level, copied = catchup.catch_up(rng, **args)
+        out.append((level, copied, rng.random()))
+    (ref_level, ref_copied, ref_next), (got_level, got_copied, got_next) = out
+    assert_identical(got_level, ref_level)
+    assert_identical(got_copied, ref_copied)
+    assert got_next == ref_next
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 5), SEEDS)
+def test_gap_months(n, f, seed):
+    """Levels at, above and below the reference (zeros of both signs, infinities, NaN);
+    growth from NaN and -1 to 1 (floored at 1e-9)."""
+    rng = np.random.default_rng(seed)
+    reference = special_floats(rng, f, 1)
+    capability = np.where(rng.random((n, f)) < 0.3, reference, special_floats(rng, (n, f), 1))
+    growth = rng.choice(np.array([np.nan, -1.0, 0.0, -0.0, 1e-12, 0.03, 1.0]), size=f)
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(catchup.gap_months, capability, reference, growth)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), st.booleans(), st.booleans(), SEEDS)
+def test_innovate(n, f, per_vendor_rate, damped, seed):
+    """Levels below, at and past the frontier (zeros of both signs), rates from 0 to 30 a
+    month (per vendor or per vendor and feature), steps and damping scales 0 or over six
+    orders of magnitude (0: divisions by zero, inf and NaN as numpy gives them)."""
+    rng = np.random.default_rng(seed)
+    frontier = rng.choice(np.array([-0.0, 0.0, 1.0, 50.0]), size=f)
+    capability = frontier + np.where(rng.random((n, f)) < 0.3, rng.choice(np.array([-0.0, 0.0]), (n, f)),
+                                     mixed_floats(rng, (n, f), 1))
+    rate = rates(rng, n if per_vendor_rate else (n, f)) * 30.0
+    step = np.where(rng.random(f) < 0.1, 0.0, 10.0 ** rng.uniform(-3, 3, f))
+    scale = np.where(rng.random(f) < 0.1, 0.0, 10.0 ** rng.uniform(-3, 3, f)) if damped else None
+    out = []
+    for on in (False, True):
+        draws = np.random.default_rng(seed)
+        with kernels.use(on), np.errstate(all="ignore"):
+            level, released = catchup.innovate(draws, capability, frontier, rate, step, scale)
+        out.append((level, released, draws.random()))
+    (ref_level, ref_released, ref_next), (got_level, got_released, got_next) = out
+    assert_identical(got_level, ref_level)
+    assert_identical(got_released, ref_released)
+    assert got_next == ref_next
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), st.booleans(), SEEDS)
+def test_month_of_releases(n, f, anyone_publishes, seed):
+    """A whole month of releases (release_terms, then innovate and catch_up) on both paths:
+    labs from none to thousands of researchers, some out of the race or gone."""
+    rng = np.random.default_rng(seed)
+    features = SimpleNamespace(release_rate_factor=rng.uniform(0.2, 3.0, f),
+                               innovation_step=10.0 ** rng.uniform(-2, 1, f),
+                               beyond_frontier_scale=10.0 ** rng.uniform(-2, 1, f),
+                               copy_lag_factor=rng.choice(np.array([0.5, 1.0, 3.0]), size=f),
+                               leapfrog=rng.choice(np.array([0.0, 0.3]), size=f), copy_share=rng.uniform(0.0, 1.0, f),
+                               diffuses=rng.random(f) < 0.4)
+    rules = SimpleNamespace(talent_elasticity=rng.uniform(0.2, 1.0), compute_elasticity=rng.uniform(0.0, 0.6),
+                            innovation_rate=rng.uniform(0.1, 5.0), focused_innovation_factor=rng.uniform(0.0, 1.0),
+                            copy_lag_months=rng.uniform(1.0, 24.0), open_weights_lag_factor=rng.uniform(0.1, 1.0))
+    capability = rng.choice(np.array([-0.0, 0.0, 1.0, 2.0]), size=(n, f)) + np.where(
+        rng.random((n, f)) < 0.5, 0.0, rng.standard_normal((n, f)))
+    active = rng.random(n) < 0.8
+    open_weights = rng.random(n) < (0.5 if anyone_publishes else 0.0)
+    with kernels.use(False):
+        best_public, _ = catchup.best_public_level(capability, active)
+        best_open, _ = catchup.best_public_level(capability, active & open_weights)
+    frontier = best_public + rng.choice(np.array([0.0, 0.5]), size=f)
+    headcount = np.where(rng.random(n) < 0.2, 0, rng.integers(1, 3000, n))
+    state = (capability, best_public, best_open, active, rng.random(n) < 0.3, headcount, rng.uniform(0.5, 2.0, n),
+             rng.uniform(0.0, 1e5, n), open_weights, frontier, features, rules)
+    out = []
+    for on in (False, True):
+        draws = np.random.default_rng(seed), np.random.default_rng(seed + 1)
+        with kernels.use(on), np.errstate(all="ignore"):
+            out.append(catchup.month_of_releases(*draws, *state) + tuple(g.random() for g in draws))
+    for got, ref in zip(out[1], out[0]):
+        assert_identical(got, ref)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), SEEDS)
+def test_release_terms_are_release_rates_and_expected_copy_lag(n, f, seed):
+    """The rates and lags themselves (a rate an ulp off seldom changes a Poisson count)."""
+    rng = np.random.default_rng(seed)
+    strength = np.where(rng.random(n) < 0.2, 0.0, mixed_floats(rng, n, 3) ** 2)
+    focused, active = rng.random(n) < 0.3, rng.random(n) < 0.8
+    rate_factor, lag_factor = mixed_floats(rng, f, 2), mixed_floats(rng, f, 2)
+    terms = rng.uniform(0.1, 5.0), rng.uniform(0.0, 1.0), rng.uniform(1.0, 24.0), rng.uniform(0.1, 1.0)
+    got = kernels.release_terms(strength, np.sqrt(np.maximum(strength, 1e-6)), terms[0], focused, terms[1], active,
+                                rate_factor, terms[2], terms[3], lag_factor)
+    ref = (catchup.release_rates(strength, terms[0], focused, terms[1], active, rate_factor),
+           catchup.expected_copy_lag(terms[2], strength, np.zeros(f, bool), terms[3]) * lag_factor[None, :],
+           catchup.expected_copy_lag(terms[2], strength, np.ones(f, bool), terms[3]) * lag_factor[None, :],
+           active & (strength > 0))
+    for g, r in zip(got, ref):
+        assert_identical(g, r)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 4), st.sampled_from([0, 6, 12.0, 36.5]), st.booleans(), SEEDS)
+def test_expected_quality_gap(n, f, horizon, anyone_publishes, seed):
+    """Gaps now of both signs and none; labs without researchers (strength 0) or with NaN
+    compute; published weights at the best, behind it, or nowhere (open_behind inf); levels
+    inf or NaN now and then (open_behind NaN); a zero horizon (0 / 0)."""
+    rng = np.random.default_rng(seed)
+    features = SimpleNamespace(copy_lag_factor=rng.choice(np.array([0.5, 1.0, 3.0]), size=f),
+                               growth_per_month=rng.choice(np.array([0.0, 0.05, 1.0]), size=f))
+    rules = SimpleNamespace(talent_elasticity=rng.uniform(0.2, 1.0), compute_elasticity=rng.uniform(0.0, 0.6),
+                            copy_lag_months=rng.uniform(0.0, 24.0), open_weights_lag_factor=rng.uniform(0.0, 1.0))
+    capability = rng.choice(np.array([-0.0, 0.0, 1.0, 2.0]), size=(n, f)) + np.where(
+        rng.random((n, f)) < 0.5, 0.0, rng.standard_normal((n, f)))
+    capability = np.where(rng.random((n, f)) < 0.05, rng.choice(np.array([np.inf, np.nan]), (n, f)), capability)
+    gap_now = np.where(rng.random(n) < 0.3, rng.choice(np.array([0.0, -0.0]), n), mixed_floats(rng, n, 2))
+    headcount = np.where(rng.random(n) < 0.2, 0, rng.integers(1, 3000, n))
+    gpus = np.where(rng.random(n) < 0.05, np.nan, rng.uniform(0.0, 1e5, n))
+    args = (gap_now, capability, rng.random(n) < 0.8, rng.random(n) < (0.4 if anyone_publishes else 0.0), headcount,
+            rng.uniform(0.5, 2.0, n), gpus, features, rules, horizon, int(rng.integers(0, f)))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(catchup.expected_quality_gap, *args)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 40), st.sampled_from([0.0, 0.3, 50.0]), st.booleans(), SEEDS)
+def test_quality_adjusted_rival_price(n, value_per_month, odd, seed):
+    """Prices and quality gaps with ties, zeros of both signs, exp overflowing to inf and
+    underflowing to 0 (with `odd`: infinities and NaN); followed by none, some or all. Rows
+    with zeros of both signs go to the reference (whose reduction order sets the sign)."""
+    rng = np.random.default_rng(seed)
+    price = rng.choice(np.array([0.0, 1.0, 2.5, 10.0]), size=n) * rng.choice(np.array([1.0, 1.0, 1.0, -1.0]), size=n)
+    quality = np.where(rng.random(n) < 0.4, rng.choice(np.array([0.0, 3.0]), n), mixed_floats(rng, n, 2))
+    if odd:
+        price = np.where(rng.random(n) < 0.1, special_floats(rng, n), price)
+        quality = np.where(rng.random(n) < 0.1, special_floats(rng, n), quality)
+    followed = rng.random(n) < rng.choice(np.array([0.0, 0.5, 1.0]))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(pricing.quality_adjusted_rival_price, price, quality, followed, value_per_month)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 40), st.sampled_from([np.int32, np.int64]), SEEDS)
+def test_startup_decisions(n, streak_dtype, seed):
+    """Values on every threshold (focus value at the inertia, streak at the patience, runway
+    at the pivot and exit lines, cash 0 of both signs) and NaN."""
+    rng = np.random.default_rng(seed)
+    params = SimpleNamespace(pivot_inertia_months=float(rng.choice([0.0, 3.0])), decision_patience_months=3,
+                             pivot_runway_months=6.0, exit_runway_months=2.0)
+    costs = rng.choice(np.array([0.0, 1.0, 5.0]), n)
+    focus_value = np.where(rng.random(n) < 0.4, params.pivot_inertia_months * costs, special_floats(rng, n, 1))
+    runway = rng.choice(np.array([0.0, 1.0, 2.0, 5.0, 6.0, 7.0, 120.0, np.nan]), n)
+    cash = rng.choice(np.array([-1.0, -0.0, 0.0, 1.0, np.nan]), n)
+    focus_streak = rng.integers(0, 5, n).astype(streak_dtype)
+    args = (rng.random(n) < 0.7, rng.random(n) < 0.7, focus_value, costs, runway, rng.random(n) < 0.5, cash,
+            focus_streak, params)
+    ref, got = both_paths(financing.startup_decisions, *args)
+    for g, r in zip(got, ref):
+        assert_identical(g, r)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 40), st.sampled_from([np.int32, np.int64]), SEEDS)
+def test_parents_cover(n, streak_dtype, seed):
+    """Losses and budgets with zeros of both signs, ties at the tolerance, infinities and NaN;
+    big techs, self-funded labs, others and vendors gone."""
+    rng = np.random.default_rng(seed)
+    costs = special_floats(rng, n, 2)
+    revenue = np.where(rng.random(n) < 0.3, costs, special_floats(rng, n, 2))
+    with np.errstate(invalid="ignore"):
+        owner_budget = np.where(rng.random(n) < 0.3, costs - revenue, special_floats(rng, n, 2))
+    kind = rng.integers(0, 3, n)
+    active = rng.random(n) < 0.8
+    args = ((kind == 0) & active, (kind == 2) & active, costs, revenue, owner_budget, float(rng.choice([0.0, 1.0])),
+            rng.integers(0, 5, n).astype(streak_dtype))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(financing.parents_cover, *args)
+    for g, r in zip(got, ref):
+        assert_identical(g, r)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 30), st.sampled_from([0.0, -0.0, 1e6, np.nan]), st.floats(0.0, 1.0),
+       SEEDS)
+def test_issue_shares_of_a_venture_round(n_big, n_funds, strategic, dilution, seed):
+    """kernels._issue_shares (book_round's cap table) against the reference: stakes and fund
+    money with zeros of both signs; strategic money 0 of either sign, some or NaN; dilution 0
+    (post-money inf) to 1; the lead first, last or -1."""
+    rng = np.random.default_rng(seed)
+    big = np.where(rng.random(n_big) < 0.3, rng.choice(np.array([0.0, -0.0]), n_big), rng.random(n_big))
+    funds = np.where(rng.random(n_funds) < 0.3, rng.choice(np.array([0.0, -0.0]), n_funds), rng.random(n_funds))
+    fund_rmb = np.where(rng.random(n_funds) < 0.4, rng.choice(np.array([0.0, -0.0, -1.0]), n_funds),
+                        mixed_floats(rng, n_funds, 3) ** 2)
+    lead = int(rng.choice([0, n_big - 1, -1]))
+    with np.errstate(all="ignore"):
+        ref = financing.issue_shares(big, funds, strategic, lead, fund_rmb, dilution)
+        got = kernels._issue_shares(big, funds, strategic, lead, fund_rmb, dilution)
+    for g, r in zip(got, ref):
+        assert_identical(g, r)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), SEEDS)
+def test_headlines_and_hype_after(n, f, seed):
+    """Bests that rose, stayed (ties) or fell, with NaN and infinities; leaders that did and did
+    not release; hype and its parameters with zeros of both signs."""
+    rng = np.random.default_rng(seed)
+    capability = np.where(rng.random((n, f)) < 0.5, rng.choice(np.array([0.0, 1.0, 2.0]), (n, f)),
+                          special_floats(rng, (n, f), 1))
+    active = rng.random(n) < 0.8
+    with kernels.use(False):
+        best, _ = catchup.best_public_level(capability, active)
+    best_before = np.where(rng.random(f) < 0.5, best, special_floats(rng, f, 1))
+    released = rng.random((n, f)) < 0.5
+    ref, got = both_paths(catchup.headlines, released, capability, best_before, active)
+    assert_identical(got, ref)
+    hype = np.where(rng.random(n) < 0.2, rng.choice(np.array([0.0, -0.0]), n), mixed_floats(rng, n, 2))
+    params = [float(x) for x in rng.choice(np.array([0.0, -0.0, 0.1, 0.5, 1.0]), 3)]
+    ref, got = both_paths(catchup.hype_after, hype, released, ref, *params)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 60), st.floats(0.0, 1.0), st.booleans(), SEEDS)
+def test_rank_score(n, share_active, odd, seed):
+    """Qualities with many ties (zeros of both signs among them); with `odd` infinities and
+    NaN, whose places numpy's stable argsort sets."""
+    rng = np.random.default_rng(seed)
+    quality = rng.choice(np.array([-0.0, 0.0, 1.0, 2.0, 3.5]), size=n)
+    quality = np.where(rng.random(n) < 0.3, mixed_floats(rng, n, 2), quality)
+    if odd:
+        quality = np.where(rng.random(n) < 0.2, rng.choice(np.array([np.nan, np.inf, -np.inf]), n), quality)
+    ref, got = both_paths(financing.rank_score, quality, rng.random(n) < share_active)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 40), st.sampled_from([0.0, 0.6, 1.3]), SEEDS)
+def test_round_odds(n, climate, seed):
+    """Users and revenue with totals of zero (no shares), zeros of both signs, NaN; burn of
+    both signs; traction past both ends of its clip; weights of both signs."""
+    rng = np.random.default_rng(seed)
+    mau = np.where(rng.random(n) < 0.4, rng.choice(np.array([0.0, -0.0, np.nan]), n), rng.random(n) * 1e6)
+    api = np.where(rng.random(n) < 0.5, rng.choice(np.array([0.0, -0.0]), n), rng.random(n) * 1e4)
+    if rng.random() < 0.3:
+        mau = np.zeros(n)
+    quality = np.where(rng.random(n) < 0.5, rng.choice(np.array([0.0, 1.0]), n), rng.random(n))
+    burn = np.where(rng.random(n) < 0.3, rng.choice(np.array([0.0, -0.0, -1e6]), n), mixed_floats(rng, n, 6))
+    params = SimpleNamespace(success_intercept=float(rng.uniform(-3, 1)),
+                             success_traction_weight=float(rng.uniform(-1, 3)),
+                             success_rank_weight=float(rng.uniform(0, 2)),
+                             success_climate_weight=float(rng.uniform(0, 2)),
+                             round_size_months_of_burn=float(rng.choice([18.0, 24.0])))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(financing.round_odds, mau, api, quality, rng.random(n) < 0.8, burn, climate, params)
+    for g, r in zip(got, ref):
+        assert_identical(g, r)
+
+
+def test_clip_maximum_minimum_of_one_float_are_numpys():
+    """The scalar helpers the kernels use, on every pair of special values."""
+    values = np.array([-np.inf, -1.0, -0.0, 0.0, 0.5, 1.0, np.inf, np.nan])
+    for x in values:
+        assert_identical(kernels._clip(x, 0.0, 1.0), np.clip(np.array([x]), 0.0, 1.0)[0])
+        for y in values:
+            assert_identical(kernels._maximum(x, y), np.maximum(np.array([x]), np.array([y]))[0])
+            assert_identical(kernels._minimum(x, y), np.minimum(np.array([x]), np.array([y]))[0])
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, 40), SEEDS)
+def test_focused_costs_and_value_of_focusing(n, seed):
+    """Costs, revenue, stakes and gaps of mixed signs and magnitudes, zeros of both signs,
+    infinities and NaN; gaps past the horizon's prospect scale and below zero."""
+    from market_sim.agents.vendors import VendorTable
+    rng = np.random.default_rng(seed)
+    v = VendorTable([f"v{i}" for i in range(n)], [f"v{i}" for i in range(n)], 4)
+    v.headcount[:] = rng.integers(0, 3000, n)
+    for name in ("salary", "gpus", "marketing", "enterprise_tokens", "consumer_tokens", "unit_cost"):
+        getattr(v, name)[:] = special_floats(rng, n, 4)
+    settings_ = (float(rng.uniform(0, 1e5)), float(rng.uniform(0, 1)), float(rng.choice([0.0, 0.3])))
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(v.focused_costs, *settings_)
+    assert_identical(got, ref)
+    params = SimpleNamespace(decision_horizon_months=int(rng.choice([6, 12])),
+                             prospect_gap_months=float(rng.uniform(0.5, 12)),
+                             focus_revenue_retained=float(rng.uniform(0, 1)),
+                             focus_value_share=float(rng.uniform(0, 1)))
+    gap = np.where(rng.random(n) < 0.3, rng.choice(np.array([0.0, -0.0, -1.0]), n), special_floats(rng, n, 2))
+    args = (special_floats(rng, n, 6), special_floats(rng, n, 6), ref, gap, special_floats(rng, n, 8), params)
+    with np.errstate(all="ignore"):
+        ref, got = both_paths(financing.value_of_focusing, *args)
+    assert_identical(got, ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 30), st.integers(0, 8), st.sampled_from([0.0, 0.2]), SEEDS)
+def test_raise_rounds(n, n_funds, strategic_share, seed):
+    """A month of rounds on both paths: startups due or not, sure, impossible and even chances;
+    asks of zero, negative, tiny (rounds nobody can fill), large and NaN; big techs with equal
+    stakes (the first leads), ready or not; funds with no money left."""
+    rng = np.random.default_rng(seed)
+    stakes = np.where(rng.random((n, n)) < 0.3, rng.choice(np.array([0.05, 0.1]), (n, n)), 0.0)
+    fund_stakes = np.where(rng.random((n_funds, n)) < 0.3, rng.random((n_funds, n)) * 0.1, 0.0)
+    dry_powder = np.where(rng.random(n_funds) < 0.3, 0.0, 10.0 ** rng.uniform(0, 10, n_funds))
+    ask = rng.choice(np.array([0.0, -1.0, 1e-300, 1e6, 1e9, np.nan]), n)
+    args = (rng.random(n) < 0.7, rng.choice(np.array([0.0, 0.5, 1.0]), n), ask, rng.random(n) < 0.5, stakes,
+            fund_stakes, dry_powder, strategic_share, float(rng.uniform(0.05, 0.3)))
+    out = []
+    for on in (False, True):
+        with kernels.use(on), np.errstate(all="ignore"):
+            out.append(financing.raise_rounds(lambda row: np.random.default_rng([seed, int(row)]), *args))
+    assert set(out[0]) == set(out[1])
+    for name in out[0]:
+        assert_identical(out[1][name], out[0][name])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..mechanisms.financing import RUNWAY_CAP_MONTHS, runway_months
 from .base import ColumnTable, TableAgent, column
 
@@ -145,6 +146,10 @@ class VendorTable(ColumnTable):
     def update_runway(self) -> None:
         """Startups: cash / burn. Self-funded labs: cash / (burn - the owner's budget). Big
         techs: the parent covers losses, so no runway limit."""
+        if kernels.enabled():
+            kernels.vendor_runway(self.kind, self.cash, self.burn, self.owner_budget, BIG_TECH, SELF_FUNDED,
+                                  RUNWAY_CAP_MONTHS, self.runway)
+            return
         burn = np.where(self.kind == SELF_FUNDED, self.burn - self.owner_budget, self.burn)
         self.runway[:] = np.where(self.kind == BIG_TECH, RUNWAY_CAP_MONTHS, runway_months(self.cash, burn))
 
@@ -173,6 +178,10 @@ class VendorTable(ColumnTable):
     def focused_costs(self, gpu_cost_rmb_per_month: float, cost_factor: float, layoff_share: float) -> np.ndarray:
         """RMB a month each vendor would spend after subtraction (`focus`): the remaining
         researchers' pay, `cost_factor` of compute and marketing, and this month's inference."""
+        if kernels.enabled():
+            return kernels.focused_costs(self.headcount, self.salary, self.gpus, self.marketing, self.enterprise_tokens,
+                                         self.consumer_tokens, self.unit_cost, float(gpu_cost_rmb_per_month),
+                                         float(cost_factor), float(layoff_share))
         served = self.enterprise_tokens + self.consumer_tokens
         return (self.headcount * (1.0 - layoff_share) * self.salary
                 + cost_factor * (self.gpus * gpu_cost_rmb_per_month + self.marketing) + served * self.unit_cost)

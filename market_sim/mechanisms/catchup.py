@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import kernels
+
 
 def rd_strength(headcount: np.ndarray, skill: np.ndarray, gpus: np.ndarray,
                 talent_elasticity: float, compute_elasticity: float,
@@ -35,10 +37,21 @@ def innovate(rng: np.random.Generator, capability: np.ndarray, frontier: np.ndar
     released mask)."""
     v, f = capability.shape
     rate = np.asarray(release_rate, float)
-    rate = np.broadcast_to(rate if rate.ndim == 2 else rate[:, None], (v, f))
+    if rate.shape != (v, f):  # (a broadcast view costs more than the draws it feeds)
+        rate = np.broadcast_to(rate if rate.ndim == 2 else rate[:, None], (v, f))
     count_u, size_u = rng.random((2, v, f))  # fixed count: a vendor's rate never shifts another's draws
     releases = poisson_quantile(count_u, rate)
     scale = step if damping_scale is None else np.asarray(damping_scale, float)
+    if (kernels.enabled() and capability.dtype == np.float64
+            and np.shape(step) == np.shape(scale) == np.shape(frontier) == (f,)):
+        # the same numbers by kernels around numpy's logarithms (past_frontier's arithmetic)
+        start, ratio, past, effort = kernels.beyond_frontier_arguments(
+            capability, gamma_quantile(size_u, releases), np.asarray(step, float), np.asarray(frontier, float),
+            scale)
+        with np.errstate(divide="ignore"):
+            log_sum = np.logaddexp(start, np.log(ratio))
+        return (kernels.innovated_levels(capability, effort, past, log_sum, np.asarray(frontier, float), scale,
+                                         releases), releases > 0)
     effort = step[None, :] * gamma_quantile(size_u, releases)
     released = releases > 0
     return np.where(released, past_frontier(capability, effort, frontier, scale), capability), released
@@ -64,6 +77,8 @@ def poisson_quantile(uniform: np.ndarray, rate: np.ndarray) -> np.ndarray:
     P(K <= k) >= u (the pmf is built up term by term, pmf_k = pmf_(k-1) rate / k)."""
     rate = np.asarray(rate, float)
     pmf = np.exp(-rate)
+    if kernels.enabled() and np.shape(uniform) == rate.shape and np.asarray(uniform).dtype == np.float64:
+        return kernels.poisson_quantile(np.asarray(uniform).ravel(), rate.ravel(), pmf.ravel()).reshape(rate.shape)
     cdf = pmf.copy()
     k = np.zeros(rate.shape, np.int64)
     for n in range(1, 200):  # 200 terms cover any monthly release rate the config allows (<= 500 per month)
@@ -88,6 +103,9 @@ def gamma_quantile(uniform: np.ndarray, shape: np.ndarray) -> np.ndarray:
 
 def best_public_level(capability: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per feature, the best level released by an active vendor and which vendor holds it."""
+    if (kernels.enabled() and capability.ndim == 2 and capability.shape[0] and capability.dtype == np.float64
+            and np.shape(active) == capability.shape[:1]):
+        return kernels.best_public_level(capability, np.asarray(active, bool))
     masked = np.where(active[:, None], capability, -np.inf)
     leader = np.argmax(masked, axis=0)
     return masked[leader, np.arange(capability.shape[1])], leader
@@ -144,6 +162,11 @@ def headlines(released: np.ndarray, capability: np.ndarray, best_before: np.ndar
     """(vendors x features) releases that make the news: the one release per feature that
     sets this month's new domestic best (above last month's best and above every other
     release of the month). A copier that merely passes last month's best is no headline."""
+    if (kernels.enabled() and np.ndim(capability) == 2 and capability.shape[0] and capability.dtype == np.float64
+            and np.shape(released) == capability.shape and np.shape(active) == capability.shape[:1]
+            and np.shape(best_before) == capability.shape[1:]):
+        return kernels.headlines(np.asarray(released, bool), capability, np.asarray(best_before, float),
+                                 np.asarray(active, bool))
     best_now, leader = best_public_level(capability, active)
     news = np.zeros(capability.shape, bool)
     features = np.flatnonzero(best_now > best_before)
@@ -155,12 +178,20 @@ def hype_after(hype: np.ndarray, released: np.ndarray, new_domestic_best: np.nda
                decay: float, per_release: float, per_headline: float) -> np.ndarray:
     """Hype decays by `decay` a month; each release adds `per_release`, and each release that
     sets a new domestic best adds `per_headline` more (the headline effect)."""
+    if (kernels.enabled() and np.ndim(released) == 2 and np.shape(new_domestic_best) == np.shape(released)
+            and np.shape(hype) == np.shape(released)[:1]):
+        return kernels.hype_after(np.asarray(hype, float), np.asarray(released, bool),
+                                  np.asarray(new_domestic_best, bool), float(decay), float(per_release),
+                                  float(per_headline))
     gain = per_release * released.sum(axis=1) + per_headline * (released & new_domestic_best).sum(axis=1)
     return hype * (1.0 - decay) + gain
 
 
 def gap_months(capability: np.ndarray, reference: np.ndarray, growth_per_month: np.ndarray) -> np.ndarray:
     """(vendors x features) distance behind `reference` in months of frontier growth (>= 0)."""
+    if (kernels.enabled() and np.ndim(capability) == 2 and capability.dtype == np.float64
+            and np.shape(reference) == np.shape(growth_per_month) == capability.shape[1:]):
+        return kernels.gap_months(capability, np.asarray(reference, float), np.asarray(growth_per_month, float))
     return np.maximum(reference[None, :] - capability, 0.0) / np.maximum(growth_per_month, 1e-9)[None, :]
 
 
@@ -183,6 +214,14 @@ def catch_up(rng: np.random.Generator, capability: np.ndarray, best_public: np.n
     best level anyone has published weights for) at the shorter `open_lag_months`, whoever
     published them; a vendor ends at the better of the two. Returns (new capability, copied
     mask: copy releases only)."""
+    n, f = capability.shape
+    if (kernels.enabled() and capability.dtype == np.float64 and np.shape(expected_lag_months) == (n, f)
+            and np.shape(can_copy) == (n,)
+            and all(np.shape(x) == (f,) for x in (best_public, frontier, leapfrog, diffuses))
+            and (copy_share is None or np.shape(copy_share) == (f,))
+            and (best_open is None or (np.shape(best_open) == (f,) and np.shape(open_lag_months) == (n, f)))):
+        return _compiled_catch_up(rng, capability, best_public, frontier, expected_lag_months, leapfrog, can_copy,
+                                  copy_share, diffuses, best_open, open_lag_months)
     copied_level, copied = imitate(rng, capability, best_public, frontier, expected_lag_months, leapfrog,
                                    can_copy, copy_share)
     diffused = diffuse(capability, best_public, expected_lag_months, can_copy)
@@ -194,6 +233,25 @@ def catch_up(rng: np.random.Generator, capability: np.ndarray, best_public: np.n
         copied |= open_copied & has_open & (open_level > capability)
         diffused = np.maximum(diffused, diffuse(capability, best_open, open_lag_months, can_copy))  # no gap to -inf
     return np.where(diffuses[None, :], diffused, copied_level), copied & ~diffuses[None, :]
+
+
+def _compiled_catch_up(rng, capability, best_public, frontier, expected_lag_months, leapfrog, can_copy, copy_share,
+                       diffuses, best_open, open_lag_months):
+    """catch_up by kernels.catch_up: the same uniforms drawn in the same order (imitate's
+    (copy, overshoot) pair toward the public best, then toward published weights if anyone
+    publishes), the copy probabilities by numpy."""
+    copy_u, overshoot_u = rng.random((2,) + capability.shape)
+    prob = copy_probability(expected_lag_months)
+    if best_open is not None and np.isfinite(best_open).any():
+        open_copy_u, open_overshoot_u = rng.random((2,) + capability.shape)
+        best_open, open_prob = np.asarray(best_open, float), copy_probability(open_lag_months)
+    else:
+        best_open, open_prob = np.zeros(0), np.zeros((0, 0))
+        open_copy_u = open_overshoot_u = open_prob
+    share = np.ones_like(best_public) if copy_share is None else np.asarray(copy_share, float)
+    return kernels.catch_up(capability, np.asarray(best_public, float), np.asarray(frontier, float), prob, copy_u,
+                            overshoot_u, np.asarray(leapfrog, float), np.asarray(can_copy, bool), share,
+                            np.asarray(diffuses, bool), best_open, open_prob, open_copy_u, open_overshoot_u)
 
 
 def month_of_releases(innovation_rng: np.random.Generator, imitation_rng: np.random.Generator,
@@ -209,18 +267,25 @@ def month_of_releases(innovation_rng: np.random.Generator, imitation_rng: np.ran
     the release rates, and must not shift the copy draws. Returns (capability, innovated
     mask, copied mask)."""
     strength = rd_strength(headcount, skill, gpus, rules.talent_elasticity, rules.compute_elasticity)
-    rate = release_rates(strength, rules.innovation_rate, focused, rules.focused_innovation_factor, active,
-                         features.release_rate_factor)
+    n_features = capability.shape[1]
+    if kernels.enabled() and np.shape(strength) == capability.shape[:1]:
+        rate, lag, open_lag, can_copy = kernels.release_terms(
+            strength, np.sqrt(np.maximum(strength, 1e-6)), float(rules.innovation_rate), np.asarray(focused, bool),
+            float(rules.focused_innovation_factor), np.asarray(active, bool), features.release_rate_factor,
+            float(rules.copy_lag_months), float(rules.open_weights_lag_factor), features.copy_lag_factor)
+    else:
+        rate = release_rates(strength, rules.innovation_rate, focused, rules.focused_innovation_factor, active,
+                             features.release_rate_factor)
+        lag = expected_copy_lag(rules.copy_lag_months, strength, np.zeros(n_features, bool),
+                                rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
+        open_lag = expected_copy_lag(rules.copy_lag_months, strength, np.ones(n_features, bool),
+                                     rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
+        can_copy = active & (strength > 0)
     # past the global frontier, progress is damped on the scale of a month of releases
     capability, innovated = innovate(innovation_rng, capability, frontier, rate, features.innovation_step,
                                      features.beyond_frontier_scale)
-    n_features = capability.shape[1]
-    lag = expected_copy_lag(rules.copy_lag_months, strength, np.zeros(n_features, bool),
-                            rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
-    open_lag = expected_copy_lag(rules.copy_lag_months, strength, np.ones(n_features, bool),
-                                 rules.open_weights_lag_factor) * features.copy_lag_factor[None, :]
     capability, copied = catch_up(imitation_rng, capability, best_public, frontier, lag, features.leapfrog,
-                                  active & (strength > 0), features.copy_share, features.diffuses, best_open, open_lag)
+                                  can_copy, features.copy_share, features.diffuses, best_open, open_lag)
     return capability, innovated, copied
 
 
@@ -248,6 +313,15 @@ def expected_quality_gap(gap_now: np.ndarray, capability: np.ndarray, active: np
     published weights quickly expects to close much of today's gap."""
     strength = rd_strength(headcount, skill, gpus, rules.talent_elasticity, rules.compute_elasticity)
     factor = features.copy_lag_factor[quality]
+    if kernels.enabled() and np.shape(gap_now) == np.shape(strength) == capability.shape[:1]:
+        best, _ = best_public_level(capability, active)
+        best_open, _ = best_public_level(capability, active & open_weights)
+        growth = max(features.growth_per_month[quality], 1e-9)
+        open_behind = (best[quality] - best_open[quality]) / growth if np.isfinite(best_open[quality]) else np.inf
+        lag, exponent = kernels.steady_quality_lags(np.sqrt(np.maximum(strength, 1e-6)), float(rules.copy_lag_months),
+                                                    float(rules.open_weights_lag_factor), float(factor),
+                                                    float(open_behind), -float(horizon_months))
+        return kernels.relaxed_gap(np.asarray(gap_now, float), lag, float(horizon_months), np.expm1(exponent))
     lag_closed = expected_copy_lag(rules.copy_lag_months, strength, np.array([False]), 1.0)[:, 0] * factor
     lag_open = expected_copy_lag(rules.copy_lag_months, strength, np.array([True]),
                                  rules.open_weights_lag_factor)[:, 0] * factor

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
+from .indicators import shares
+
 RUNWAY_CAP_MONTHS = 120.0  # a vendor that makes money has "120 months" of runway (reported cap)
 
 
@@ -24,6 +27,9 @@ def traction_score(consumer_share: np.ndarray, enterprise_share: np.ndarray) -> 
 
 def rank_score(quality: np.ndarray, active: np.ndarray) -> np.ndarray:
     """1 for the best active vendor on general quality, 0 for the worst."""
+    if (kernels.enabled() and np.ndim(quality) == 1 and np.shape(active) == np.shape(quality)
+            and np.asarray(quality).dtype == np.float64):
+        return kernels.rank_score(quality, np.asarray(active, bool))
     q = np.where(active, quality, -np.inf)
     order = np.argsort(-q, kind="stable")
     rank = np.empty_like(order)
@@ -51,11 +57,44 @@ def round_size(monthly_burn: np.ndarray, months_of_burn: float, traction: np.nda
     return np.maximum(monthly_burn, 0.0) * months_of_burn * (low + (high - low) * np.clip(traction, 0.0, 1.0))
 
 
+def round_odds(mau: np.ndarray, api_revenue: np.ndarray, quality: np.ndarray, active: np.ndarray,
+               monthly_burn: np.ndarray, climate: float, params) -> tuple[np.ndarray, np.ndarray]:
+    """Each vendor's chance of closing a round this month and the RMB it would ask for: its
+    traction (`traction_score` of its consumer and enterprise shares), its rank on quality
+    (`rank_score`), `raise_probability` and `round_size`, with the financing section's
+    weights (`params`). Returns (probability, ask)."""
+    if (kernels.enabled() and np.ndim(quality) == 1
+            and all(np.shape(x) == np.shape(quality) for x in (mau, api_revenue, active, monthly_burn))
+            and all(np.asarray(x).dtype == np.float64 for x in (mau, api_revenue, quality, monthly_burn))):
+        log_term = np.log1p(kernels.traction_arguments(mau, api_revenue))
+        traction, neg_z = kernels.round_odds_arguments(
+            log_term, float(np.log1p(50.0)), quality, np.asarray(active, bool), float(params.success_intercept),
+            float(params.success_traction_weight), float(params.success_rank_weight),
+            float(params.success_climate_weight * climate))
+        low, high = ROUND_SIZE_SPREAD
+        return kernels.round_odds(np.exp(neg_z), monthly_burn, float(params.round_size_months_of_burn), traction,
+                                  low, high - low)
+    traction = traction_score(shares(mau), shares(api_revenue))
+    rank = rank_score(quality, active)
+    p = raise_probability(traction, rank, climate, params.success_intercept, params.success_traction_weight,
+                          params.success_rank_weight, params.success_climate_weight)
+    return p, round_size(monthly_burn, params.round_size_months_of_burn, traction)
+
+
 def split_round(amount: float, dry_powder: np.ndarray, rng: np.random.Generator,
                 max_investors: int = 3) -> np.ndarray:
     """How much each fund puts in: up to `max_investors` funds with money left, drawn at random
     in proportion to their dry powder, pay in proportion to it; the round shrinks if they
     cannot fill it."""
+    if kernels.enabled() and dry_powder.dtype == np.float64 and dry_powder.ndim == 1:
+        has, p, k, ok = kernels.round_shares(float(amount), dry_powder, int(max_investors))
+        if ok and k == 0:
+            return np.zeros(dry_powder.size)
+        if ok:  # rng.choice(has, size=k, replace=False, p=p), round by round as numpy draws it
+            found, n_found = np.zeros(k, np.int64), 0
+            while n_found < k:
+                n_found = kernels.choice_round(p, found, n_found, rng.random(k - n_found))
+            return kernels.round_payments(float(amount), dry_powder, has[found])
     out = np.zeros_like(dry_powder, dtype=float)
     has = np.flatnonzero(dry_powder > 0)
     if amount <= 0 or has.size == 0:
@@ -92,6 +131,12 @@ def value_of_focusing(revenue: np.ndarray, costs: np.ndarray, focused_costs: np.
     over the horizon (months of quality growth; catchup.expected_quality_gap); psi =
     `focus_value_share`, a niche business's worth as a share of W."""
     h = params.decision_horizon_months
+    if (kernels.enabled() and np.ndim(gap_months) == 1
+            and all(np.shape(x) == np.shape(gap_months) for x in (revenue, costs, focused_costs, stake_rmb))):
+        prospect = np.exp(kernels.prospect_exponent(np.asarray(gap_months, float), float(params.prospect_gap_months)))
+        return kernels.focusing_value(np.asarray(revenue, float), np.asarray(costs, float),
+                                      np.asarray(focused_costs, float), np.asarray(stake_rmb, float), prospect,
+                                      float(h), float(params.focus_revenue_retained), float(params.focus_value_share))
     prospect = np.exp(-np.maximum(gap_months, 0.0) / params.prospect_gap_months)
     saving = h * ((params.focus_revenue_retained - 1.0) * revenue + costs - focused_costs)
     return saving + stake_rmb * (params.focus_value_share - prospect)
@@ -110,6 +155,15 @@ def startup_decisions(startup_active: np.ndarray, racing: np.ndarray, focus_valu
       `pivot_inertia_months` months of costs, for `decision_patience_months` months in a row;
     - otherwise carry on (0).
     Returns (action, cause: 0 none / RACE / MONEY, months in a row focusing was worth more)."""
+    if (kernels.enabled() and np.ndim(focus_streak) == 1 and np.asarray(focus_streak).dtype.kind == "i"
+            and all(np.shape(x) == np.shape(runway) == np.shape(focus_streak) for x in
+                    (startup_active, racing, focus_value, costs, raise_failed, cash))):
+        return kernels.startup_decisions(
+            np.asarray(startup_active, bool), np.asarray(racing, bool), np.asarray(focus_value, float),
+            np.asarray(costs, float), np.asarray(runway, float), np.asarray(raise_failed, bool),
+            np.asarray(cash, float),
+            focus_streak, float(params.pivot_inertia_months), params.decision_patience_months,
+            float(params.pivot_runway_months), float(params.exit_runway_months), RACE, MONEY)
     better = startup_active & racing & (focus_value > params.pivot_inertia_months * costs)
     streak_now = streak(better, focus_streak)
     action = np.zeros(runway.shape, np.int8)
@@ -144,6 +198,27 @@ def parent_top_up(big_tech_active: np.ndarray, costs: np.ndarray, revenue: np.nd
     both zero for other vendors."""
     loss = np.where(big_tech_active, costs - revenue, 0.0)
     return loss, np.where(big_tech_active, np.maximum(loss, 0.0), 0.0)
+
+
+def parents_cover(big_tech_active: np.ndarray, owned_active: np.ndarray, costs: np.ndarray, revenue: np.ndarray,
+                  owner_budget: np.ndarray, loss_tolerance: float,
+                  losses_streak: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A month of parents' money (RMB): a big tech's parent covers its AI unit's loss
+    (`parent_top_up`), a self-funded lab's owner up to `owner_budget` a month; and the months
+    in a row each has lost more than its parent tolerates (`parent_patience`): the loss over
+    `loss_tolerance` for a big tech, the owner's bill over its budget for a lab. Returns
+    (top-up, streak)."""
+    if (kernels.enabled() and np.ndim(losses_streak) == 1 and np.asarray(losses_streak).dtype.kind == "i"
+            and all(np.shape(x) == np.shape(losses_streak) for x in
+                    (big_tech_active, owned_active, costs, revenue, owner_budget))):
+        return kernels.parents_cover(np.asarray(big_tech_active, bool), np.asarray(owned_active, bool),
+                                     np.asarray(costs, float), np.asarray(revenue, float),
+                                     np.asarray(owner_budget, float), float(loss_tolerance), losses_streak)
+    loss, top_up = parent_top_up(big_tech_active, costs, revenue)
+    _, owner_pays = parent_top_up(owned_active, costs, revenue)
+    top_up = top_up + np.minimum(owner_pays, owner_budget)
+    tolerance = np.where(owned_active, owner_budget, loss_tolerance)
+    return top_up, parent_patience(loss + owner_pays, tolerance, losses_streak)
 
 
 def raise_due(startup_active: np.ndarray, runway: np.ndarray, trigger_months: float, month: int,
@@ -233,7 +308,21 @@ def raise_rounds(rng_of_row, due: np.ndarray, success_probability: np.ndarray, a
     out = {"amount": np.zeros(n), "post_money": np.zeros(n), "failed": np.zeros(n, bool), "strategic_paid": np.zeros(n),
            "failed_to_close": np.zeros(n, bool), "big_tech_stakes": big_tech_stakes.copy(),
            "fund_stakes": fund_stakes.copy(), "dry_powder": dry_powder.copy()}
+    compiled = (kernels.enabled() and out["big_tech_stakes"].ndim == out["fund_stakes"].ndim == 2
+                and out["big_tech_stakes"].shape[1] == out["fund_stakes"].shape[1] == n
+                and np.shape(strategic_ready) == out["big_tech_stakes"].shape[:1]
+                and out["dry_powder"].shape == out["fund_stakes"].shape[:1] and out["dry_powder"].dtype == np.float64)
     for row in np.flatnonzero(due):
+        if compiled:  # the same round by kernels: its lead before the draws, its books after
+            lead = kernels.round_lead(np.asarray(strategic_ready, bool), out["big_tech_stakes"], row)
+            deal = close_round(rng_of_row(row), success_probability[row], ask[row], lead >= 0,
+                               strategic_share_of_round, out["dry_powder"])
+            if deal is None or not kernels.book_round(
+                    row, float(deal[0]), lead, deal[1], float(dilution), out["amount"], out["post_money"],
+                    out["big_tech_stakes"], out["fund_stakes"], out["dry_powder"], out["strategic_paid"]):
+                out["failed"][row] = True
+                out["failed_to_close"][row] = deal is None
+            continue
         holders = np.flatnonzero(strategic_ready & (out["big_tech_stakes"][:, row] > 0))
         deal = close_round(rng_of_row(row), success_probability[row], ask[row], holders.size > 0,
                            strategic_share_of_round, out["dry_powder"])

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
+
 
 def unit_serving_cost(month: float, initial_rmb_per_mtok: float, halving_months: float,
                       cost_efficiency: np.ndarray) -> np.ndarray:
@@ -34,6 +36,11 @@ def quality_adjusted_rival_price(price: np.ndarray, quality_months: np.ndarray, 
     much to a buyer as j's. `quality_months` is general quality in months of frontier growth;
     `value_per_month` the buyers' quality weight over their log-price weight."""
     q = np.asarray(quality_months, float)
+    if kernels.enabled() and q.ndim == 1 and q.size and np.shape(price) == np.shape(followed) == q.shape:
+        factor = np.exp(kernels.quality_differences(float(value_per_month), q))
+        low, ok = kernels.cheapest_adjusted_price(np.asarray(price, float), factor, np.asarray(followed, bool))
+        if ok:
+            return low
     adj = np.asarray(price, float)[None, :] * np.exp(value_per_month * (q[:, None] - q[None, :]))
     mask = followed[None, :] & ~np.eye(q.size, dtype=bool)
     return np.where(mask, adj, np.inf).min(axis=1) if q.size else adj
