@@ -224,24 +224,40 @@ def chooser_logit_arguments(choosers, vendor, neighbours, cols, col_of, vendor_u
     m, k = choosers.size, cols.size
     degree = neighbours.shape[1]
     out = np.empty((m, k))
-    counts = np.zeros(k)
+    counts = np.zeros(k, np.int64)
+    base = np.empty(k)
+    for c in range(k):
+        base[c] = vendor_utility[cols[c]]
+    # the word-of-mouth and incumbency terms take a few values only: beta x (contacts / degree)
+    # for 0..degree contacts, beta x 1.0 and beta x 0.0; looked up, the same numbers
+    word_of_mouth = np.empty(degree + 1)
+    for j in range(degree + 1):
+        word_of_mouth[j] = beta_word_of_mouth * (j / degree)
+    incumbent, other = beta_incumbent * 1.0, beta_incumbent * 0.0
     for r in range(m):
         i = choosers[r]
         _contact_counts(counts, vendor, neighbours[i], col_of)
         row = out[r]
         for c in range(k):
-            row[c] = vendor_utility[cols[c]]
+            row[c] = base[c]
         for a in range(app_columns.size):
             row[app_owner_column[a]] += beta_superapp * (1.0 if on_superapp[i, app_columns[a]] else 0.0)
         current = col_of[vendor[i]]
-        for c in range(k):
-            row[c] += beta_word_of_mouth * (counts[c] / degree)
-        for c in range(k):
-            row[c] += beta_incumbent * (1.0 if current == c else 0.0)
-        if r < hyped_rows:
+        top, nan = -np.inf, False          # the row's maximum as np.max takes it (NaN if any)
+        if r < hyped_rows:                  # two copies of one loop: a test inside costs 15%
             for c in range(k):
-                row[c] += hype[c]
-        top = np.max(row)
+                u = ((row[c] + word_of_mouth[counts[c]]) + (incumbent if current == c else other)) + hype[c]
+                row[c] = u
+                top = u if u > top else top
+                nan = nan or u != u
+        else:
+            for c in range(k):
+                u = (row[c] + word_of_mouth[counts[c]]) + (incumbent if current == c else other)
+                row[c] = u
+                top = u if u > top else top
+                nan = nan or u != u
+        if nan:
+            top = np.nan
         for c in range(k):
             row[c] = row[c] - top
     return out
@@ -249,12 +265,12 @@ def chooser_logit_arguments(choosers, vendor, neighbours, cols, col_of, vendor_u
 
 @njit(cache=True, nogil=True, inline="always")
 def _contact_counts(counts, vendor, contacts, col_of):
-    """counts[c]: how many of `contacts` use the vendor in column c (as floats)."""
-    counts[:] = 0.0
+    """counts[c]: how many of `contacts` use the vendor in column c."""
+    counts[:] = 0
     for d in range(contacts.size):
         c = col_of[vendor[contacts[d]]]
         if c >= 0:
-            counts[c] += 1.0
+            counts[c] += 1
 
 
 @njit(cache=True, nogil=True)

@@ -236,10 +236,16 @@ def consumers(rng: np.random.Generator, n: int, n_vendors: int, n_apps: int, deg
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.integers(1, 200), st.integers(1, 12), st.integers(0, 5), st.integers(1, 10), st.booleans(), SEEDS)
-def test_chooser_logit_arguments_and_pick_equal_month_of_uses_numpy_path(n, n_vendors, n_apps, degree, hyped, seed):
+@given(st.integers(1, 200), st.integers(1, 12), st.integers(0, 5), st.integers(1, 10), st.booleans(), SEEDS,
+       st.sampled_from(["finite"] * 3 + ["awkward"]))
+def test_chooser_logit_arguments_and_pick_equal_month_of_uses_numpy_path(n, n_vendors, n_apps, degree, hyped, seed,
+                                                                         values):
+    """With "awkward" utilities (infinities and NaN), the row maximum is np.max's: NaN if any
+    entry is NaN (then the row's arguments are all NaN), inf - inf NaN where inf is the max."""
     rng = np.random.default_rng(seed)
     c = consumers(rng, n, n_vendors, n_apps, degree)
+    if values == "awkward":
+        c.vendor_utility[rng.random(n_vendors) < 0.4] = rng.choice([np.nan, np.inf, -np.inf])
     cols = np.flatnonzero(c.available)
     col_of = np.full(n_vendors + 1, -1)
     col_of[cols] = np.arange(cols.size)
@@ -256,7 +262,10 @@ def test_chooser_logit_arguments_and_pick_equal_month_of_uses_numpy_path(n, n_ve
     exponent = kernels.chooser_logit_arguments(choosers, c.vendor, c.neighbours, cols, col_of, c.vendor_utility,
                                                c.on_superapp, np.flatnonzero(apps_on),
                                                col_of[c.superapp_owner[apps_on]], *c.betas, hype, n_hyped)
-    assert_identical(exponent, u - u.max(axis=1, keepdims=True))     # the softmax's argument of exp
+    with np.errstate(invalid="ignore"):                                # inf - inf, when awkward
+        assert_identical(exponent, u - u.max(axis=1, keepdims=True))  # the softmax's argument of exp
+    if values == "awkward":
+        return
     everything = np.ones(cols.size, bool)
     uniform = on_boundaries(rng, rng.random(choosers.size), np.cumsum(adoption.logit_shares(u, everything), axis=1))
     assert_identical(kernels.inverse_cdf_pick(np.exp(exponent), uniform, cols.size - 1),
