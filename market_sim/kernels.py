@@ -311,25 +311,36 @@ def weighted_counts(vendor, weight, n_vendors):
 def buyer_utility(sector, home_cloud, risk_aversion, current_portfolio, price_term, capability_fit, focus_sector,
                   failure_risk, b_cap, b_cloud, b_focus, b_risk, switching_cost, vendors):
     """procurement.buyer_utility for the given `vendors` (rows x k vendor rows, -1 allowed),
-    with price_term = -b_price * log(price + floor) from numpy."""
+    with price_term = -b_price * log(price + floor) from numpy. The terms that depend on
+    sector and vendor only are computed once per pair, not once per buyer (the same
+    operations on the same numbers; vendor row -1 is the last row, as numpy indexes it)."""
     m, k = vendors.shape
     slots = current_portfolio.shape[1]
+    n_sectors, n_vendors = capability_fit.shape
+    fit_term = np.empty((n_sectors, n_vendors))       # price_term + b_cap x fit
+    focus_term = np.empty((n_sectors, n_vendors))     # b_focus x (the vendor's focus is the sector)
+    for s in range(n_sectors):
+        for j in range(n_vendors):
+            fit_term[s, j] = price_term[j] + b_cap * capability_fit[s, j]
+            focus_term[s, j] = b_focus * (1.0 if focus_sector[j] == s else 0.0)
+    cloud_yes, cloud_no = b_cloud * 1.0, b_cloud * 0.0
+    held_yes, held_no = switching_cost * 1.0, switching_cost * 0.0
     out = np.empty((m, k))
     for i in range(m):
         s = sector[i]
         risk_weight = b_risk * risk_aversion[i]
+        cloud = home_cloud[i]
         for c in range(k):
             j = vendors[i, c]
-            u = price_term[j] + b_cap * capability_fit[s, j]
-            u = u + b_cloud * (1.0 if home_cloud[i] == j else 0.0)
-            u = u + b_focus * (1.0 if focus_sector[j] == s else 0.0)
+            u = fit_term[s, j] + (cloud_yes if cloud == j else cloud_no)
+            u = u + focus_term[s, j]
             u = u - risk_weight * failure_risk[j]
             held = False
             if j >= 0:
                 for h in range(slots):
                     if current_portfolio[i, h] == j:
                         held = True
-            out[i, c] = u + switching_cost * (1.0 if held else 0.0)
+            out[i, c] = u + (held_yes if held else held_no)
     return out
 
 
