@@ -146,6 +146,26 @@ def neighbour_adopted_share(vendor, neighbours, rows):
 
 
 @njit(cache=True, nogil=True)
+def consumer_groups(vendor, orphaned):
+    """adoption.consumer_groups in one pass: (rows using an assistant, rows with none in use
+    and not orphaned, orphaned rows), each ascending."""
+    n = vendor.size
+    users, candidates, orphans = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    n_users = n_candidates = n_orphans = 0
+    for i in range(n):
+        if vendor[i] >= 0:
+            users[n_users] = i
+            n_users += 1
+        elif not orphaned[i]:
+            candidates[n_candidates] = i
+            n_candidates += 1
+        if orphaned[i]:
+            orphans[n_orphans] = i
+            n_orphans += 1
+    return users[:n_users], candidates[:n_candidates], orphans[:n_orphans]
+
+
+@njit(cache=True, nogil=True)
 def superapp_hazard(on_superapp, app_hazard, rows):
     """(on_superapp[rows] * app_hazard).sum(axis=1): each listed person's hazard from the
     super-apps it is on."""

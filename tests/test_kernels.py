@@ -158,6 +158,21 @@ def test_superapp_hazard_is_numpys_row_sum(n, apps, seed):
 
 
 @settings(max_examples=60, deadline=None)
+@given(st.integers(0, 300), st.floats(0.0, 1.0), st.floats(0.0, 1.0), SEEDS)
+@example(n=0, using=0.5, orphaned_share=0.5, seed=0)
+def test_consumer_groups(n, using, orphaned_share, seed):
+    """Users, those who can adopt and the orphaned, in row order, as three flatnonzero give
+    them (an orphaned person still holding a vendor counts as a user and as orphaned)."""
+    rng = np.random.default_rng(seed)
+    vendor = np.where(rng.random(n) < using, rng.integers(0, 9, n), -1).astype(np.int32)
+    orphaned = rng.random(n) < orphaned_share
+    ref, got = both_paths(adoption.consumer_groups, vendor, orphaned)
+    for r, g in zip(ref, got, strict=True):
+        assert_identical(g, r)
+    assert_identical(ref[0], np.flatnonzero(vendor >= 0))
+
+
+@settings(max_examples=60, deadline=None)
 @given(st.integers(1, 300), st.integers(1, 12), st.integers(1, 9), SEEDS)
 def test_neighbour_adopted_share(n, degree, n_vendors, seed):
     rng = np.random.default_rng(seed)
@@ -608,7 +623,8 @@ def test_model_tables_of_a_scenario(scenario):
     assert_same_tables(cfg, np.random.SeedSequence(20240101, spawn_key=(1,)))
 
 
-KERNELS = ("neighbour_adopted_share", "superapp_hazard", "discovery_source", "adopts", "chooser_logit_arguments",
+KERNELS = ("consumer_groups", "neighbour_adopted_share", "superapp_hazard", "discovery_source", "adopts",
+           "chooser_logit_arguments",
            "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
            "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "pcg64_uniforms_at",
            "best_public_level",

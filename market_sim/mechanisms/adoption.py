@@ -60,6 +60,15 @@ def neighbour_adopted_share(vendor: np.ndarray, neighbours: np.ndarray, rows: np
     return np.count_nonzero(adopted[neighbours if rows is None else neighbours[rows]], axis=1) / neighbours.shape[1]
 
 
+def consumer_groups(vendor: np.ndarray, orphaned: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of the people using an assistant, of those who can adopt one (none in use, and
+    their vendor did not just leave), and of the orphaned, each in row order."""
+    if kernels.enabled():
+        return kernels.consumer_groups(vendor, orphaned)
+    adopted = vendor >= 0
+    return np.flatnonzero(adopted), np.flatnonzero(~(adopted | orphaned)), np.flatnonzero(orphaned)
+
+
 def adopters(uniform: np.ndarray, candidate: np.ndarray, p: np.ndarray, q: float,
              adopted_share: np.ndarray) -> np.ndarray:
     """Who adopts this month: the candidates whose uniform falls below
@@ -194,13 +203,11 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     # the five uniforms, read only where they decide something (SparseUniforms), in their order
     draws = SparseUniforms(rng, (5, n))
     churn, adoption, source, switch, choice = range(5)
-    adopted = vendor >= 0
-    users = np.flatnonzero(adopted)
+    # adoption: only people with no assistant at the start of the month (and not orphaned)
+    users, candidates, orphans = consumer_groups(vendor, orphaned)
     churned = draws.at(churn, users) < rules.churn
     vendor[users[churned]] = -1
     users = users[~churned]                               # who may switch: users after churn
-    # adoption: only people with no assistant at the start of the month (and not orphaned)
-    candidates = np.flatnonzero(~(adopted | orphaned))
     if rules.word_of_mouth == "network":
         adopted_share = neighbour_adopted_share(vendor, neighbours, candidates)
     else:
@@ -233,7 +240,7 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     # reconsider and the orphaned, each once (none of them a newcomer: the orphaned could
     # not adopt, and users who reconsider had an assistant when the month began)
     switchers = users[draws.at(switch, users) < rules.switch_rate]
-    retained = np.sort(np.concatenate([switchers, np.flatnonzero(orphaned)]))
+    retained = np.sort(np.concatenate([switchers, orphans]))
     first = np.ones(retained.size, bool)
     first[1:] = retained[1:] != retained[:-1]
     choosers = np.concatenate([organic, retained[first]])

@@ -132,7 +132,7 @@ def _compiled_month(rng, headcount, skill, capability, attraction, active, hirin
     could have anyone looking, the reference's rows among them)."""
     active = np.asarray(active, bool)
     rows, logits, pool_logits = kernels.talent_logits(headcount, active, attraction, np.asarray(hiring, bool))
-    looking_p = float(np.clip(rules.mobility * (1.0 - rules.noncompete_friction), 0.0, 1.0))
+    looking_p = min(max(float(rules.mobility * (1.0 - rules.noncompete_friction)), 0.0), 1.0)  # np.clip's value
     moves, hires, key = kernels.talent_draws(rng, headcount, active, looking_p, rows, np.exp(logits), int(pool),
                                              float(rules.hiring_rate), np.exp(pool_logits),
                                              float(rules.key_hire_rate), skill)
