@@ -152,16 +152,15 @@ def consumer_groups(vendor, orphaned):
     n = vendor.size
     users, candidates, orphans = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
     n_users = n_candidates = n_orphans = 0
-    for i in range(n):
-        if vendor[i] >= 0:
-            users[n_users] = i
-            n_users += 1
-        elif not orphaned[i]:
-            candidates[n_candidates] = i
-            n_candidates += 1
-        if orphaned[i]:
-            orphans[n_orphans] = i
-            n_orphans += 1
+    for i in range(n):      # each row written to all three, kept where it belongs: no branch to mispredict
+        using = np.int64(vendor[i] >= 0)
+        lost = np.int64(orphaned[i])
+        users[n_users] = i
+        n_users += using
+        candidates[n_candidates] = i
+        n_candidates += (1 - using) & (1 - lost)
+        orphans[n_orphans] = i
+        n_orphans += lost
     return users[:n_users], candidates[:n_candidates], orphans[:n_orphans]
 
 
