@@ -114,48 +114,38 @@ class SparseUniforms:
                 bits.state = bits.state | {k: self._start[k] for k in ("has_uint32", "uinteger")}
 
     def at(self, index, columns: np.ndarray | None = None) -> np.ndarray:
-        """Values at `index` (1-D shape: int array), at row `index` and `columns` (2-D:
-        an int and an int array), or at the rows x columns block (2-D: two int arrays).
+        """Values at `index` (1-D shape: a 1-D int array), at row `index` and `columns` (2-D:
+        an int and a 1-D int array), or at the rows x columns block (2-D: two int arrays).
         Reads must come in stream order: a later call may not go back to earlier rows."""
         if self._dense is not None:
             if columns is None:
                 return self._dense[index]
-            if np.ndim(index) == 0:
+            if isinstance(index, (int, np.integer)):
                 return self._dense[index, columns]
             return self._dense[np.ix_(index, columns)]
         if self._closed:
             raise RuntimeError("SparseUniforms read after its block ended")
+        block = None
         if columns is None:
             offset, flat = 0, np.asarray(index, np.int64)
-        elif np.ndim(index) == 0:
+        elif isinstance(index, (int, np.integer)):
             offset, flat = int(index) * self.shape[1], np.asarray(columns, np.int64)
         else:
             rows, columns = np.asarray(index, np.int64), np.asarray(columns, np.int64)
             offset, flat = 0, (rows[:, None] * self.shape[1] + columns[None, :]).ravel()
-        out_shape = flat.shape if columns is None or np.ndim(index) == 0 else (np.size(index), np.size(columns))
-        values, drawn = kernels.pcg64_uniforms_at(self._words, self._drawn, self._size, offset, flat.ravel(),
-                                                  *_JUMPS, *_POWERS)
+            block = (rows.size, columns.size)
+        values, drawn = kernels.pcg64_uniforms_at(self._words, self._drawn, self._size, offset, flat, *_JUMPS, *_POWERS)
         if drawn < 0:   # not in stream order: read in order and put back in place (or refuse)
-            order = np.argsort(flat.ravel(), kind="stable")
-            values, drawn = kernels.pcg64_uniforms_at(self._words, self._drawn, self._size, offset,
-                                                      flat.ravel()[order], *_JUMPS, *_POWERS)
+            order = np.argsort(flat, kind="stable")
+            values, drawn = kernels.pcg64_uniforms_at(self._words, self._drawn, self._size, offset, flat[order],
+                                                      *_JUMPS, *_POWERS)
             if drawn < 0:
-                raise IndexError(f"uniforms {offset} + {flat.ravel()[order]} of {self._size}: out of range, "
+                raise IndexError(f"uniforms {offset} + {flat[order]} of {self._size}: out of range, "
                                  "repeated, or already passed")
             values[order] = values.copy()
         if values.size:
             self._drawn = drawn
-        return values.reshape(out_shape)
-
-    def row(self, index: int, where: np.ndarray) -> np.ndarray:
-        """Row `index` in full, with the values at the `where` entries (a boolean mask or
-        int array) and NaN elsewhere on the compiled path (the whole row on the numpy path)."""
-        if self._dense is not None:
-            return self._dense[index]
-        out = np.full(self.shape[1], np.nan)
-        where = np.flatnonzero(where) if np.asarray(where).dtype == bool else where
-        out[where] = self.at(index, where)
-        return out
+        return values if block is None else values.reshape(block)
 
 
 def _pcg64_tables(jumps: int = 256) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
