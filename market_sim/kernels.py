@@ -586,11 +586,6 @@ def pcg64_uniforms_at(state, drawn, size, offset, positions, jump_mult, jump_sum
     after the last one read), or (empty, -1) with `state` untouched if the positions are not
     ascending within [drawn, size)."""
     n = positions.size
-    last = drawn - 1
-    for i in range(n):
-        if offset + positions[i] <= last or offset + positions[i] >= size:
-            return np.empty(0), -1
-        last = offset + positions[i]
     hi, lo, inc_hi, inc_lo = state[0], state[1], state[2], state[3]
     table = jump_mult.shape[0] - 1
     plus = np.empty((table + 1, 2), np.uint64)          # inc S(j) for this stream
@@ -600,6 +595,8 @@ def pcg64_uniforms_at(state, drawn, size, offset, positions, jump_mult, jump_sum
     s58, s11 = np.uint64(58), np.uint64(11)
     for i in range(n):
         steps = offset + positions[i] + 1 - drawn
+        if steps < 1 or offset + positions[i] >= size:    # refused before `state` is written
+            return np.empty(0), -1
         if steps > table:                                 # far ahead: by powers of two, then the rest
             hi, lo = _pcg64_jump(hi, lo, inc_hi, inc_lo, steps - table, pow_mult, pow_sum)
             steps = table
