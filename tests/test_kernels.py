@@ -331,6 +331,8 @@ def test_month_of_use_is_the_same_on_both_paths(n, n_vendors, n_apps, degree, wo
             out[on] = vendor, moved, counted(adoption.weighted_counts(vendor, weight, n_vendors))
     for got, ref in zip(out[True], out[False]):
         assert_identical(got, ref)
+    vendor, moved = out[True][:2]      # who moved: everyone now using a vendor other than before
+    assert_identical(moved, np.flatnonzero((vendor != c.vendor) & (vendor >= 0)))
 
 
 # ------------------------------------------------------------------ buyers (procurement.py)

@@ -243,7 +243,8 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
     retained = np.sort(np.concatenate([switchers, orphans]))
     first = np.ones(retained.size, bool)
     first[1:] = retained[1:] != retained[:-1]
-    choosers = np.concatenate([organic, retained[first]])
+    retained = retained[first]
+    choosers = np.concatenate([organic, retained])
     if choosers.size and available.any():
         # the logit over the available vendors' columns only (an unavailable one has probability 0:
         # the same draw on fewer columns; rows reserved for entrants and exited vendors drop out)
@@ -268,5 +269,8 @@ def month_of_use(rng: np.random.Generator, vendor: np.ndarray, neighbours: np.nd
             picked = logit_choice(draws.at(choice, choosers), u, np.ones(cols.size, bool))
         vendor[choosers] = cols[picked]
     draws.close()
-    moved = np.flatnonzero(vendor != before)
-    return vendor, moved[vendor[moved] >= 0]
+    # only newcomers and choosers can have taken up a vendor (the churned hold none), and the two
+    # groups are apart: who moved is among them, in row order
+    moved = np.sort(np.concatenate([newcomers, retained]))
+    moved = moved[(vendor[moved] != before[moved]) & (vendor[moved] >= 0)]
+    return vendor, moved
