@@ -364,6 +364,26 @@ def buyer_utility(sector, home_cloud, risk_aversion, current_portfolio, price_te
 
 
 @njit(cache=True, nogil=True)
+def due_for_review(portfolio, next_review, available, month):
+    """procurement.due_for_review in one pass over the buyers: (slots holding a vendor that
+    left, buyers x slots; rows of the buyers whose review is due or who lost a vendor)."""
+    m, slots = portfolio.shape
+    gone = np.zeros((m, slots), np.bool_)
+    review = np.empty(m, np.int64)
+    count = 0
+    for i in range(m):
+        lost = False
+        for h in range(slots):
+            j = portfolio[i, h]
+            if j >= 0 and not available[j]:
+                gone[i, h] = True
+                lost = True
+        review[count] = i
+        count += 1 if (next_review[i] <= month or lost) else 0
+    return gone, review[:count]
+
+
+@njit(cache=True, nogil=True)
 def top_k_columns(score, k):
     """procurement._top_k then choose_portfolio's mask: the columns of the k highest scores
     per row, best first (ties to the lower column, as a stable sort), -1 where the score is

@@ -336,6 +336,18 @@ def test_month_of_use_is_the_same_on_both_paths(n, n_vendors, n_apps, degree, wo
 
 
 # ------------------------------------------------------------------ buyers (procurement.py)
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 60), st.integers(1, 15), st.integers(1, 6), st.integers(0, 30), SEEDS)
+def test_due_for_review(m, n_vendors, slots, month, seed):
+    rng = np.random.default_rng(seed)
+    portfolio = gardens(rng, m, n_vendors, slots)
+    next_review = rng.integers(0, 30, m)
+    available = rng.random(n_vendors) < 0.7
+    ref, got = both_paths(procurement.due_for_review, portfolio, next_review, available, month)
+    for r, g in zip(ref, got, strict=True):
+        assert_identical(g, r)
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.integers(0, 60), st.integers(1, 15), st.integers(1, 5), st.integers(1, 6), st.integers(1, 15),
        st.booleans(), SEEDS)
@@ -627,7 +639,8 @@ def test_model_tables_of_a_scenario(scenario):
 
 KERNELS = ("consumer_groups", "neighbour_adopted_share", "superapp_hazard", "discovery_source", "adopts",
            "chooser_logit_arguments",
-           "inverse_cdf_pick", "weighted_counts", "buyer_utility", "top_k_columns", "garden_softmax_arguments",
+           "inverse_cdf_pick", "weighted_counts", "due_for_review", "buyer_utility", "top_k_columns",
+           "garden_softmax_arguments",
            "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "pcg64_uniforms_at",
            "best_public_level",
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",

@@ -160,6 +160,16 @@ def review_months(uniform: np.ndarray, mean_months: float) -> np.ndarray:
     return np.maximum(np.ceil(np.log1p(-np.asarray(uniform)) / np.log1p(-p)), 1).astype(np.int64)
 
 
+def due_for_review(portfolio: np.ndarray, next_review: np.ndarray, available: np.ndarray,
+                   month: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which garden slots hold a vendor that left the market (buyers x slots), and the rows
+    of the buyers who choose a garden this month: their review is due, or they lost a vendor."""
+    if kernels.enabled():
+        return kernels.due_for_review(portfolio, next_review, available, month)
+    gone = (portfolio >= 0) & ~available[np.maximum(portfolio, 0)]
+    return gone, np.flatnonzero((next_review <= month) | gone.any(axis=1))
+
+
 def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfolio: np.ndarray,
                       next_review: np.ndarray, available: np.ndarray, rules) -> tuple[np.ndarray, np.ndarray]:
     """Portfolios lose vendors that left the market; buyers whose review is due, or who lost a
@@ -171,9 +181,8 @@ def review_portfolios(rng: np.random.Generator, month: int, utility_of, portfoli
     never shifts another buyer's draws; they are read only for the reviewing buyers and the
     available vendors (`SparseUniforms`). Returns (portfolio, next review month)."""
     portfolio, next_review = portfolio.copy(), next_review.copy()
-    gone = (portfolio >= 0) & ~available[np.maximum(portfolio, 0)]
+    gone, review = due_for_review(portfolio, next_review, available, month)
     portfolio[gone] = -1
-    review = np.flatnonzero((next_review <= month) | gone.any(axis=1))
     # the choice over the available vendors' columns only (an unavailable one is never
     # drawn: the same gardens from the same uniforms, fewer columns)
     cols = np.flatnonzero(available)
