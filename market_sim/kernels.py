@@ -520,6 +520,24 @@ def seed_sequence_state(entropy):
     """numpy.random.SeedSequence(...).generate_state(4, np.uint64) (what PCG64 is seeded
     with), given the SeedSequence's assembled entropy as 32-bit words (run entropy padded to
     the pool size of 4, then the spawn key's words; `streams.py` assembles them)."""
+    return _seed_sequence_state(entropy)
+
+
+@njit(cache=True, nogil=True)
+def keyed_seed_state(prefix, mechanism, month, purpose, row):
+    """seed_sequence_state of the words `prefix` followed by the stream's four key words
+    (streams.RandomStreams.generator: no array to assemble per stream)."""
+    entropy = np.empty(prefix.size + 4, np.uint64)
+    entropy[:prefix.size] = prefix
+    entropy[prefix.size] = mechanism
+    entropy[prefix.size + 1] = month
+    entropy[prefix.size + 2] = purpose
+    entropy[prefix.size + 3] = row
+    return _seed_sequence_state(entropy)
+
+
+@njit(cache=True, nogil=True)
+def _seed_sequence_state(entropy):
     mask, shift = np.uint64(0xFFFFFFFF), np.uint64(16)
     pool = np.zeros(4, np.uint64)
     hash_const = np.uint64(0x43B0D7E5)

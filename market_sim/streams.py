@@ -54,7 +54,7 @@ class RandomStreams:
         if kernels.enabled() and 0 <= min(tail) and max(tail) < 2**32:
             # the same state as the SeedSequence below, hashed by a compiled copy of numpy's
             # algorithm (a SeedSequence costs about 10 us, and a run makes a few hundred)
-            words = kernels.seed_sequence_state(np.concatenate([self._prefix, np.array(tail, np.uint64)]))
+            words = kernels.keyed_seed_state(self._prefix, *tail)
             return np.random.Generator(np.random.PCG64(_SeedState(words)))
         key = self.seed.spawn_key + tail
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed.entropy, spawn_key=key)))
@@ -180,6 +180,6 @@ class _SeedState(ISeedSequence):
         self.words = words
 
     def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
-        if n_words != 4 or np.dtype(dtype) != np.uint64:
+        if n_words != 4 or (dtype is not np.uint64 and np.dtype(dtype) != np.uint64):
             raise ValueError("only PCG64's four 64-bit state words are available")
         return self.words

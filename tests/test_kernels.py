@@ -641,7 +641,7 @@ KERNELS = ("consumer_groups", "neighbour_adopted_share", "superapp_hazard", "dis
            "chooser_logit_arguments",
            "inverse_cdf_pick", "weighted_counts", "due_for_review", "buyer_utility", "top_k_columns",
            "garden_softmax_arguments",
-           "garden_shares", "portfolio_price", "spend_tables", "seed_sequence_state", "pcg64_uniforms_at",
+           "garden_shares", "portfolio_price", "spend_tables", "keyed_seed_state", "pcg64_uniforms_at",
            "best_public_level",
            "poisson_quantile", "round_shares", "choice_round", "round_payments", "vendor_runway", "catch_up",
            "gap_months", "beyond_frontier_arguments", "innovated_levels", "release_terms",
