@@ -78,11 +78,11 @@ class SparseUniforms:
 
     Used as `with SparseUniforms(rng, shape) as u:` (or ended by `u.close()`) and read by
     `u.at(...)` in increasing stream order (row by row); once ended, the generator is where
-    `rng.random(shape)` would have left it, so later draws are unchanged. The compiled path (kernels.py) reaches
-    each value read by one jump of the PCG64 state, so a month in which 300 of 2,000 buyers
-    review costs the uniforms of 300 rows; the numpy path (MARKET_SIM_KERNELS=numpy), or a
-    generator that is not a PCG64, draws the whole array and indexes it. Both give the same
-    numbers (tests/test_kernels.py)."""
+    `rng.random(shape)` would have left it, so later draws are unchanged. The compiled path
+    (kernels.pcg64_uniforms_at) reaches each value read by one jump of the PCG64 state, so a
+    month in which 300 of 2,000 buyers review costs the uniforms of 300 rows; the numpy path
+    (MARKET_SIM_KERNELS=numpy), or a generator that is not a PCG64, draws the whole array and
+    indexes it. Both give the same numbers (tests/test_kernels.py)."""
 
     def __init__(self, rng: np.random.Generator, shape: int | tuple[int, ...]):
         self._rng = rng
@@ -151,7 +151,8 @@ class SparseUniforms:
 def _pcg64_tables(jumps: int = 256) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """numpy PCG64's multiplier A: A^j and S(j) = 1 + A + ... + A^(j-1) (mod 2^128) for
     j = 0..`jumps`, and for j = 2^k, k = 0..127, as (high, low) uint64 pairs."""
-    mult, full = 0x2360ED051FC65DA44385DF649FCCF645, (1 << 128) - 1
+    mult = 0x2360ED051FC65DA44385DF649FCCF645   # PCG_DEFAULT_MULTIPLIER_128, numpy's src/pcg64/pcg64.h
+    full = (1 << 128) - 1
 
     def pairs(values):
         return np.array([[v >> 64, v & _LOW64] for v in values], np.uint64)
