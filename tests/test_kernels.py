@@ -648,7 +648,8 @@ KERNELS = ("consumer_groups", "neighbour_adopted_share", "superapp_hazard", "dis
            "steady_quality_lags", "relaxed_gap", "quality_differences", "cheapest_adjusted_price",
            "startup_decisions", "parents_cover", "headlines", "hype_after",
            "rank_score", "traction_arguments", "round_odds_arguments", "round_odds", "focused_costs",
-           "prospect_exponent", "focusing_value", "round_lead", "book_round")
+           "prospect_exponent", "focusing_value", "round_lead", "book_round",
+           "talent_logits", "talent_draws", "talent_after_moves")   # softmax_shares: inside talent_draws
 
 
 def test_the_model_uses_every_kernel_with_them_on_and_none_with_them_off(small_config, monkeypatch):
@@ -768,31 +769,6 @@ def test_talent_month_is_the_same_on_both_paths(n, hiring, look, pool, seed):
     for name in ref:
         assert_identical(got[name], ref[name])
     assert got_rng.bit_generator.state == ref_rng.bit_generator.state
-
-
-TALENT_KERNELS = ("talent_logits", "talent_draws", "talent_after_moves")   # softmax_shares: inside talent_draws
-
-
-def test_the_model_uses_the_talent_kernels_with_them_on_and_none_with_them_off(small_config, monkeypatch):
-    """The model's talent month goes through the kernels (so the table comparisons above
-    compare them too) only when they are on."""
-    calls = dict.fromkeys(TALENT_KERNELS, 0)
-
-    def counting(name, fn):
-        def wrapper(*args):
-            calls[name] += 1
-            return fn(*args)
-        return wrapper
-
-    for name in TALENT_KERNELS:
-        monkeypatch.setattr(kernels, name, counting(name, getattr(kernels, name)))
-    seed = np.random.SeedSequence(7, spawn_key=(0,))
-    with kernels.use(False):
-        simulate(small_config, seed)
-    assert not any(calls.values()), calls
-    with kernels.use(True):
-        simulate(small_config, seed)
-    assert all(calls.values()), calls
 
 
 @pytest.mark.parametrize("bad", ["negative_headcount", "nan_salary", "nan_skill", "nan_mobility"])
