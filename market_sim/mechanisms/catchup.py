@@ -313,11 +313,11 @@ def expected_quality_gap(gap_now: np.ndarray, capability: np.ndarray, active: np
     published weights quickly expects to close much of today's gap."""
     strength = rd_strength(headcount, skill, gpus, rules.talent_elasticity, rules.compute_elasticity)
     factor = features.copy_lag_factor[quality]
+    best, _ = best_public_level(capability, active)
+    best_open, _ = best_public_level(capability, active & open_weights)
+    growth = max(features.growth_per_month[quality], 1e-9)
+    open_behind = (best[quality] - best_open[quality]) / growth if np.isfinite(best_open[quality]) else np.inf
     if kernels.enabled() and np.shape(gap_now) == np.shape(strength) == capability.shape[:1]:
-        best, _ = best_public_level(capability, active)
-        best_open, _ = best_public_level(capability, active & open_weights)
-        growth = max(features.growth_per_month[quality], 1e-9)
-        open_behind = (best[quality] - best_open[quality]) / growth if np.isfinite(best_open[quality]) else np.inf
         lag, exponent = kernels.steady_quality_lags(np.sqrt(np.maximum(strength, 1e-6)), float(rules.copy_lag_months),
                                                     float(rules.open_weights_lag_factor), float(factor),
                                                     float(open_behind), -float(horizon_months))
@@ -325,10 +325,6 @@ def expected_quality_gap(gap_now: np.ndarray, capability: np.ndarray, active: np
     lag_closed = expected_copy_lag(rules.copy_lag_months, strength, np.array([False]), 1.0)[:, 0] * factor
     lag_open = expected_copy_lag(rules.copy_lag_months, strength, np.array([True]),
                                  rules.open_weights_lag_factor)[:, 0] * factor
-    best, _ = best_public_level(capability, active)
-    best_open, _ = best_public_level(capability, active & open_weights)
-    growth = max(features.growth_per_month[quality], 1e-9)
-    open_behind = (best[quality] - best_open[quality]) / growth if np.isfinite(best_open[quality]) else np.inf
     return expected_gap_months(gap_now, steady_gap_months(lag_closed, lag_open, open_behind), horizon_months)
 
 
