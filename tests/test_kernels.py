@@ -52,6 +52,18 @@ def counted(ref):
     return ref
 
 
+def both_paths_drawing(fn, seed, *args, **kwargs):
+    """fn(rng, ...)'s results followed by the generator's next uniform (so the draws used are
+    compared too), for a generator seeded `seed`, on the reference path and on the compiled
+    path, numpy's floating-point warnings off: (reference, compiled)."""
+    out = []
+    for on in (False, True):
+        rng = np.random.default_rng(seed)
+        with kernels.use(on), np.errstate(all="ignore"):
+            out.append((*fn(rng, *args, **kwargs), rng.random()))
+    return out
+
+
 def both_paths(fn, *args, **kwargs):
     """fn's result on the numpy reference path and on the compiled path: (reference, compiled)."""
     with kernels.use(False):
@@ -977,16 +989,9 @@ def catch_up_inputs(rng: np.random.Generator, n: int, f: int, opens: str, odd: b
 @given(st.integers(1, 40), st.integers(1, 5), st.sampled_from(["none", "nobody", "some"]), st.booleans(), SEEDS)
 def test_catch_up(n, f, opens, odd, seed):
     args = catch_up_inputs(np.random.default_rng(seed), n, f, opens, odd)
-    out = []
-    for on in (False, True):
-        rng = np.random.default_rng(seed)
-        with kernels.use(on), np.errstate(all="ignore"):
-            level, copied = catchup.catch_up(rng, **args)
-        out.append((level, copied, rng.random()))
-    (ref_level, ref_copied, ref_next), (got_level, got_copied, got_next) = out
-    assert_identical(got_level, ref_level)
-    assert_identical(got_copied, ref_copied)
-    assert got_next == ref_next
+    ref, got = both_paths_drawing(catchup.catch_up, seed, **args)      # (level, copied, next uniform)
+    for g, r in zip(got, ref, strict=True):
+        assert_identical(g, r)
 
 
 @settings(max_examples=100, deadline=None)
@@ -1016,16 +1021,9 @@ def test_innovate(n, f, per_vendor_rate, damped, seed):
     rate = rates(rng, n if per_vendor_rate else (n, f)) * 30.0
     step = np.where(rng.random(f) < 0.1, 0.0, 10.0 ** rng.uniform(-3, 3, f))
     scale = np.where(rng.random(f) < 0.1, 0.0, 10.0 ** rng.uniform(-3, 3, f)) if damped else None
-    out = []
-    for on in (False, True):
-        draws = np.random.default_rng(seed)
-        with kernels.use(on), np.errstate(all="ignore"):
-            level, released = catchup.innovate(draws, capability, frontier, rate, step, scale)
-        out.append((level, released, draws.random()))
-    (ref_level, ref_released, ref_next), (got_level, got_released, got_next) = out
-    assert_identical(got_level, ref_level)
-    assert_identical(got_released, ref_released)
-    assert got_next == ref_next
+    ref, got = both_paths_drawing(catchup.innovate, seed, capability, frontier, rate, step, scale)
+    for g, r in zip(got, ref, strict=True):                          # (level, released, next uniform)
+        assert_identical(g, r)
 
 
 @settings(max_examples=100, deadline=None)
